@@ -1,0 +1,52 @@
+"""Supporting People Grid: a living grid for a council's anti-racist work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from grid_app import config
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: config → extensions → blueprints → CLI → error handlers."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    config.load(app, test_config)
+
+    from grid_app import models  # noqa: F401  (every table registered before use)
+    from grid_app.database import install_sqlite_settings
+    from grid_app.extensions import csrf, db, htmx, migrate
+
+    install_sqlite_settings()
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+
+    from grid_app.web import authz, errors, security, templating
+
+    authz.init_app(app)
+    security.init_app(app)
+    templating.init_app(app)
+
+    from grid_app.auth.views import bp as auth_bp
+    from grid_app.grid.views import bp as grid_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(grid_bp)
+
+    from grid_app import cli
+
+    cli.init_app(app)
+    errors.init_app(app)
+
+    @app.get("/healthz")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+    return app

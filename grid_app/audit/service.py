@@ -1,0 +1,28 @@
+"""Writing audit events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grid_app.audit.models import AuditEvent
+from grid_app.auth.models import User
+from grid_app.extensions import db
+
+
+def record(
+    actor: User | None,
+    action: str,
+    target_type: str = "",
+    target_id: object = "",
+    **details: Any,
+) -> AuditEvent:
+    """Add an audit event to the current transaction."""
+    event = AuditEvent(
+        actor_id=actor.id if actor else None,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        details=details,
+    )
+    db.session.add(event)
+    return event

@@ -1,0 +1,106 @@
+"""User accounts, their roles and their server-side sign-in sessions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from grid_app.database import utcnow
+from grid_app.extensions import db
+
+
+class Role(enum.StrEnum):
+    """What a person may do; a person can hold several."""
+
+    CONTRIBUTOR = "contributor"
+    MANAGER = "manager"
+    FACILITATOR = "facilitator"
+    ADMIN = "admin"
+
+
+class User(db.Model):
+    """A member of staff who can sign in."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    role_links: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        """The roles this person holds."""
+        return frozenset(Role(link.role) for link in self.role_links)
+
+    def has_role(self, *roles: Role) -> bool:
+        """True when the person holds at least one of ``roles``."""
+        return any(role in self.roles for role in roles)
+
+    # Flask-Login protocol. The id it stores is the session token, so that signing out
+    # deletes the server-side record and a copied cookie stops working.
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str | None:
+        return self.current_session_token
+
+    @property
+    def current_session_token(self) -> str | None:
+        """The sign-in session this request runs under (never stored on the user's row)."""
+        return self.__dict__.get("_session_token")
+
+    def attach_session(self, token: str) -> None:
+        """Mark which sign-in session this request runs under."""
+        self.__dict__["_session_token"] = token
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class UserRole(db.Model):
+    """One role held by one person."""
+
+    __tablename__ = "user_role"
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(20))
+
+    user: Mapped[User] = relationship(back_populates="role_links")
+
+
+class UserSession(db.Model):
+    """A signed-in browser session; deleting the row signs that browser out."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Only a hash of the token is stored, so a database leak gives no usable cookie.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()

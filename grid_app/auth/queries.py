@@ -1,0 +1,15 @@
+"""Read-only questions about people."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from grid_app.auth.models import User
+from grid_app.extensions import db
+
+
+def active_people() -> list[User]:
+    """Everyone who can be chosen as an owner, by name."""
+    return list(
+        db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.display_name))
+    )

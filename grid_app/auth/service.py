@@ -1,0 +1,138 @@
+"""Accounts, passwords and server-side sign-in sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from grid_app.audit import service as audit
+from grid_app.auth.models import Role, User, UserRole, UserSession
+from grid_app.database import utcnow
+from grid_app.errors import Forbidden, Invalid
+from grid_app.extensions import db
+
+PASSWORD_MIN = 12
+# Checked when the email is unknown, so a wrong email takes as long as a wrong password.
+_DUMMY_HASH: str | None = None
+# A session's last-seen time is written at most this often, not on every request.
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with the configured memory-hard algorithm (scrypt by default)."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def validate_password(password: str) -> None:
+    """Raise Invalid when a new password is too weak to accept."""
+    if len(password) < PASSWORD_MIN:
+        raise Invalid(
+            "Choose a longer password.",
+            {"password": f"Use at least {PASSWORD_MIN} characters."},
+        )
+
+
+def create_user(
+    actor: User | None,
+    email: str,
+    display_name: str,
+    password: str,
+    roles: Iterable[Role] = (Role.CONTRIBUTOR,),
+) -> User:
+    """Create an account; only an admin (or the command line, with no actor) may."""
+    if actor is not None and not actor.has_role(Role.ADMIN):
+        raise Forbidden("Only an admin can add people.")
+    email = email.strip().lower()
+    display_name = display_name.strip()
+    errors: dict[str, str] = {}
+    if "@" not in email or len(email) > 254:
+        errors["email"] = "Enter an email address like name@example.org."
+    elif db.session.scalar(select(func.count(User.id)).where(User.email == email)):
+        errors["email"] = "Someone already has this email address."
+    if not display_name or len(display_name) > 120:
+        errors["display_name"] = "Enter a name of up to 120 characters."
+    if errors:
+        raise Invalid("Check the details.", errors)
+    validate_password(password)
+    user = User(email=email, display_name=display_name, password_hash=hash_password(password))
+    user.role_links = [UserRole(role=Role(role).value) for role in roles]
+    db.session.add(user)
+    db.session.flush()
+    audit.record(actor, "user.created", "user", user.id, roles=sorted(r.value for r in user.roles))
+    return user
+
+
+def authenticate(email: str, password: str) -> User:
+    """Return the active account with this email and password, or raise Invalid."""
+    global _DUMMY_HASH
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = hash_password(secrets.token_hex(8))
+        check_password_hash(_DUMMY_HASH, password)
+    ok = user is not None and check_password_hash(user.password_hash, password)
+    if not ok or user is None or not user.active:
+        audit.record(user, "auth.sign_in_failed", "user", user.id if user else "")
+        raise Invalid(
+            "The email or password is not right.",
+            {"password": "Check your email address and password and try again."},
+        )
+    return user
+
+
+def start_session(user: User) -> str:
+    """Record a new signed-in session for ``user`` and return its secret token."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(user_id=user.id, token_hash=_hash_token(token)))
+    user.attach_session(token)
+    audit.record(user, "auth.signed_in", "user", user.id)
+    return token
+
+
+def load_session(token: str, now: datetime | None = None) -> User | None:
+    """Return the user of a live session token, ending the session if it has expired."""
+    now = now or utcnow()
+    record = db.session.scalar(
+        select(UserSession).where(UserSession.token_hash == _hash_token(token))
+    )
+    if record is None:
+        return None
+    config = current_app.config
+    idle = timedelta(minutes=config["SESSION_IDLE_MINUTES"])
+    maximum = timedelta(hours=config["SESSION_MAX_HOURS"])
+    user = record.user
+    if now - record.last_seen_at > idle or now - record.created_at > maximum or not user.active:
+        db.session.delete(record)
+        return None
+    if now - record.last_seen_at > TOUCH_EVERY:
+        record.last_seen_at = now
+    user.attach_session(token)
+    return user
+
+
+def end_session(user: User) -> None:
+    """Sign the current browser out: its cookie stops working at once."""
+    if user.current_session_token:
+        db.session.execute(
+            delete(UserSession).where(
+                UserSession.token_hash == _hash_token(user.current_session_token)
+            )
+        )
+    audit.record(user, "auth.signed_out", "user", user.id)
+
+
+def end_all_sessions(user: User) -> int:
+    """Sign ``user`` out on every device; returns how many sessions ended."""
+    result = db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    audit.record(user, "auth.signed_out_everywhere", "user", user.id)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,59 @@
+"""Signing in and out."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from grid_app.auth import service
+from grid_app.auth.forms import SignInForm
+from grid_app.errors import Invalid
+from grid_app.extensions import db
+from grid_app.web import htmx
+from grid_app.web.authz import safe_next
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> Response:
+    """Show the sign-in form, or sign the person in."""
+    form = SignInForm(next=request.args.get("next", ""))
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(safe_next(form.next.data))
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate():
+            try:
+                user = service.authenticate(form.email.data or "", form.password.data or "")
+            except Invalid as error:
+                db.session.commit()  # keep the audit record of the failed attempt
+                form.password.errors = [error.field_errors["password"]]
+            else:
+                service.start_session(user)
+                login_user(user)
+                db.session.commit()
+                return htmx.redirect_after_post(safe_next(form.next.data))
+    form.password.data = ""
+    return htmx.render("auth/sign_in.html", status=status, form=form)
+
+
+@bp.post("/sign-out")
+def sign_out() -> Response:
+    """End this browser's session on the server and forget the cookie."""
+    service.end_session(current_user)
+    logout_user()
+    db.session.commit()
+    flash("You have signed out.", "success")
+    return htmx.redirect_after_post(url_for("auth.sign_in"))
+
+
+@bp.post("/sign-out-everywhere")
+def sign_out_everywhere() -> Response:
+    """End every session of the signed-in person, on every device."""
+    service.end_all_sessions(current_user)
+    logout_user()
+    db.session.commit()
+    flash("You have signed out on every device.", "success")
+    return htmx.redirect_after_post(url_for("auth.sign_in"))

@@ -1,0 +1,78 @@
+"""`flask --app grid_app …` commands; each calls a service and commits once."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from grid_app.auth import service as auth_service
+from grid_app.auth.models import Role
+from grid_app.errors import Invalid
+from grid_app.extensions import db
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands."""
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(create_user)
+    app.cli.add_command(verify_history)
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Load the demo grid and people, unless the database already has a grid."""
+    from grid_app import demo
+
+    loaded = demo.load(current_app.config["DEMO_PASSWORD"])
+    db.session.commit()
+    if loaded:
+        click.echo("Loaded the demo grid and people.")
+    else:
+        click.echo("The database already has a grid; demo data left as it is.")
+    click.echo("Demo sign-ins (password from DEMO_PASSWORD):")
+    for email, _name, roles in demo.PEOPLE[:4]:
+        click.echo(f"  {email:<28} {', '.join(r.value for r in roles)}")
+
+
+@click.command("create-user")
+@click.option("--email", prompt=True)
+@click.option("--name", "display_name", prompt="Display name")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice([r.value for r in Role]),
+    default=[Role.CONTRIBUTOR.value],
+    show_default=True,
+    help="Repeat for several roles.",
+)
+def create_user(email: str, display_name: str, roles: tuple[str, ...]) -> None:
+    """Add a person; the password is asked for, never taken as an argument."""
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = auth_service.create_user(
+            None, email, display_name, password, roles=[Role(r) for r in roles]
+        )
+    except Invalid as error:
+        db.session.rollback()
+        for message in error.field_errors.values() or [error.message]:
+            click.echo(f"Error: {message}", err=True)
+        raise SystemExit(2) from error
+    db.session.commit()
+    click.echo(f"Created {user.email} ({', '.join(sorted(r.value for r in user.roles))}).")
+
+
+@click.command("verify-history")
+def verify_history() -> None:
+    """Check every cell's revision hash chain; exit 1 naming the first broken revision."""
+    from grid_app.grid import history
+
+    checked, broken = history.verify_all()
+    if broken:
+        click.echo(
+            f"BROKEN: revision {broken.revision_id} (cell {broken.cell_id}, "
+            f"number {broken.number}): {broken.reason}",
+            err=True,
+        )
+        raise SystemExit(1)
+    click.echo(f"OK: {checked} revisions verified.")

@@ -1,0 +1,94 @@
+"""Configuration: defaults, then instance/config.py, then the environment, then test config."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    "APP_ENV": "development",
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "REDIS_URL": None,
+    "DEMO_PASSWORD": "grid-demo-2026",
+    # Signed-in sessions end after this many idle minutes, and after this many hours at most.
+    "SESSION_IDLE_MINUTES": 60,
+    "SESSION_MAX_HOURS": 12,
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,
+    "CELL_TEXT_MAX": 20_000,
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "PASSWORD_HASH_METHOD": "scrypt",
+}
+
+# Environment variables read by name (besides every FLASK_* variable).
+ENV_NAMES = ("APP_ENV", "DATABASE_URL", "SECRET_KEY", "REDIS_URL", "DEMO_PASSWORD")
+ENV_INTS = ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS")
+ENV_BOOLS = ("SESSION_COOKIE_SECURE",)
+
+
+class ConfigError(RuntimeError):
+    """The configuration is not safe to start with."""
+
+
+def load(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Fill ``app.config`` in order of precedence and derive the settings that depend on others."""
+    app.config.update(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env()
+    for name in ENV_NAMES:
+        if os.environ.get(name):
+            app.config[name] = os.environ[name]
+    for name in ENV_INTS:
+        if os.environ.get(name):
+            app.config[name] = int(os.environ[name])
+    for name in ENV_BOOLS:
+        if os.environ.get(name):
+            app.config[name] = os.environ[name].lower() in ("1", "true", "yes", "on")
+    if test_config:
+        app.config.update(test_config)
+
+    database_url = app.config.get("DATABASE_URL") or (
+        f"sqlite:///{Path(app.instance_path) / 'grid.db'}"
+    )
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url
+
+    # The __Host- prefix makes browsers refuse the cookie unless it is Secure, path=/ and
+    # host-only, so it cannot be planted from a sibling subdomain.
+    secure = app.config["SESSION_COOKIE_SECURE"]
+    app.config["SESSION_COOKIE_NAME"] = "__Host-grid" if secure else "grid"
+    app.config["SESSION_COOKIE_PATH"] = "/"
+
+    if not app.config.get("SECRET_KEY"):
+        if app.config["APP_ENV"] == "production":
+            raise ConfigError("SECRET_KEY must be set when APP_ENV=production.")
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+
+
+def _instance_secret(instance: Path) -> str:
+    """Read, or create on first run, a random key kept in the instance folder."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Written to a private temporary file and linked into place, so that workers starting
+    # together all end up with the same complete key.
+    tmp = instance / f".secret_key.{os.getpid()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        key = path.read_text().strip()
+    finally:
+        tmp.unlink()
+    return key

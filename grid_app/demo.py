@@ -1,0 +1,154 @@
+"""Demo data: the grid a council might start from, with some cells left empty on purpose."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from grid_app.auth import service as auth_service
+from grid_app.auth.models import Role, User
+from grid_app.extensions import db
+from grid_app.grid import service as grid_service
+from grid_app.grid.models import Cell, ColumnKind, Grid, GridColumn, ServiceArea
+
+GRID_NAME = "Grid for Supporting People"
+
+PEOPLE: list[tuple[str, str, tuple[Role, ...]]] = [
+    ("contributor@example.org", "Chris Contributor", (Role.CONTRIBUTOR,)),
+    ("manager@example.org", "Morgan Manager", (Role.CONTRIBUTOR, Role.MANAGER)),
+    ("facilitator@example.org", "Femi Facilitator", (Role.CONTRIBUTOR, Role.FACILITATOR)),
+    ("admin@example.org", "Ada Admin", (Role.CONTRIBUTOR, Role.ADMIN)),
+    ("ngozi.adeyemi@example.org", "Ngozi Adeyemi", (Role.CONTRIBUTOR, Role.MANAGER)),
+    ("tom.hughes@example.org", "Tom Hughes", (Role.CONTRIBUTOR,)),
+    ("priya.shah@example.org", "Priya Shah", (Role.CONTRIBUTOR, Role.MANAGER)),
+    ("marcus.reid@example.org", "Marcus Reid", (Role.CONTRIBUTOR, Role.FACILITATOR)),
+]
+
+COLUMNS = [
+    ("Strategy", ColumnKind.TEXT),
+    ("Evidence", ColumnKind.TEXT),
+    ("Gaps", ColumnKind.TEXT),
+    ("Owner", ColumnKind.PEOPLE),
+]
+
+# Per service area: strategy, evidence, gaps, (owner emails, contact note). "" is left empty.
+ROWS: list[tuple[str, str, str, str, tuple[tuple[str, ...], str]]] = [
+    (
+        "Safe spaces for staff",
+        "Regular facilitated sessions where black staff can talk about how their personal "
+        "and professional experience meet at work, including the micro-aggressions they "
+        "meet, and what that says about our culture.",
+        "",
+        "No agreed way yet to carry what is said in sessions into service planning "
+        "without exposing the people who said it.",
+        (("marcus.reid@example.org",), "Staff networks lead"),
+    ),
+    (
+        "Social work",
+        "Move from an implicit to an **explicit** anti-racist model of practice. Use "
+        "critical race theory to examine structural racism and how it can shape "
+        "decisions, and look at the dynamics between families and social workers.",
+        "Practice workshops run with two social work teams in the autumn.",
+        "",
+        (("ngozi.adeyemi@example.org",), ""),
+    ),
+    (
+        "Corporate parenting",
+        "Be the best parent we can for the children in our care: raise them to be high on "
+        "ambition, confident in themselves and ready to face structural racism. The "
+        "corporate parenting strategy is being reviewed with this in mind.",
+        "A snapshot of the children in our care:\n\n"
+        "- 186 children in care\n"
+        "- 83% from Black, Asian and minority ethnic backgrounds\n"
+        "- 28% unaccompanied asylum-seeking children",
+        "Children's own views on the strategy have not been gathered yet.",
+        (("priya.shah@example.org",), ""),
+    ),
+    (
+        "Early Help, Early Years and Youth Work",
+        "Build anti-racist ways of working across early help, early years and youth work: "
+        "new curriculums and resources, and youth work re-imagined for today.",
+        "",
+        "",
+        ((), ""),
+    ),
+    (
+        "Education",
+        "Review the curriculum used in schools and settings with an external partner, and "
+        "spread what is learned through learning hubs where schools share practice.",
+        "Curriculum review completed with a partner organisation; findings shared through "
+        "the [learning hubs](https://example.org/learning-hubs).",
+        "",
+        ((), "Head of school improvement"),
+    ),
+    (
+        "Youth Justice",
+        "Work inside the council and with partners to reduce long-standing and serious "
+        "disproportionality in the youth justice system, including a regional group of "
+        "youth justice services tackling it together.",
+        "",
+        "Local data on outcomes by ethnicity is not published alongside the plan.",
+        (("tom.hughes@example.org",), ""),
+    ),
+    (
+        "Corporate & HR",
+        "Anti-racist policies for recruiting, keeping and supporting staff.",
+        "",
+        "",
+        ((), ""),
+    ),
+    (
+        "Partnerships",
+        "Wider corporate and partnership work to understand and respond to racism and "
+        "inequality, such as the safeguarding partnership's annual report and a cabinet "
+        "report on inequalities in the criminal justice system.",
+        "See the [safeguarding partnership annual report](https://example.org/annual-report).",
+        "",
+        ((), ""),
+    ),
+]
+
+
+def load(password: str) -> bool:
+    """Create the demo people and grid; do nothing (and return False) if a grid exists."""
+    if db.session.scalar(select(func.count(Grid.id))):
+        return False
+    people = {}
+    for email, name, roles in PEOPLE:
+        existing = db.session.scalar(select(User).where(User.email == email))
+        people[email] = existing or auth_service.create_user(
+            None, email, name, password, roles=roles
+        )
+    grid = grid_service.create_grid(
+        None,
+        GRID_NAME,
+        rows=[row[0] for row in ROWS],
+        columns=COLUMNS,
+        description="Our anti-racist and disproportionality work, service by service. "
+        "It has gaps, and it is meant to be filled in by everyone.",
+    )
+    cells = {
+        (c.row.name, c.column.name): c
+        for c in db.session.scalars(
+            select(Cell).join(ServiceArea).join(GridColumn).where(Cell.grid_id == grid.id)
+        )
+    }
+    authors = [people[e] for e, _, _ in PEOPLE]
+    for index, (area, strategy, evidence, gaps, (owner_emails, contact)) in enumerate(ROWS):
+        author = authors[index % len(authors)]
+        for column, text in (("Strategy", strategy), ("Evidence", evidence), ("Gaps", gaps)):
+            if text:
+                cell = cells[(area, column)]
+                grid_service.save_cell(
+                    author, cell, expected_version=cell.version, text=text, summary="First draft"
+                )
+        if owner_emails or contact:
+            cell = cells[(area, "Owner")]
+            grid_service.save_cell(
+                people["manager@example.org"],
+                cell,
+                expected_version=cell.version,
+                text=contact,
+                owner_ids=[people[e].id for e in owner_emails],
+                summary="Owner agreed",
+            )
+    return True

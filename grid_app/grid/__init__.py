@@ -1,0 +1,1 @@
+"""Grids, their service areas (rows), columns, cells and cell revisions."""

@@ -1,0 +1,153 @@
+"""The grid's structure, its cells and their append-only revisions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from grid_app.auth.models import User
+from grid_app.database import utcnow
+from grid_app.extensions import db
+
+
+class ColumnKind(enum.StrEnum):
+    """What a column's cells hold."""
+
+    TEXT = "text"
+    PEOPLE = "people"
+
+
+class RevisionKind(enum.StrEnum):
+    """Why a revision was written."""
+
+    EDIT = "edit"
+    RESTORE = "restore"
+    IMPORT = "import"
+    INSIGHT = "insight"
+
+
+class Grid(db.Model):
+    """A named board of service areas × columns."""
+
+    __tablename__ = "grid"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    review_period_days: Mapped[int] = mapped_column(default=180)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ServiceArea(db.Model):
+    """A row of the grid, e.g. "Youth Justice"."""
+
+    __tablename__ = "grid_row"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(default=0)
+    archived_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    grid: Mapped[Grid] = relationship()
+
+
+class GridColumn(db.Model):
+    """A column of the grid, e.g. "Evidence"; the owner column holds people."""
+
+    __tablename__ = "grid_column"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20), default=ColumnKind.TEXT.value)
+    position: Mapped[int] = mapped_column(default=0)
+    archived_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    grid: Mapped[Grid] = relationship()
+
+    @property
+    def holds_people(self) -> bool:
+        """True for an owner column, whose cells name people."""
+        return self.kind == ColumnKind.PEOPLE
+
+
+cell_owner = Table(
+    "cell_owner",
+    db.metadata,
+    Column("cell_id", ForeignKey("cell.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Cell(db.Model):
+    """One service area × column. ``version`` guards against lost updates."""
+
+    __tablename__ = "cell"
+    __table_args__ = (UniqueConstraint("row_id", "column_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id", ondelete="CASCADE"), index=True)
+    row_id: Mapped[int] = mapped_column(ForeignKey("grid_row.id", ondelete="CASCADE"))
+    column_id: Mapped[int] = mapped_column(
+        ForeignKey("grid_column.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text, default="")
+    # Sanitised HTML rendered at save time, so the grid page never renders Markdown.
+    html: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[datetime | None] = mapped_column(default=None)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), default=None
+    )
+
+    # An UPDATE that finds another version in the database fails: the second of two
+    # concurrent saves can never silently overwrite the first.
+    __mapper_args__ = {"version_id_col": version}
+
+    grid: Mapped[Grid] = relationship()
+    row: Mapped[ServiceArea] = relationship()
+    column: Mapped[GridColumn] = relationship()
+    updated_by: Mapped[User | None] = relationship()
+    owners: Mapped[list[User]] = relationship(secondary=cell_owner, order_by=User.display_name)
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the cell has neither text nor owners."""
+        return not self.text.strip() and not self.owners
+
+
+class CellRevision(db.Model):
+    """An immutable, complete snapshot of a cell after one change.
+
+    Content and its hash live in separate columns so that a later redaction can blank the
+    content while the hash chain stays verifiable.
+    """
+
+    __tablename__ = "cell_revision"
+    __table_args__ = (
+        UniqueConstraint("cell_id", "number"),
+        Index("ix_cell_revision_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("cell.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(20), default=RevisionKind.EDIT.value)
+    text: Mapped[str] = mapped_column(Text, default="")
+    owner_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    summary: Mapped[str] = mapped_column(String(200), default="")
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    chain_hash: Mapped[str] = mapped_column(String(64))
+
+    cell: Mapped[Cell] = relationship()
+    author: Mapped[User | None] = relationship()

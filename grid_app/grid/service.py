@@ -1,0 +1,172 @@
+"""Changing grids and cells. Every cell change writes a revision in the same transaction."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from grid_app.auth.models import Role, User
+from grid_app.database import utcnow
+from grid_app.errors import EditConflict, Forbidden, Invalid
+from grid_app.extensions import db
+from grid_app.grid import history, markdown
+from grid_app.grid.models import (
+    Cell,
+    CellRevision,
+    ColumnKind,
+    Grid,
+    GridColumn,
+    RevisionKind,
+    ServiceArea,
+)
+
+EDITOR_ROLES = (Role.CONTRIBUTOR, Role.MANAGER, Role.ADMIN)
+SUMMARY_MAX = 200
+_SLUG_JUNK = re.compile(r"[^a-z0-9]+")
+
+
+def can_edit_cells(actor: User | None) -> bool:
+    """Whether ``actor`` may change cells (people with no role can only read)."""
+    return actor is not None and actor.active and actor.has_role(*EDITOR_ROLES)
+
+
+def slugify(name: str) -> str:
+    """A URL-safe slug for a grid name."""
+    return _SLUG_JUNK.sub("-", name.lower()).strip("-")[:80] or "grid"
+
+
+def create_grid(
+    actor: User | None,
+    name: str,
+    rows: Sequence[str],
+    columns: Sequence[tuple[str, ColumnKind]],
+    description: str = "",
+) -> Grid:
+    """Create a grid with its service areas, columns and one empty cell for each pair."""
+    if actor is not None and not actor.has_role(Role.ADMIN):
+        raise Forbidden("Only an admin can create a grid.")
+    if not name.strip():
+        raise Invalid("Name the grid.", {"name": "Enter a name for the grid."})
+    grid = Grid(name=name.strip(), slug=slugify(name), description=description)
+    db.session.add(grid)
+    area_models = [ServiceArea(grid=grid, name=n, position=i) for i, n in enumerate(rows)]
+    column_models = [
+        GridColumn(grid=grid, name=n, kind=kind.value, position=i)
+        for i, (n, kind) in enumerate(columns)
+    ]
+    db.session.add_all(area_models + column_models)
+    db.session.add_all(
+        Cell(grid=grid, row=area, column=column)
+        for area in area_models
+        for column in column_models
+    )
+    db.session.flush()
+    return grid
+
+
+def save_cell(
+    actor: User,
+    cell: Cell,
+    *,
+    expected_version: int,
+    text: str,
+    owner_ids: Iterable[int] | None = None,
+    summary: str = "",
+    kind: RevisionKind = RevisionKind.EDIT,
+) -> CellRevision | None:
+    """Save a cell as ``actor`` from the version they started from.
+
+    Returns the new revision, or None when nothing changed. Raises EditConflict when the
+    cell has moved on since ``expected_version``, so nobody's work is overwritten.
+    """
+    if not can_edit_cells(actor):
+        raise Forbidden("You can read the grid but not change it.")
+    text = normalise_text(text)
+    summary = " ".join(summary.split())
+    owners = _validate(cell, text, owner_ids, summary)
+
+    if cell.version != expected_version:
+        raise EditConflict("Someone else saved this cell while you were editing it.")
+    new_owner_ids = sorted(u.id for u in owners) if owners is not None else None
+    if text == cell.text and (
+        new_owner_ids is None or new_owner_ids == sorted(u.id for u in cell.owners)
+    ):
+        return None
+
+    now = utcnow()
+    cell.text = text
+    cell.html = markdown.render(text)
+    if owners is not None:
+        cell.owners = owners
+    cell.updated_at = now
+    cell.updated_by_id = actor.id
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise EditConflict("Someone else saved this cell while you were editing it.") from exc
+
+    previous = latest_revision(cell)
+    revision = CellRevision(
+        cell_id=cell.id,
+        number=previous.number + 1 if previous else 1,
+        kind=kind.value,
+        text=text,
+        owner_ids=sorted(u.id for u in cell.owners),
+        summary=summary,
+        author_id=actor.id,
+        created_at=now,
+    )
+    history.seal(revision, previous)
+    db.session.add(revision)
+    db.session.flush()
+    return revision
+
+
+def latest_revision(cell: Cell) -> CellRevision | None:
+    """The newest revision of ``cell``, if it has any."""
+    return db.session.scalar(
+        select(CellRevision)
+        .where(CellRevision.cell_id == cell.id)
+        .order_by(CellRevision.number.desc())
+        .limit(1)
+    )
+
+
+def normalise_text(text: str) -> str:
+    """Unify line endings and trim trailing space so that a resave is not a change."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip("\n")
+
+
+def _validate(
+    cell: Cell, text: str, owner_ids: Iterable[int] | None, summary: str
+) -> list[User] | None:
+    errors: dict[str, str] = {}
+    limit = current_app.config["CELL_TEXT_MAX"]
+    if len(text) > limit:
+        errors["text"] = (
+            f"This is {len(text):,} characters long; a cell can hold up to {limit:,}. "
+            "Shorten it, or link to a longer document."
+        )
+    if len(summary) > SUMMARY_MAX:
+        errors["summary"] = f"Keep the summary to {SUMMARY_MAX} characters or fewer."
+    owners: list[User] | None = None
+    if owner_ids is not None:
+        if cell.column.kind != ColumnKind.PEOPLE:
+            errors["owners"] = "Only the owner column holds people."
+        else:
+            wanted = set(owner_ids)
+            owners = list(
+                db.session.scalars(
+                    select(User).where(User.id.in_(wanted), User.active.is_(True))
+                )
+            ) if wanted else []
+            if len(owners) != len(wanted):
+                errors["owners"] = "Choose people from the list; one of them is not available."
+    if errors:
+        raise Invalid("The cell was not saved. Check the highlighted fields.", errors)
+    return owners

@@ -1,0 +1,19 @@
+"""Import every domain's models so that Alembic and create_all see the whole schema."""
+
+from grid_app.audit.models import AuditEvent
+from grid_app.auth.models import Role, User, UserRole, UserSession
+from grid_app.grid.models import Cell, CellRevision, ColumnKind, Grid, GridColumn, ServiceArea
+
+__all__ = [
+    "AuditEvent",
+    "Cell",
+    "CellRevision",
+    "ColumnKind",
+    "Grid",
+    "GridColumn",
+    "Role",
+    "ServiceArea",
+    "User",
+    "UserRole",
+    "UserSession",
+]

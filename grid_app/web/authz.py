@@ -1,0 +1,67 @@
+"""Sign-in is required everywhere except the sign-in page and static files."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, request, url_for
+from flask_login import current_user
+
+from grid_app.extensions import db, login_manager
+from grid_app.web import htmx
+
+PUBLIC_ENDPOINTS = {"auth.sign_in", "static", "health"}
+
+
+def init_app(app: Flask) -> None:
+    """Require a signed-in person for every endpoint that is not public."""
+    login_manager.init_app(app)
+    login_manager.session_protection = None  # sessions are checked server-side instead
+
+    @login_manager.user_loader
+    def load_user(token: str):  # type: ignore[no-untyped-def]
+        from grid_app.auth import service as auth_service
+
+        return auth_service.load_session(token)
+
+    @login_manager.unauthorized_handler
+    def unauthorized() -> Response:
+        return htmx.redirect_to_sign_in(sign_in_url())
+
+    @app.before_request
+    def require_sign_in() -> Response | None:
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+            return None
+        if not current_user.is_authenticated:
+            # Ending an expired session, or noting activity, is committed on its own.
+            if db.session.dirty or db.session.deleted:
+                db.session.commit()
+            return htmx.redirect_to_sign_in(sign_in_url())
+        if db.session.dirty:
+            db.session.commit()
+        return None
+
+
+def sign_in_url() -> str:
+    """The sign-in page, remembering where the person was going."""
+    if htmx.current_url():
+        target = htmx.current_url() or ""
+    elif request.method == "GET":
+        target = request.full_path
+    else:
+        target = request.referrer or "/"
+    parts = urlsplit(target)
+    next_path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return url_for("auth.sign_in", next=next_path)
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to go to after sign-in; anything pointing elsewhere becomes the home page."""
+    if not target:
+        return url_for("grid.home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("grid.home")
+    if "\\" in target:
+        return url_for("grid.home")
+    return target

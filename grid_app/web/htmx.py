@@ -1,0 +1,52 @@
+"""The only module that reads or writes HX-* headers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, make_response, redirect, render_template
+
+from grid_app.extensions import htmx
+
+
+def wants_fragment() -> bool:
+    """True for an htmx request that swaps part of a page.
+
+    Boosted navigation and history restoration need the whole page.
+    """
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def render(page: str, fragment: str | None = None, status: int = 200, **context: Any) -> Response:
+    """Render ``fragment`` for an htmx swap, else the full ``page``; both from one context."""
+    template = fragment if fragment and wants_fragment() else page
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def redirect_after_post(url: str) -> Response:
+    """Send the browser to ``url`` after a successful form post (303 See Other)."""
+    response = redirect(url, code=303)
+    response.vary.add("HX-Request")
+    return response
+
+
+def redirect_to_sign_in(url: str) -> Response:
+    """Send someone whose session ended to the sign-in page.
+
+    An htmx request gets HX-Redirect so that the whole page moves, rather than a
+    sign-in form being swapped into part of the page.
+    """
+    if htmx:
+        response = make_response("", 401)
+        response.headers["HX-Redirect"] = url
+    else:
+        response = redirect(url, code=302)
+    response.vary.add("HX-Request")
+    return response
+
+
+def current_url() -> str | None:
+    """The address of the page that made an htmx request, if any."""
+    return htmx.current_url if htmx else None

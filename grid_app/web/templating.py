@@ -1,0 +1,49 @@
+"""Jinja filters and globals shared by every template."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+from markupsafe import Markup
+
+from grid_app.database import utcnow
+
+
+def when(value: datetime | None) -> str:
+    """A date and time as people in the UK write it: "3 Nov 2026, 14:05"."""
+    if value is None:
+        return ""
+    return f"{value.day} {value:%b %Y, %H:%M}"
+
+
+def ago(value: datetime | None, now: datetime | None = None) -> str:
+    """How long ago, in words: "just now", "5 minutes ago", "3 days ago", or a date."""
+    if value is None:
+        return ""
+    seconds = int(((now or utcnow()) - value).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            count = seconds // size
+            if unit == "day" and count > 30:
+                return f"on {value.day} {value:%b %Y}"
+            return f"{count} {unit}{'' if count == 1 else 's'} ago"
+    return "just now"
+
+
+def time_tag(value: datetime | None) -> Markup:
+    """A <time> element saying how long ago, with the exact time for machines and tooltips."""
+    if value is None:
+        return Markup("")
+    return Markup('<time datetime="{iso}Z" title="{exact}">{ago}</time>').format(
+        iso=value.isoformat(timespec="seconds"), exact=when(value), ago=ago(value)
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters."""
+    app.jinja_env.filters.update(when=when, ago=ago, time_tag=time_tag)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

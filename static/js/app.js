@@ -1,0 +1,77 @@
+// Keyboard and focus glue for editing cells in place. Everything works without this file.
+(function () {
+  "use strict";
+
+  var lastEditedCell = null;
+
+  function cellOf(node) {
+    return node && node.closest ? node.closest(".app-cell") : null;
+  }
+
+  // A click anywhere on a cell (not on a link or control inside it) opens its editor.
+  document.addEventListener("click", function (event) {
+    var cell = cellOf(event.target);
+    if (!cell || cell.classList.contains("app-cell--editing")) return;
+    if (event.target.closest("a, button, input, select, textarea, label")) return;
+    if (window.getSelection && String(window.getSelection())) return;
+    var edit = cell.querySelector("a.app-cell__edit[hx-get]");
+    if (edit) edit.click();
+  });
+
+  // Ctrl+Enter (or Cmd+Enter) saves; Escape cancels.
+  document.addEventListener("keydown", function (event) {
+    var form = event.target.closest && event.target.closest("form.app-cell-form");
+    if (!form) return;
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      form.requestSubmit();
+    } else if (event.key === "Escape") {
+      var cancel = form.querySelector(".app-cell__cancel");
+      if (cancel) {
+        event.preventDefault();
+        cancel.click();
+      }
+    }
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var cell = cellOf(event.detail.elt);
+    if (cell) lastEditedCell = cell.id;
+  });
+
+  // After a swap, put focus where a keyboard user expects it.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.elt;
+    if (!target || !target.id || target.id.indexOf("cell-") !== 0) return;
+    var cell = document.getElementById(target.id);
+    if (!cell) return;
+    var focusable;
+    if (cell.classList.contains("app-cell--conflict")) {
+      focusable = cell.querySelector(".app-conflict__summary");
+    } else if (cell.classList.contains("app-cell--editing")) {
+      focusable =
+        cell.querySelector("[aria-invalid], .govuk-form-group--error textarea, .govuk-form-group--error select") ||
+        cell.querySelector("textarea, select");
+    } else if (lastEditedCell === cell.id) {
+      focusable = cell.querySelector(".app-cell__edit");
+    }
+    if (focusable) focusable.focus();
+  });
+
+  // Errors that are not swapped into the page (403, 404, 500…) are announced instead.
+  document.addEventListener("htmx:responseError", function (event) {
+    var live = document.getElementById("app-live");
+    if (!live) return;
+    var status = event.detail.xhr.status;
+    live.textContent =
+      status === 403
+        ? "You do not have permission to do that."
+        : status === 404
+          ? "That is no longer here. Reload the page."
+          : "Sorry, that did not work. Reload the page and try again.";
+  });
+  document.addEventListener("htmx:sendError", function () {
+    var live = document.getElementById("app-live");
+    if (live) live.textContent = "Could not reach the server. Check your connection and try again.";
+  });
+})();
