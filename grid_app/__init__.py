@@ -13,6 +13,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: config → extensions → blueprints → CLI → error handlers."""
     app = Flask(
         __name__,
+        instance_path=(test_config or {}).get("INSTANCE_PATH"),
         instance_relative_config=True,
         template_folder="../templates",
         static_folder="../static",

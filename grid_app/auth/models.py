@@ -34,7 +34,7 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     role_links: Mapped[list[UserRole]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="user", cascade="all, delete-orphan"
     )
 
     @property

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from grid_app.audit import service as audit
@@ -99,7 +100,9 @@ def load_session(token: str, now: datetime | None = None) -> User | None:
     """Return the user of a live session token, ending the session if it has expired."""
     now = now or utcnow()
     record = db.session.scalar(
-        select(UserSession).where(UserSession.token_hash == _hash_token(token))
+        select(UserSession)
+        .where(UserSession.token_hash == _hash_token(token))
+        .options(joinedload(UserSession.user).selectinload(User.role_links))
     )
     if record is None:
         return None

@@ -1,0 +1,164 @@
+"""Signing in and out, and every page needing a signed-in person."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask
+
+from grid_app.audit.models import AuditEvent
+from grid_app.auth.models import UserSession
+from grid_app.extensions import db
+from tests.conftest import HX, PASSWORD
+
+PAGES = ["/", "/grids/test-grid", "/cells/1", "/cells/1/edit"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_signed_out_person_is_sent_to_sign_in_and_back(client, grid, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/sign-in"
+    assert parse_qs(location.query)["next"] == [path]
+
+
+@pytest.mark.parametrize(
+    "path,data", [("/cells/1", {"text": "x", "version": "1"}), ("/sign-out", {})]
+)
+def test_signed_out_post_is_refused_and_changes_nothing(client, grid, path, data):
+    response = client.post_form(path, data)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/sign-in")
+
+
+def test_expired_session_during_htmx_edit_redirects_the_whole_page(client, grid):
+    response = client.get("/cells/1/edit", headers={**HX, "HX-Current-URL": "http://localhost/grids/test-grid"})
+    assert response.status_code == 401
+    location = urlsplit(response.headers["HX-Redirect"])
+    assert location.path == "/sign-in"
+    assert parse_qs(location.query)["next"] == ["/grids/test-grid"]
+    assert response.text == ""
+
+
+def test_sign_in_then_land_where_you_were_going(client, people, grid):
+    response = client.post_form(
+        "/sign-in",
+        {"email": "Contributor@Example.org ", "password": PASSWORD, "next": "/cells/1"},
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/cells/1"
+    assert client.get("/cells/1").status_code == 200
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example"])
+def test_next_never_leaves_the_site(client, people, grid, target):
+    response = client.post_form(
+        "/sign-in", {"email": people["contributor"].email, "password": PASSWORD, "next": target}
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_wrong_password_is_422_with_message_and_email_kept(app, client, people):
+    response = client.post_form(
+        "/sign-in", {"email": people["contributor"].email, "password": "not my password"}
+    )
+    assert response.status_code == 422
+    assert "Check your email address and password" in response.text
+    assert 'value="contributor@example.org"' in response.text
+    assert "not my password" not in response.text
+    with app.app_context():
+        actions = list(db.session.scalars(db.select(AuditEvent.action)))
+    assert actions.count("auth.sign_in_failed") == 1
+
+
+def test_unknown_email_gets_the_same_message(client, people):
+    response = client.post_form("/sign-in", {"email": "nobody@example.org", "password": "x" * 12})
+    assert response.status_code == 422
+    assert "Check your email address and password" in response.text
+
+
+def test_empty_fields_get_messages_next_to_them(client):
+    response = client.post_form("/sign-in", {"email": "", "password": ""})
+    assert response.status_code == 422
+    assert 'id="email-error"' in response.text and "Enter your email address." in response.text
+    assert 'id="password-error"' in response.text and "Enter your password." in response.text
+
+
+def test_deactivated_person_cannot_sign_in(app, client, people):
+    with app.app_context():
+        from grid_app.auth.models import User
+
+        db.session.get_one(User, people["contributor"].id).active = False
+        db.session.commit()
+    response = client.post_form(
+        "/sign-in", {"email": people["contributor"].email, "password": PASSWORD}
+    )
+    assert response.status_code == 422
+
+
+def test_sign_in_without_csrf_token_is_refused(client, people):
+    response = client.post(
+        "/sign-in", data={"email": people["contributor"].email, "password": PASSWORD}
+    )
+    assert response.status_code == 400
+
+
+def test_sign_out_ends_the_session_on_the_server_so_a_copied_cookie_stops_working(
+    app, client, new_client, people, grid
+):
+    client.sign_in(people["contributor"])
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None
+    thief = new_client()
+    thief.set_cookie(cookie.key, cookie.value)
+    assert thief.get(f"/grids/{grid.slug}").status_code == 200
+
+    assert client.post_form("/sign-out", {}).status_code == 303
+    assert thief.get(f"/grids/{grid.slug}").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(UserSession.id))) == 0
+
+
+def test_sign_out_everywhere_ends_every_session(app, new_client, people, grid):
+    laptop, phone = new_client(), new_client()
+    laptop.sign_in(people["contributor"])
+    phone.sign_in(people["contributor"])
+    assert laptop.post_form("/sign-out-everywhere", {}).status_code == 303
+    assert phone.get(f"/grids/{grid.slug}").status_code == 302
+
+
+def test_idle_session_times_out(app, client, people, grid):
+    client.sign_in(people["contributor"])
+    with app.app_context():
+        for record in db.session.scalars(db.select(UserSession)):
+            record.last_seen_at -= timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] + 1)
+        db.session.commit()
+    assert client.get(f"/grids/{grid.slug}").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(UserSession.id))) == 0
+
+
+def test_session_has_an_absolute_limit_however_active(app: Flask, client, people, grid):
+    client.sign_in(people["contributor"])
+    with app.app_context():
+        for record in db.session.scalars(db.select(UserSession)):
+            record.created_at -= timedelta(hours=app.config["SESSION_MAX_HOURS"] + 1)
+        db.session.commit()
+    assert client.get(f"/grids/{grid.slug}").status_code == 302
+
+
+def test_session_cookie_is_host_only_secure_and_http_only(client, people):
+    response = client.sign_in(people["contributor"])
+    header = next(
+        h for h in response.headers.getlist("Set-Cookie") if h.startswith("__Host-grid=")
+    )
+    assert "Secure" in header and "HttpOnly" in header and "Path=/" in header
+    assert "Domain" not in header and "SameSite=Lax" in header
+
+
+def test_signed_in_person_visiting_sign_in_goes_to_the_grid(client, people, grid):
+    client.sign_in(people["contributor"])
+    assert client.get("/sign-in").status_code == 302
