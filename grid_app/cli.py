@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from grid_app.auth import service as auth_service
 from grid_app.auth.models import Role
@@ -19,6 +20,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo() -> None:
     """Load the demo grid and people, unless the database already has a grid."""
     from grid_app import demo
@@ -35,6 +37,7 @@ def seed_demo() -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--email", prompt=True)
 @click.option("--name", "display_name", prompt="Display name")
 @click.option(
@@ -63,6 +66,7 @@ def create_user(email: str, display_name: str, roles: tuple[str, ...]) -> None:
 
 
 @click.command("verify-history")
+@with_appcontext
 def verify_history() -> None:
     """Check every cell's revision hash chain; exit 1 naming the first broken revision."""
     from grid_app.grid import history

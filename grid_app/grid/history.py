@@ -65,11 +65,15 @@ def verify_all(batch: int = 5000) -> tuple[int, BrokenLink | None]:
         .order_by(CellRevision.cell_id, CellRevision.number)
         .execution_options(yield_per=batch)
     )
-    for revision, previous in _with_previous(db.session.scalars(stmt)):
-        checked += 1
-        broken = _check(revision, previous)
-        if broken:
-            return checked, broken
+    result = db.session.scalars(stmt)
+    try:
+        for revision, previous in _with_previous(result):
+            checked += 1
+            broken = _check(revision, previous)
+            if broken:
+                return checked, broken
+    finally:
+        result.close()
     return checked, None
 
 

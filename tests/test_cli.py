@@ -1,0 +1,110 @@
+"""Operator commands: demo data, adding people, verifying history."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, text
+
+from grid_app.auth.models import Role, User
+from grid_app.extensions import db
+from grid_app.grid.models import Cell, CellRevision, Grid, ServiceArea
+
+
+def test_seed_demo_loads_the_grid_once_and_prints_the_sign_ins(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "contributor@example.org" in first.output and "admin@example.org" in first.output
+    with app.app_context():
+        counts = (
+            db.session.scalar(select(func.count(Grid.id))),
+            db.session.scalar(select(func.count(User.id))),
+            db.session.scalar(select(func.count(CellRevision.id))),
+        )
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0
+    assert "left as it is" in second.output
+    with app.app_context():
+        assert counts == (
+            db.session.scalar(select(func.count(Grid.id))),
+            db.session.scalar(select(func.count(User.id))),
+            db.session.scalar(select(func.count(CellRevision.id))),
+        )
+        areas = list(db.session.scalars(select(ServiceArea.name)))
+        empty = db.session.scalar(select(func.count(Cell.id)).where(Cell.text == ""))
+        evidence = " ".join(db.session.scalars(select(Cell.text)))
+    assert counts[0] == 1 and counts[1] >= 4
+    assert "Safe spaces for staff" in areas and "Youth Justice" in areas and len(areas) == 8
+    assert empty and empty >= 5  # gaps left visible on purpose
+    assert "186 children in care" in evidence and "83%" in evidence and "28%" in evidence
+
+
+def test_demo_people_can_sign_in_with_the_demo_password(app, client):
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    response = client.post_form(
+        "/sign-in", {"email": "manager@example.org", "password": app.config["DEMO_PASSWORD"]}
+    )
+    assert response.status_code == 303
+
+
+def test_create_user_asks_for_the_password_twice(app):
+    result = app.test_cli_runner().invoke(
+        args=["create-user", "--email", "new@example.org", "--name", "New Person",
+              "--role", "manager", "--role", "contributor"],
+        input="a very good password\na very good password\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "a very good password" not in result.output
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "new@example.org"))
+        assert user is not None and user.roles == {Role.MANAGER, Role.CONTRIBUTOR}
+
+
+def test_create_user_has_no_password_argument(app):
+    result = app.test_cli_runner().invoke(
+        args=["create-user", "--email", "x@example.org", "--name", "X", "--password", "secret"]
+    )
+    assert result.exit_code != 0
+    assert "No such option" in result.output
+
+
+def test_create_user_refuses_a_short_password_and_a_taken_email(app, people):
+    runner = app.test_cli_runner()
+    short = runner.invoke(
+        args=["create-user", "--email", "y@example.org", "--name", "Y"], input="short\nshort\n"
+    )
+    assert short.exit_code == 2 and "at least 12 characters" in short.output
+    taken = runner.invoke(
+        args=["create-user", "--email", people["admin"].email, "--name", "Y"],
+        input="long enough password\nlong enough password\n",
+    )
+    assert taken.exit_code == 2 and "already has this email" in taken.output
+
+
+def test_verify_history_passes_then_catches_a_revision_edited_behind_the_apps_back(app):
+    runner = app.test_cli_runner()
+    runner.invoke(args=["seed-demo"])
+    ok = runner.invoke(args=["verify-history"])
+    assert ok.exit_code == 0 and "revisions verified" in ok.output
+    with app.app_context():
+        target = db.session.scalar(select(CellRevision).order_by(CellRevision.id).offset(3))
+        assert target is not None
+        target_id = target.id
+        db.session.execute(
+            text("UPDATE cell_revision SET text = 'rewritten' WHERE id = :id"), {"id": target_id}
+        )
+        db.session.commit()
+    broken = runner.invoke(args=["verify-history"])
+    assert broken.exit_code == 1
+    assert f"revision {target_id}" in broken.output and "content does not match" in broken.output
+
+
+def test_verify_history_catches_a_deleted_revision(app, people, grid, client):
+    client.sign_in(people["contributor"])
+    cell_id = grid.cells[("Social work", "Strategy")]
+    for version, words in enumerate(["one", "two", "three"], start=1):
+        client.post_form(f"/cells/{cell_id}", {"text": words, "version": str(version)})
+    with app.app_context():
+        db.session.execute(text("DELETE FROM cell_revision WHERE number = 2"))
+        db.session.commit()
+    broken = app.test_cli_runner().invoke(args=["verify-history"])
+    assert broken.exit_code == 1 and "expected 2" in broken.output

@@ -1,0 +1,80 @@
+"""Configuration from the environment, the secret key, and SQLite's per-connection settings."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import text
+
+from grid_app import create_app
+from grid_app.config import ConfigError
+from grid_app.extensions import db
+
+
+def test_secret_key_is_generated_into_the_instance_folder_once(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    config = {"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    first = create_app(config)
+    second = create_app(config)
+    assert len(first.secret_key or "") == 64
+    assert first.secret_key == second.secret_key
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    monkeypatch.setenv("APP_ENV", "production")
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app({"INSTANCE_PATH": str(tmp_path)})
+
+
+def test_environment_sets_database_and_secret(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://someone@db.internal/grid")
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("SESSION_IDLE_MINUTES", "15")
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://someone@db.internal/grid"
+    assert app.secret_key == "from-the-environment"
+    assert app.config["SESSION_IDLE_MINUTES"] == 15
+
+
+def test_default_database_is_sqlite_in_the_instance_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/grid.db"
+
+
+def test_passwords_are_hashed_with_scrypt_by_default(tmp_path):
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x"})
+    from grid_app.auth.service import hash_password
+
+    with app.app_context():
+        assert hash_password("a long enough password").startswith("scrypt:32768:8:1$")
+
+
+def test_every_sqlite_connection_gets_wal_foreign_keys_busy_timeout_and_full_sync(tmp_path):
+    app = create_app(
+        {"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{tmp_path}/g.db"}
+    )
+    seen: list[tuple] = []
+
+    def read_pragmas() -> None:
+        with app.app_context():
+            # A brand-new connection, as another thread or worker would open.
+            with db.engine.connect() as conn:
+                seen.append(
+                    tuple(
+                        conn.execute(text(f"PRAGMA {name}")).scalar()
+                        for name in ("journal_mode", "foreign_keys", "busy_timeout", "synchronous")
+                    )
+                )
+            db.engine.dispose()
+
+    for _ in range(2):
+        thread = threading.Thread(target=read_pragmas)
+        thread.start()
+        thread.join()
+    assert seen == [("wal", 1, 15000, 2)] * 2
