@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from grid_app import config
 
@@ -19,16 +20,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder="../static",
     )
     config.load(app, test_config)
+    if app.config["PROXY_COUNT"]:
+        hops = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     from grid_app import models  # noqa: F401  (every table registered before use)
     from grid_app.database import install_sqlite_settings
-    from grid_app.extensions import csrf, db, htmx, migrate
+    from grid_app.extensions import csrf, db, htmx, limiter, migrate
 
     install_sqlite_settings()
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
     csrf.init_app(app)
     htmx.init_app(app)
+    limiter.init_app(app)
 
     from grid_app.web import authz, errors, security, templating
 
@@ -50,4 +55,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     @app.get("/healthz")
     def health() -> dict[str, str]:
         return {"status": "ok"}
+
     return app

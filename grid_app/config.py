@@ -24,11 +24,17 @@ DEFAULTS: dict[str, Any] = {
     "CELL_TEXT_MAX": 20_000,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "PASSWORD_HASH_METHOD": "scrypt",
+    # Sign-in attempts allowed per email address and per client address.
+    "SIGN_IN_LIMIT_PER_EMAIL": "10 per 5 minutes",
+    "SIGN_IN_LIMIT_PER_ADDRESS": "50 per 5 minutes",
+    "RATELIMIT_HEADERS_ENABLED": False,
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none).
+    "PROXY_COUNT": 0,
 }
 
 # Environment variables read by name (besides every FLASK_* variable).
 ENV_NAMES = ("APP_ENV", "DATABASE_URL", "SECRET_KEY", "REDIS_URL", "DEMO_PASSWORD")
-ENV_INTS = ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS")
+ENV_INTS = ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "PROXY_COUNT")
 ENV_BOOLS = ("SESSION_COOKIE_SECURE",)
 
 
@@ -52,6 +58,9 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
             app.config[name] = os.environ[name].lower() in ("1", "true", "yes", "on")
     if test_config:
         app.config.update(test_config)
+
+    # Several workers or instances must share their counts, so Redis when it is configured.
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
 
     database_url = app.config.get("DATABASE_URL") or (
         f"sqlite:///{Path(app.instance_path) / 'grid.db'}"

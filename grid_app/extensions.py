@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_htmx import HTMX
+from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -15,3 +17,10 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = HTMX()
+
+
+def _client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+limiter = Limiter(key_func=_client_address)

@@ -138,9 +138,7 @@ def people(app: Flask) -> dict[str, Person]:
     result = {}
     with app.app_context():
         for key, (name, roles) in specs.items():
-            user = auth_service.create_user(
-                None, f"{key}@example.org", name, PASSWORD, roles=roles
-            )
+            user = auth_service.create_user(None, f"{key}@example.org", name, PASSWORD, roles=roles)
             result[key] = Person(user.id, user.email, name)
         db.session.commit()
     return result
@@ -172,9 +170,7 @@ def grid(app: Flask) -> GridRef:
         cells = {
             (c.row.name, c.column.name): c.id
             for c in db.session.scalars(
-                db.select(Cell).join(ServiceArea).join(GridColumn).where(
-                    Cell.grid_id == created.id
-                )
+                db.select(Cell).join(ServiceArea).join(GridColumn).where(Cell.grid_id == created.id)
             )
         }
         ref = GridRef(created.id, created.slug, cells)

@@ -48,8 +48,17 @@ def test_demo_people_can_sign_in_with_the_demo_password(app, client):
 
 def test_create_user_asks_for_the_password_twice(app):
     result = app.test_cli_runner().invoke(
-        args=["create-user", "--email", "new@example.org", "--name", "New Person",
-              "--role", "manager", "--role", "contributor"],
+        args=[
+            "create-user",
+            "--email",
+            "new@example.org",
+            "--name",
+            "New Person",
+            "--role",
+            "manager",
+            "--role",
+            "contributor",
+        ],
         input="a very good password\na very good password\n",
     )
     assert result.exit_code == 0, result.output

@@ -57,7 +57,11 @@ def test_passwords_are_hashed_with_scrypt_by_default(tmp_path):
 
 def test_every_sqlite_connection_gets_wal_foreign_keys_busy_timeout_and_full_sync(tmp_path):
     app = create_app(
-        {"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{tmp_path}/g.db"}
+        {
+            "INSTANCE_PATH": str(tmp_path),
+            "SECRET_KEY": "x",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/g.db",
+        }
     )
     seen: list[tuple] = []
 

@@ -8,11 +8,10 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from grid_app.database import utcnow
-from grid_app.extensions import db
+from grid_app.database import Base, utcnow
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Base):
     """One sensitive action: who did what to which thing, and when."""
 
     __tablename__ = "audit_event"

@@ -8,8 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grid_app.database import utcnow
-from grid_app.extensions import db
+from grid_app.database import Base, utcnow
 
 
 class Role(enum.StrEnum):
@@ -21,7 +20,7 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
-class User(db.Model):
+class User(Base):
     """A member of staff who can sign in."""
 
     __tablename__ = "user_account"
@@ -76,7 +75,7 @@ class User(db.Model):
         return f"<User {self.email}>"
 
 
-class UserRole(db.Model):
+class UserRole(Base):
     """One role held by one person."""
 
     __tablename__ = "user_role"
@@ -89,7 +88,7 @@ class UserRole(db.Model):
     user: Mapped[User] = relationship(back_populates="role_links")
 
 
-class UserSession(db.Model):
+class UserSession(Base):
     """A signed-in browser session; deleting the row signs that browser out."""
 
     __tablename__ = "user_session"

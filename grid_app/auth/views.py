@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_user, logout_user
+from werkzeug import Response
 
 from grid_app.auth import service
 from grid_app.auth.forms import SignInForm
 from grid_app.errors import Invalid
-from grid_app.extensions import db
+from grid_app.extensions import db, limiter
 from grid_app.web import htmx
 from grid_app.web.authz import safe_next
 
 bp = Blueprint("auth", __name__)
 
 
+def _email_key() -> str:
+    return "sign-in:" + (request.form.get("email") or "").strip().lower()
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ADDRESS"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["SIGN_IN_LIMIT_PER_EMAIL"], methods=["POST"], key_func=_email_key
+)
 def sign_in() -> Response:
     """Show the sign-in form, or sign the person in."""
     form = SignInForm(next=request.args.get("next", ""))

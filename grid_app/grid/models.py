@@ -10,8 +10,7 @@ from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grid_app.auth.models import User
-from grid_app.database import utcnow
-from grid_app.extensions import db
+from grid_app.database import Base, utcnow
 
 
 class ColumnKind(enum.StrEnum):
@@ -30,7 +29,7 @@ class RevisionKind(enum.StrEnum):
     INSIGHT = "insight"
 
 
-class Grid(db.Model):
+class Grid(Base):
     """A named board of service areas × columns."""
 
     __tablename__ = "grid"
@@ -43,7 +42,7 @@ class Grid(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ServiceArea(db.Model):
+class ServiceArea(Base):
     """A row of the grid, e.g. "Youth Justice"."""
 
     __tablename__ = "grid_row"
@@ -57,7 +56,7 @@ class ServiceArea(db.Model):
     grid: Mapped[Grid] = relationship()
 
 
-class GridColumn(db.Model):
+class GridColumn(Base):
     """A column of the grid, e.g. "Evidence"; the owner column holds people."""
 
     __tablename__ = "grid_column"
@@ -79,13 +78,13 @@ class GridColumn(db.Model):
 
 cell_owner = Table(
     "cell_owner",
-    db.metadata,
+    Base.metadata,
     Column("cell_id", ForeignKey("cell.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True),
 )
 
 
-class Cell(db.Model):
+class Cell(Base):
     """One service area × column. ``version`` guards against lost updates."""
 
     __tablename__ = "cell"
@@ -108,7 +107,7 @@ class Cell(db.Model):
 
     # An UPDATE that finds another version in the database fails: the second of two
     # concurrent saves can never silently overwrite the first.
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
     grid: Mapped[Grid] = relationship()
     row: Mapped[ServiceArea] = relationship()
@@ -122,7 +121,7 @@ class Cell(db.Model):
         return not self.text.strip() and not self.owners
 
 
-class CellRevision(db.Model):
+class CellRevision(Base):
     """An immutable, complete snapshot of a cell after one change.
 
     Content and its hash live in separate columns so that a later redaction can blank the

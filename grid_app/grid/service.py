@@ -58,11 +58,9 @@ def create_grid(
         GridColumn(grid=grid, name=n, kind=kind.value, position=i)
         for i, (n, kind) in enumerate(columns)
     ]
-    db.session.add_all(area_models + column_models)
+    db.session.add_all([*area_models, *column_models])
     db.session.add_all(
-        Cell(grid=grid, row=area, column=column)
-        for area in area_models
-        for column in column_models
+        Cell(grid=grid, row=area, column=column) for area in area_models for column in column_models
     )
     db.session.flush()
     return grid
@@ -160,11 +158,15 @@ def _validate(
             errors["owners"] = "Only the owner column holds people."
         else:
             wanted = set(owner_ids)
-            owners = list(
-                db.session.scalars(
-                    select(User).where(User.id.in_(wanted), User.active.is_(True))
+            owners = (
+                list(
+                    db.session.scalars(
+                        select(User).where(User.id.in_(wanted), User.active.is_(True))
+                    )
                 )
-            ) if wanted else []
+                if wanted
+                else []
+            )
             if len(owners) != len(wanted):
                 errors["owners"] = "Choose people from the list; one of them is not available."
     if errors:

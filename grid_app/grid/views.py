@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, url_for
+from flask import Blueprint, abort, redirect, url_for
 from flask_login import current_user
+from werkzeug import Response
 
 from grid_app.auth import queries as people
 from grid_app.errors import EditConflict, Invalid

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request, url_for
+from flask import Flask, request, url_for
 from flask_login import current_user
+from werkzeug import Response
 
+from grid_app.auth.models import User
 from grid_app.extensions import db, login_manager
 from grid_app.web import htmx
 
@@ -19,7 +21,7 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = None  # sessions are checked server-side instead
 
     @login_manager.user_loader
-    def load_user(token: str):  # type: ignore[no-untyped-def]
+    def load_user(token: str) -> User | None:
         from grid_app.auth import service as auth_service
 
         return auth_service.load_session(token)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response
+from flask import Flask
 from flask_wtf.csrf import CSRFError
+from werkzeug import Response
 from werkzeug.exceptions import HTTPException
 
 from grid_app.errors import DomainError
@@ -23,6 +24,7 @@ TITLES = {
     409: "This changed while you were working on it",
     413: "That upload is too large",
     422: "Check what you entered",
+    429: "Too many attempts",
     500: "Sorry, something went wrong",
 }
 
@@ -60,6 +62,10 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException) -> Response:
         db.session.rollback()
         status = error.code or 500
+        if status == 429:
+            return error_response(
+                429, "There have been too many attempts. Wait a few minutes, then try again."
+            )
         return error_response(status, error.description or "")
 
     @app.errorhandler(Exception)

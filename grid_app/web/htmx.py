@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, make_response, redirect, render_template
+from flask import make_response, redirect, render_template
+from werkzeug import Response
 
 from grid_app.extensions import htmx
 
@@ -38,6 +39,7 @@ def redirect_to_sign_in(url: str) -> Response:
     An htmx request gets HX-Redirect so that the whole page moves, rather than a
     sign-in form being swapped into part of the page.
     """
+    response: Response
     if htmx:
         response = make_response("", 401)
         response.headers["HX-Redirect"] = url

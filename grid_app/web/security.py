@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, request
+from werkzeug import Response
 
 # No inline script or style anywhere: htmx runs with allowEval off and its indicator
 # styles off (see base.html), so nothing needs 'unsafe-inline' or 'unsafe-eval'.

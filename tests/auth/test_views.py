@@ -35,7 +35,9 @@ def test_signed_out_post_is_refused_and_changes_nothing(client, grid, path, data
 
 
 def test_expired_session_during_htmx_edit_redirects_the_whole_page(client, grid):
-    response = client.get("/cells/1/edit", headers={**HX, "HX-Current-URL": "http://localhost/grids/test-grid"})
+    response = client.get(
+        "/cells/1/edit", headers={**HX, "HX-Current-URL": "http://localhost/grids/test-grid"}
+    )
     assert response.status_code == 401
     location = urlsplit(response.headers["HX-Redirect"])
     assert location.path == "/sign-in"
@@ -152,9 +154,7 @@ def test_session_has_an_absolute_limit_however_active(app: Flask, client, people
 
 def test_session_cookie_is_host_only_secure_and_http_only(client, people):
     response = client.sign_in(people["contributor"])
-    header = next(
-        h for h in response.headers.getlist("Set-Cookie") if h.startswith("__Host-grid=")
-    )
+    header = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("__Host-grid="))
     assert "Secure" in header and "HttpOnly" in header and "Path=/" in header
     assert "Domain" not in header and "SameSite=Lax" in header
 
@@ -162,3 +162,54 @@ def test_session_cookie_is_host_only_secure_and_http_only(client, people):
 def test_signed_in_person_visiting_sign_in_goes_to_the_grid(client, people, grid):
     client.sign_in(people["contributor"])
     assert client.get("/sign-in").status_code == 302
+
+
+def test_repeated_wrong_passwords_are_rate_limited_with_a_friendly_429(client, people):
+    for _ in range(10):
+        assert (
+            client.post_form(
+                "/sign-in", {"email": people["contributor"].email, "password": "guess guess"}
+            ).status_code
+            == 422
+        )
+    blocked = client.post_form(
+        "/sign-in", {"email": people["contributor"].email, "password": PASSWORD}
+    )
+    assert blocked.status_code == 429
+    assert "too many attempts" in blocked.text
+    # Another account from the same place is not locked out by it.
+    assert (
+        client.post_form(
+            "/sign-in", {"email": people["other"].email, "password": PASSWORD}
+        ).status_code
+        == 303
+    )
+
+
+def test_rate_limit_is_shared_by_instances_through_redis(app, people, tmp_path, database_url):
+    import uuid
+
+    from grid_app import create_app
+    from tests.conftest import TEST_HASH_METHOD, Client
+
+    shared = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
+        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        "SIGN_IN_LIMIT_PER_EMAIL": "4 per 5 minutes",
+    }
+    instances = []
+    for n in range(2):
+        instance = create_app({**shared, "INSTANCE_PATH": str(tmp_path / f"i{n}")})
+        instance.test_client_class = Client
+        instances.append(instance.test_client())
+    statuses = [
+        instances[n % 2]
+        .post_form("/sign-in", {"email": people["contributor"].email, "password": "guess guess"})
+        .status_code
+        for n in range(6)
+    ]
+    assert statuses == [422, 422, 422, 422, 429, 429]

@@ -59,6 +59,8 @@ def test_concurrent_saves_from_one_version_let_exactly_one_win(app: Flask, peopl
 
     assert statuses == [200] + [409] * (WRITERS - 1)
     with app.app_context():
-        saved = list(db.session.scalars(db.select(CellRevision).where(CellRevision.cell_id == cell_id)))
+        saved = list(
+            db.session.scalars(db.select(CellRevision).where(CellRevision.cell_id == cell_id))
+        )
     assert len(saved) == 1
     assert version_of(app, cell_id) == 2

@@ -25,16 +25,31 @@ PAYLOADS = [
     '<iframe src="https://example.org"></iframe>',
     "<style>body{display:none}</style>",
     '<form action="/sign-out" method="post"><button>x</button></form>',
-    "[x](https://example.org \"a\" onmouseover=alert(1))",
+    '[x](https://example.org "a" onmouseover=alert(1))',
     "<details open ontoggle=alert(1)>",
     "`<script>`alert(1)",
     "<<script>script>alert(1)<</script>/script>",
-    '<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>',
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
 ]
 
 ALLOWED_SCHEMES = ("http:", "https:", "mailto:")
-FORBIDDEN_TAGS = {"script", "style", "iframe", "form", "svg", "img", "math", "details", "object",
-                  "embed", "button", "input", "base", "link", "meta"}
+FORBIDDEN_TAGS = {
+    "script",
+    "style",
+    "iframe",
+    "form",
+    "svg",
+    "img",
+    "math",
+    "details",
+    "object",
+    "embed",
+    "button",
+    "input",
+    "base",
+    "link",
+    "meta",
+}
 
 
 class _Elements(HTMLParser):

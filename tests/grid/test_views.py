@@ -34,7 +34,7 @@ def test_grid_page_shows_every_service_area_against_every_column(client, people,
     for name in ("Strategy", "Evidence", "Owner"):
         assert re.search(rf'<th scope="col"[^>]*>{name}</th>', page.text)
     assert page.text.count('class="app-cell__empty"') == 6
-    assert "Add<span class=\"govuk-visually-hidden\"> Evidence for Youth Justice</span>" in page.text
+    assert 'Add<span class="govuk-visually-hidden"> Evidence for Youth Justice</span>' in page.text
 
 
 def test_home_opens_the_first_grid(client, people, grid):
@@ -88,7 +88,7 @@ def test_edit_link_gives_a_form_fragment_in_place_and_a_full_page_without_javasc
     assert fragment.status_code == 200
     assert fragment.text.startswith(f'<div id="cell-{cell_id}" class="app-cell app-cell--editing"')
     assert "<html" not in fragment.text
-    assert fragment.headers["Vary"] == "Cookie, HX-Request" or "HX-Request" in fragment.headers["Vary"]
+    assert "HX-Request" in fragment.headers["Vary"]
     page = client.get(f"/cells/{cell_id}/edit")
     assert page.status_code == 200
     assert "<html" in page.text
@@ -127,9 +127,12 @@ def test_stale_save_is_refused_with_409_and_keeps_the_typed_text(app, new_client
     first, second = new_client(), new_client()
     first.sign_in(people["contributor"])
     second.sign_in(people["other"])
-    assert first.post_form(
-        f"/cells/{cell_id}", {"text": "Regional group meets monthly.", "version": "1"}
-    ).status_code == 303
+    assert (
+        first.post_form(
+            f"/cells/{cell_id}", {"text": "Regional group meets monthly.", "version": "1"}
+        ).status_code
+        == 303
+    )
 
     refused = second.post_form(
         f"/cells/{cell_id}", {"text": "Data published quarterly.", "version": "1"}, headers=HX
@@ -279,7 +282,9 @@ def test_grid_page_runs_the_same_number_of_queries_however_full_it_is(
             db.session.commit()
 
     client.sign_in(people["contributor"])
-    fill(Cell.id.in_([grid.cells[("Social work", "Owner")], grid.cells[("Social work", "Strategy")]]))
+    fill(
+        Cell.id.in_([grid.cells[("Social work", "Owner")], grid.cells[("Social work", "Strategy")]])
+    )
     with count_queries() as few:
         assert client.get(f"/grids/{grid.slug}").status_code == 200
     fill(Cell.id.is_not(None))
