@@ -6,7 +6,9 @@ import difflib
 import re
 from dataclasses import dataclass
 
-_TOKENS = re.compile(r"\s+|[^\s]+")
+# A word together with the space after it, so that the spaces between changed words do
+# not show up as unchanged islands.
+_TOKENS = re.compile(r"\s+|\S+\s*")
 
 
 @dataclass(frozen=True)
@@ -25,10 +27,17 @@ def word_diff(old: str, new: str) -> list[DiffPart]:
     matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
-            parts.append(DiffPart("equal", "".join(a[i1:i2])))
+            _append(parts, "equal", "".join(a[i1:i2]))
             continue
         if op in ("delete", "replace"):
-            parts.append(DiffPart("delete", "".join(a[i1:i2])))
+            _append(parts, "delete", "".join(a[i1:i2]))
         if op in ("insert", "replace"):
-            parts.append(DiffPart("insert", "".join(b[j1:j2])))
+            _append(parts, "insert", "".join(b[j1:j2]))
     return parts
+
+
+def _append(parts: list[DiffPart], op: str, text: str) -> None:
+    if parts and parts[-1].op == op:
+        parts[-1] = DiffPart(op, parts[-1].text + text)
+    else:
+        parts.append(DiffPart(op, text))

@@ -71,6 +71,12 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     }
 
 
+@pytest.fixture(scope="session")
+def base_url() -> None:
+    """Each test has its own live server, so there is no fixed base URL."""
+    return None
+
+
 @dataclass
 class LiveServer:
     """A running app: its address and the app object (for checking the database)."""
