@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from grid_app.auth import service as auth_service
 from grid_app.auth.models import Role, User
+from grid_app.database import utcnow
 from grid_app.extensions import db
 from grid_app.grid import service as grid_service
 from grid_app.grid.models import Cell, ColumnKind, Grid, GridColumn, ServiceArea
 
 GRID_NAME = "Grid for Supporting People"
+# How long ago each service area's cells were first written, row by row.
+DAYS_AGO = [12, 95, 40, 230, 21, 300, 5, 150]
 
 PEOPLE: list[tuple[str, str, tuple[Role, ...]]] = [
     ("contributor@example.org", "Chris Contributor", (Role.CONTRIBUTOR,)),
@@ -133,13 +138,21 @@ def load(password: str) -> bool:
         )
     }
     authors = [people[e] for e, _, _ in PEOPLE]
+    now = utcnow()
     for index, (area, strategy, evidence, gaps, (owner_emails, contact)) in enumerate(ROWS):
         author = authors[index % len(authors)]
-        for column, text in (("Strategy", strategy), ("Evidence", evidence), ("Gaps", gaps)):
+        columns = (("Strategy", strategy), ("Evidence", evidence), ("Gaps", gaps))
+        for offset, (column, text) in enumerate(columns):
             if text:
                 cell = cells[(area, column)]
                 grid_service.save_cell(
-                    author, cell, expected_version=cell.version, text=text, summary="First draft"
+                    author,
+                    cell,
+                    expected_version=cell.version,
+                    text=text,
+                    summary="First draft",
+                    # Spread the demo's history over the past year, some of it long unreviewed.
+                    at=now - timedelta(days=DAYS_AGO[index] + 3 * offset, hours=index),
                 )
         if owner_emails or contact:
             cell = cells[(area, "Owner")]
@@ -150,5 +163,6 @@ def load(password: str) -> bool:
                 text=contact,
                 owner_ids=[people[e].id for e in owner_emails],
                 summary="Owner agreed",
+                at=now - timedelta(days=DAYS_AGO[index]),
             )
     return True

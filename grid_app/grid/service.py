@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
@@ -75,11 +76,13 @@ def save_cell(
     owner_ids: Iterable[int] | None = None,
     summary: str = "",
     kind: RevisionKind = RevisionKind.EDIT,
+    at: datetime | None = None,
 ) -> CellRevision | None:
     """Save a cell as ``actor`` from the version they started from.
 
     Returns the new revision, or None when nothing changed. Raises EditConflict when the
     cell has moved on since ``expected_version``, so nobody's work is overwritten.
+    ``at`` backdates the change (demo data); it defaults to now.
     """
     if not can_edit_cells(actor):
         raise Forbidden("You can read the grid but not change it.")
@@ -95,7 +98,7 @@ def save_cell(
     ):
         return None
 
-    now = utcnow()
+    now = at or utcnow()
     cell.text = text
     cell.html = markdown.render(text)
     if owners is not None:

@@ -170,3 +170,17 @@ def screenshot(page: Page, name: str) -> None:
     """Keep a full-page screenshot in the artefacts folder (ignored by git)."""
     ARTEFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+
+
+def save_as(server: LiveServer, email: str, cell_id: int, text: str) -> None:
+    """Someone else saves a cell, through the service, while the browser is on the page."""
+    from grid_app.auth.models import User
+    from grid_app.extensions import db
+    from grid_app.grid import service
+    from grid_app.grid.models import Cell
+
+    with server.app.app_context():
+        actor = db.session.scalar(db.select(User).where(User.email == email))
+        cell = db.session.get_one(Cell, cell_id)
+        service.save_cell(actor, cell, expected_version=cell.version, text=text)
+        db.session.commit()

@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, Page, expect
 from grid_app.auth.models import UserSession
 from grid_app.extensions import db
 from grid_app.grid.models import Cell, CellRevision, GridColumn, ServiceArea
-from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, new_signed_in_page, sign_in
+from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, new_signed_in_page, save_as, sign_in
 
 AREA = "Early Help, Early Years and Youth Work"
 EVIDENCE = f"Evidence for {AREA}"
@@ -45,7 +45,7 @@ def test_edit_a_cell_in_place_save_and_reload(page: Page, live_server, console_e
     box.fill("New youth work curriculum piloted in **two** hubs.")
     page.get_by_role("button", name=f"Save {EVIDENCE}").click()
     cell = page.locator(f"#cell-{cell_id(live_server, AREA, 'Evidence')}")
-    expect(cell.get_by_text("Saved")).to_be_visible()
+    expect(cell.get_by_text("Saved", exact=True)).to_be_visible()
     expect(cell.locator("strong")).to_have_text("two")
     page.reload()
     expect(cell).to_contain_text("New youth work curriculum piloted in two hubs.")
@@ -99,16 +99,14 @@ def test_the_whole_edit_journey_by_keyboard(page: Page, live_server):
     ]
 
 
-def test_two_people_edit_one_cell_and_the_second_merges(
-    page: Page, browser: Browser, live_server
-):
+def test_two_people_edit_one_cell_and_the_second_merges(page: Page, browser: Browser, live_server):
     sign_in(page, live_server, "contributor@example.org")
     other = new_signed_in_page(browser, live_server, "manager@example.org")
     for p in (page, other):
         p.get_by_role("link", name=f"Add {EVIDENCE}").click()
     page.get_by_role("textbox", name=EVIDENCE).fill("Curriculum piloted in two hubs.")
     page.get_by_role("button", name=f"Save {EVIDENCE}").click()
-    expect(page.get_by_text("Saved")).to_be_visible()
+    expect(page.get_by_text("Saved", exact=True)).to_be_visible()
 
     other.get_by_role("textbox", name=EVIDENCE).fill("Youth workers trained.")
     other.get_by_role("button", name=f"Save {EVIDENCE}").click()
@@ -122,7 +120,7 @@ def test_two_people_edit_one_cell_and_the_second_merges(
 
     mine.fill("Curriculum piloted in two hubs. Youth workers trained.")
     other.get_by_role("button", name="Save merged text").click()
-    expect(other.get_by_text("Saved")).to_be_visible()
+    expect(other.get_by_text("Saved", exact=True)).to_be_visible()
     assert revision_texts(live_server, cell_id(live_server, AREA, "Evidence")) == [
         "Curriculum piloted in two hubs.",
         "Curriculum piloted in two hubs. Youth workers trained.",
@@ -145,9 +143,7 @@ def test_the_edit_journey_without_javascript(browser: Browser, live_server):
     # A stale save without JavaScript gets the full conflict page, text kept.
     cell = cell_id(live_server, AREA, "Evidence")
     page.goto(f"{live_server.url}/cells/{cell}/edit")
-    with live_server.app.app_context():
-        db.session.get_one(Cell, cell).text = "Changed by someone else."
-        db.session.commit()
+    save_as(live_server, "manager@example.org", cell, "Changed by someone else.")
     page.get_by_role("textbox", name=EVIDENCE).fill("My version.")
     page.get_by_role("button", name=f"Save {EVIDENCE}").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Merge your changes")

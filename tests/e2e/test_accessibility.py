@@ -1,0 +1,121 @@
+"""Every page type passes axe-core (WCAG 2.0/2.1/2.2 A and AA) at desktop and phone widths."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import (
+    LiveServer,
+    assert_accessible,
+    axe_violations,
+    save_as,
+    screenshot,
+    sign_in,
+)
+
+EVIDENCE = "Evidence for Safe spaces for staff"
+
+
+def open_sign_in(page: Page, server: LiveServer) -> None:
+    page.goto(f"{server.url}/sign-in")
+
+
+def open_sign_in_with_errors(page: Page, server: LiveServer) -> None:
+    page.goto(f"{server.url}/sign-in")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+
+
+def open_grid(page: Page, server: LiveServer) -> None:
+    sign_in(page, server)
+
+
+def open_cell_page(page: Page, server: LiveServer) -> None:
+    sign_in(page, server)
+    page.goto(f"{server.url}/cells/2")
+
+
+def open_edit_page(page: Page, server: LiveServer) -> None:
+    sign_in(page, server)
+    page.goto(f"{server.url}/cells/2/edit")
+
+
+def open_edit_in_place(page: Page, server: LiveServer) -> None:
+    sign_in(page, server)
+    page.get_by_role("link", name=f"Add {EVIDENCE}").click()
+    expect(page.get_by_role("textbox", name=EVIDENCE)).to_be_focused()
+
+
+def open_edit_with_error(page: Page, server: LiveServer) -> None:
+    open_edit_in_place(page, server)
+    page.get_by_role("textbox", name=EVIDENCE).fill("x" * 20_001)
+    page.get_by_role("button", name=f"Save {EVIDENCE}").click()
+    expect(page.get_by_text("a cell can hold up to 20,000")).to_be_visible()
+
+
+def open_conflict_in_place(page: Page, server: LiveServer) -> None:
+    open_edit_in_place(page, server)
+    save_as(server, "manager@example.org", 2, "Saved by someone else meanwhile.")
+    page.get_by_role("textbox", name=EVIDENCE).fill("My own words.")
+    page.get_by_role("button", name=f"Save {EVIDENCE}").click()
+    expect(page.get_by_role("heading", name="Someone else changed this cell")).to_be_visible()
+
+
+def open_conflict_page(page: Page, server: LiveServer) -> None:
+    sign_in(page, server)
+    page.goto(f"{server.url}/cells/2/edit")
+    save_as(server, "manager@example.org", 2, "Saved by someone else meanwhile.")
+    page.get_by_role("textbox", name=EVIDENCE).fill("My own words.")
+    # A plain form submission, as a browser without JavaScript would send it.
+    page.evaluate("document.querySelector('form.app-cell-form').submit()")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Merge your changes")
+
+
+def open_not_found(page: Page, server: LiveServer) -> None:
+    sign_in(page, server)
+    page.goto(f"{server.url}/no/such/page")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
+
+
+PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
+    "sign-in": open_sign_in,
+    "sign-in-errors": open_sign_in_with_errors,
+    "grid": open_grid,
+    "cell": open_cell_page,
+    "edit-page": open_edit_page,
+    "edit-in-place": open_edit_in_place,
+    "edit-error": open_edit_with_error,
+    "conflict-in-place": open_conflict_in_place,
+    "conflict-page": open_conflict_page,
+    "not-found": open_not_found,
+}
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_has_no_accessibility_violations(page: Page, live_server, name, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    PAGES[name](page, live_server)
+    assert_accessible(page, f"{name} at {width}px")
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+@pytest.mark.parametrize("name", ["sign-in", "grid", "edit-in-place", "conflict-in-place"])
+def test_screenshots_of_the_main_pages(page: Page, live_server, name, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    PAGES[name](page, live_server)
+    screenshot(page, f"{name}-{width}")
+
+
+def test_the_scan_catches_a_deliberate_fault(page: Page, live_server):
+    open_grid(page, live_server)
+    page.evaluate(
+        "document.querySelector('main').insertAdjacentHTML('beforeend', '<input type=text>')"
+    )
+    violations = axe_violations(page)
+    assert "label" in {v["id"] for v in violations}
+    with pytest.raises(pytest.fail.Exception, match=r"label .*\n.*<input type=\"text\">"):
+        assert_accessible(page, "grid with an unlabelled field")
