@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app grid_app
 PORT   ?= 5000
 WORKERS ?= 2
+# Two test processes by default (one per core here); each has its own databases.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test setup dev lint typecheck check clean bench
 

@@ -186,30 +186,38 @@ def test_repeated_wrong_passwords_are_rate_limited_with_a_friendly_429(client, p
     )
 
 
-def test_rate_limit_is_shared_by_instances_through_redis(app, people, tmp_path, database_url):
+def test_rate_limit_is_shared_by_instances_through_redis(app, tmp_path, database_url):
     import uuid
 
     from grid_app import create_app
+    from grid_app.auth.service import create_user
     from tests.conftest import TEST_HASH_METHOD, Client
 
+    # The limiter is configured once per process, so each run counts for its own account.
+    email = f"{uuid.uuid4().hex}@example.org"
+    with app.app_context():
+        create_user(None, email, "Someone", PASSWORD)
+        db.session.commit()
     shared = {
         "TESTING": True,
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret",
         "PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
-        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         "SIGN_IN_LIMIT_PER_EMAIL": "4 per 5 minutes",
     }
+    apps = [create_app({**shared, "INSTANCE_PATH": str(tmp_path / f"i{n}")}) for n in range(2)]
     instances = []
-    for n in range(2):
-        instance = create_app({**shared, "INSTANCE_PATH": str(tmp_path / f"i{n}")})
+    for instance in apps:
         instance.test_client_class = Client
         instances.append(instance.test_client())
     statuses = [
         instances[n % 2]
-        .post_form("/sign-in", {"email": people["contributor"].email, "password": "guess guess"})
+        .post_form("/sign-in", {"email": email, "password": "guess guess"})
         .status_code
         for n in range(6)
     ]
+    for instance in apps:
+        with instance.app_context():
+            db.engine.dispose()
     assert statuses == [422, 422, 422, 422, 429, 429]
