@@ -55,7 +55,11 @@
     } else if (lastEditedCell === cell.id) {
       focusable = cell.querySelector(".app-cell__edit");
     }
-    if (focusable) focusable.focus();
+    if (!focusable) return;
+    focusable.focus({ preventScroll: true });
+    // On a narrow screen the grid scrolls sideways: bring the whole editor into view.
+    var editor = cell.classList.contains("app-cell--editing") ? cell : focusable;
+    editor.scrollIntoView({ block: "nearest", inline: "nearest" });
   });
 
   // Errors that are not swapped into the page (403, 404, 500…) are announced instead.

@@ -167,9 +167,11 @@ def assert_accessible(page: Page, label: str) -> None:
 
 
 def screenshot(page: Page, name: str) -> None:
-    """Keep a full-page screenshot in the artefacts folder (ignored by git)."""
+    """Keep a full-page screenshot, and one of what fits the window, in the artefacts
+    folder (ignored by git)."""
     ARTEFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTEFACTS / f"{name}-window.png"))
 
 
 def save_as(server: LiveServer, email: str, cell_id: int, text: str) -> None:
