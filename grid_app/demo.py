@@ -131,6 +131,15 @@ def load(password: str) -> bool:
         description="Our anti-racist and disproportionality work, service by service. "
         "It has gaps, and it is meant to be filled in by everyone.",
     )
+    # The demo grid has been in use for a year, so its history can be browsed.
+    started = utcnow() - timedelta(days=365)
+    grid.created_at = started
+    parts: list[ServiceArea | GridColumn] = [
+        *db.session.scalars(select(ServiceArea).where(ServiceArea.grid_id == grid.id)),
+        *db.session.scalars(select(GridColumn).where(GridColumn.grid_id == grid.id)),
+    ]
+    for part in parts:
+        part.created_at = started
     cells = {
         (c.row.name, c.column.name): c
         for c in db.session.scalars(

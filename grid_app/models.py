@@ -2,7 +2,15 @@
 
 from grid_app.audit.models import AuditEvent
 from grid_app.auth.models import Role, User, UserRole, UserSession
-from grid_app.grid.models import Cell, CellRevision, ColumnKind, Grid, GridColumn, ServiceArea
+from grid_app.grid.models import (
+    Cell,
+    CellRevision,
+    ColumnKind,
+    Grid,
+    GridChange,
+    GridColumn,
+    ServiceArea,
+)
 
 __all__ = [
     "AuditEvent",
@@ -10,6 +18,7 @@ __all__ = [
     "CellRevision",
     "ColumnKind",
     "Grid",
+    "GridChange",
     "GridColumn",
     "Role",
     "ServiceArea",

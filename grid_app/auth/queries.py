@@ -13,3 +13,8 @@ def active_people() -> list[User]:
     return list(
         db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.display_name))
     )
+
+
+def everyone() -> list[User]:
+    """Every account, active or not, by name (for filtering history by person)."""
+    return list(db.session.scalars(select(User).order_by(User.display_name)))

@@ -96,8 +96,11 @@ def start_session(user: User) -> str:
     return token
 
 
-def load_session(token: str, now: datetime | None = None) -> User | None:
-    """Return the user of a live session token, ending the session if it has expired."""
+def load_session(token: str, now: datetime | None = None, touch: bool = True) -> User | None:
+    """Return the user of a live session token, ending the session if it has expired.
+
+    ``touch`` records the activity, which keeps the session from idling out.
+    """
     now = now or utcnow()
     record = db.session.scalar(
         select(UserSession)
@@ -113,7 +116,7 @@ def load_session(token: str, now: datetime | None = None) -> User | None:
     if now - record.last_seen_at > idle or now - record.created_at > maximum or not user.active:
         db.session.delete(record)
         return None
-    if now - record.last_seen_at > TOUCH_EVERY:
+    if touch and now - record.last_seen_at > TOUCH_EVERY:
         record.last_seen_at = now
     user.attach_session(token)
     return user

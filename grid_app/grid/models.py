@@ -40,6 +40,9 @@ class Grid(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     review_period_days: Mapped[int] = mapped_column(default=180)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Raised by every change to rows or columns; a structural edit made from an older
+    # structure is refused, like a stale cell save.
+    structure_version: Mapped[int] = mapped_column(default=1)
 
 
 class ServiceArea(Base):
@@ -51,6 +54,7 @@ class ServiceArea(Base):
     grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     archived_at: Mapped[datetime | None] = mapped_column(default=None)
 
     grid: Mapped[Grid] = relationship()
@@ -66,6 +70,7 @@ class GridColumn(Base):
     name: Mapped[str] = mapped_column(String(120))
     kind: Mapped[str] = mapped_column(String(20), default=ColumnKind.TEXT.value)
     position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     archived_at: Mapped[datetime | None] = mapped_column(default=None)
 
     grid: Mapped[Grid] = relationship()
@@ -131,11 +136,17 @@ class CellRevision(Base):
     __tablename__ = "cell_revision"
     __table_args__ = (
         UniqueConstraint("cell_id", "number"),
-        Index("ix_cell_revision_created_at", "created_at"),
+        # The latest revision of each cell at a past time (grid as of T).
+        Index("ix_cell_revision_cell_id_created_at", "cell_id", "created_at"),
+        # The grid's feed, newest first, and the live poll's cursor.
+        Index("ix_cell_revision_grid_id_created_at", "grid_id", "created_at"),
+        Index("ix_cell_revision_grid_id_id", "grid_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cell_id: Mapped[int] = mapped_column(ForeignKey("cell.id", ondelete="CASCADE"))
+    # Copied from the cell (which never moves grid) so the feed needs no join.
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id", ondelete="CASCADE"))
     number: Mapped[int]
     kind: Mapped[str] = mapped_column(String(20), default=RevisionKind.EDIT.value)
     text: Mapped[str] = mapped_column(Text, default="")
@@ -149,4 +160,54 @@ class CellRevision(Base):
     chain_hash: Mapped[str] = mapped_column(String(64))
 
     cell: Mapped[Cell] = relationship()
+    author: Mapped[User | None] = relationship()
+
+
+class ChangeKind(enum.StrEnum):
+    """A change to a grid's structure."""
+
+    ROW_ADDED = "row.added"
+    ROW_RENAMED = "row.renamed"
+    ROW_MOVED = "row.moved"
+    ROW_ARCHIVED = "row.archived"
+    ROW_RESTORED = "row.restored"
+    COLUMN_ADDED = "column.added"
+    COLUMN_RENAMED = "column.renamed"
+    COLUMN_MOVED = "column.moved"
+    COLUMN_ARCHIVED = "column.archived"
+    COLUMN_RESTORED = "column.restored"
+
+
+class GridChange(Base):
+    """An append-only record of one change to a grid's rows or columns.
+
+    ``before`` and ``after`` hold what changed (a name, a position), so the change can be
+    shown in the feed and undone by applying its inverse as a new change.
+    """
+
+    __tablename__ = "grid_change"
+    __table_args__ = (Index("ix_grid_change_grid_id_created_at", "grid_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    row_id: Mapped[int | None] = mapped_column(
+        ForeignKey("grid_row.id", ondelete="CASCADE"), index=True
+    )
+    column_id: Mapped[int | None] = mapped_column(
+        ForeignKey("grid_column.id", ondelete="CASCADE"), index=True
+    )
+    before: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    after: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The change this one undid, if it is an undo.
+    undoes_id: Mapped[int | None] = mapped_column(
+        ForeignKey("grid_change.id", ondelete="SET NULL"), default=None
+    )
+
+    row: Mapped[ServiceArea | None] = relationship()
+    column: Mapped[GridColumn | None] = relationship()
     author: Mapped[User | None] = relationship()

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from grid_app.auth.models import User
 from grid_app.errors import NotFound
 from grid_app.extensions import db
-from grid_app.grid.models import Cell, ColumnKind, Grid, GridColumn, ServiceArea
+from grid_app.grid.models import (
+    Cell,
+    CellRevision,
+    ColumnKind,
+    Grid,
+    GridChange,
+    GridColumn,
+    ServiceArea,
+)
 
 
 @dataclass
@@ -105,3 +117,363 @@ def row_owners(row: ServiceArea) -> list[str]:
     if owner_cell.text.strip():
         names.append(owner_cell.text.strip())
     return names
+
+
+# --- History -------------------------------------------------------------------------
+
+HISTORY_PAGE = 25
+
+
+@dataclass
+class HistoryPage:
+    """One page of a cell's revisions, newest first."""
+
+    revisions: list[CellRevision]
+    older: int | None  # ``before`` for the next, older page
+    newer: int | None  # ``before`` for the previous, newer page
+
+
+def cell_history(cell: Cell, before: int | None = None, size: int = HISTORY_PAGE) -> HistoryPage:
+    """Revisions of ``cell`` numbered below ``before`` (all when None), newest first."""
+    query = (
+        select(CellRevision)
+        .where(CellRevision.cell_id == cell.id)
+        .options(joinedload(CellRevision.author))
+        .order_by(CellRevision.number.desc())
+        .limit(size + 1)
+    )
+    if before is not None:
+        query = query.where(CellRevision.number < before)
+    revisions = list(db.session.scalars(query))
+    older = revisions[size - 1].number if len(revisions) > size else None
+    # Past the newest revision, a page simply starts at the newest.
+    newer = before + size if before is not None else None
+    return HistoryPage(revisions[:size], older, newer)
+
+
+def revision_by_id(revision_id: int) -> CellRevision:
+    """A revision with its author and its cell's row, column and grid."""
+    revision = db.session.scalar(
+        select(CellRevision)
+        .where(CellRevision.id == revision_id)
+        .options(
+            joinedload(CellRevision.author),
+            joinedload(CellRevision.cell).joinedload(Cell.row).joinedload(ServiceArea.grid),
+            joinedload(CellRevision.cell).joinedload(Cell.column),
+        )
+    )
+    if revision is None:
+        raise NotFound("There is no such revision.")
+    return revision
+
+
+def previous_revision(revision: CellRevision) -> CellRevision | None:
+    """The revision of the same cell just before ``revision``."""
+    return db.session.scalar(
+        select(CellRevision)
+        .where(
+            CellRevision.cell_id == revision.cell_id,
+            CellRevision.number == revision.number - 1,
+        )
+        .options(joinedload(CellRevision.author))
+    )
+
+
+def people_by_id(ids: Iterable[int]) -> dict[int, User]:
+    """People by id (for naming the owners a revision recorded)."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(wanted)))}
+
+
+# --- The grid as it stood ----------------------------------------------------------
+
+
+@dataclass
+class PastGrid:
+    """The grid at a past moment: each cell's latest revision at or before ``at``."""
+
+    grid: Grid
+    at: datetime
+    rows: list[ServiceArea]
+    columns: list[GridColumn]
+    revisions: dict[tuple[int, int], CellRevision]
+    earlier: datetime | None  # the change before ``at``, to step back to
+    later: datetime | None  # the first change after ``at``, to step forward to
+
+    def revision(self, row: ServiceArea, column: GridColumn) -> CellRevision | None:
+        """What the cell at ``row`` × ``column`` said at the time."""
+        return self.revisions.get((row.id, column.id))
+
+
+def grid_as_of(grid: Grid, at: datetime) -> PastGrid:
+    """The grid as it stood at ``at``, found per cell through an index, never by replay."""
+    rows = list(
+        db.session.scalars(
+            select(ServiceArea)
+            .where(
+                ServiceArea.grid_id == grid.id,
+                ServiceArea.created_at <= at,
+                or_(ServiceArea.archived_at.is_(None), ServiceArea.archived_at > at),
+            )
+            .order_by(ServiceArea.position, ServiceArea.id)
+        )
+    )
+    columns = list(
+        db.session.scalars(
+            select(GridColumn)
+            .where(
+                GridColumn.grid_id == grid.id,
+                GridColumn.created_at <= at,
+                or_(GridColumn.archived_at.is_(None), GridColumn.archived_at > at),
+            )
+            .order_by(GridColumn.position, GridColumn.id)
+        )
+    )
+    # For each cell, one index seek on (cell_id, created_at) finds its revision at ``at``.
+    latest = (
+        select(CellRevision.id)
+        .where(CellRevision.cell_id == Cell.id, CellRevision.created_at <= at)
+        .order_by(CellRevision.created_at.desc(), CellRevision.number.desc())
+        .limit(1)
+        .correlate(Cell)
+        .scalar_subquery()
+    )
+    found = db.session.execute(
+        select(Cell.row_id, Cell.column_id, CellRevision)
+        .join(CellRevision, CellRevision.id == latest)
+        .where(Cell.grid_id == grid.id)
+        .options(joinedload(CellRevision.author))
+    ).all()
+    earlier = db.session.scalar(
+        select(func.max(CellRevision.created_at)).where(
+            CellRevision.grid_id == grid.id, CellRevision.created_at < at
+        )
+    )
+    later = db.session.scalar(
+        select(func.min(CellRevision.created_at)).where(
+            CellRevision.grid_id == grid.id, CellRevision.created_at > at
+        )
+    )
+    return PastGrid(
+        grid,
+        at,
+        rows,
+        columns,
+        {(row_id, column_id): revision for row_id, column_id, revision in found},
+        earlier,
+        later,
+    )
+
+
+# --- Live updates ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a browser's view of the grid is up to: last revision id, structure version."""
+
+    revision_id: int
+    structure_version: int
+
+
+def cursor(grid: Grid) -> Cursor:
+    """The grid's current cursor: one index lookup (grid_id, id) and a column of the grid."""
+    last = db.session.scalar(
+        select(func.max(CellRevision.id)).where(CellRevision.grid_id == grid.id)
+    )
+    return Cursor(last or 0, grid.structure_version)
+
+
+def cells_changed_since(grid: Grid, after: int, not_by: int | None, limit: int = 100) -> list[Cell]:
+    """Cells with revisions newer than ``after`` written by someone other than ``not_by``."""
+    changed = (
+        select(CellRevision.cell_id)
+        .where(CellRevision.grid_id == grid.id, CellRevision.id > after)
+        .distinct()
+        .limit(limit)
+    )
+    if not_by is not None:
+        changed = changed.where(
+            or_(CellRevision.author_id.is_(None), CellRevision.author_id != not_by)
+        )
+    return list(
+        db.session.scalars(
+            select(Cell)
+            .where(Cell.id.in_(changed))
+            .options(
+                joinedload(Cell.updated_by),
+                joinedload(Cell.row),
+                joinedload(Cell.column),
+                selectinload(Cell.owners),
+            )
+        ).unique()
+    )
+
+
+# --- Activity feed -----------------------------------------------------------------
+
+FEED_PAGE = 50
+
+
+@dataclass(frozen=True)
+class FeedFilters:
+    """What the activity feed is narrowed to; None means any."""
+
+    person_id: int | None = None
+    row_id: int | None = None
+    column_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One change in the feed: a cell revision or a structural change."""
+
+    at: datetime
+    revision: CellRevision | None = None
+    change: GridChange | None = None
+
+
+@dataclass
+class FeedPage:
+    """A page of the feed, newest first."""
+
+    entries: list[FeedEntry]
+    page: int
+    has_more: bool
+
+
+def feed(grid: Grid, filters: FeedFilters, page: int = 1, size: int = FEED_PAGE) -> FeedPage:
+    """Cell revisions and structural changes of ``grid``, merged newest first.
+
+    Each source is read through its (grid_id, created_at) index for just as many rows as
+    the page needs, so the first pages cost the same however long the history is.
+    """
+    wanted = page * size + 1
+    revisions = select(CellRevision).where(CellRevision.grid_id == grid.id)
+    changes = select(GridChange).where(GridChange.grid_id == grid.id)
+    if filters.person_id is not None:
+        revisions = revisions.where(CellRevision.author_id == filters.person_id)
+        changes = changes.where(GridChange.author_id == filters.person_id)
+    if filters.since is not None:
+        revisions = revisions.where(CellRevision.created_at >= filters.since)
+        changes = changes.where(GridChange.created_at >= filters.since)
+    if filters.until is not None:
+        revisions = revisions.where(CellRevision.created_at < filters.until)
+        changes = changes.where(GridChange.created_at < filters.until)
+    if filters.row_id is not None or filters.column_id is not None:
+        cells = select(Cell.id).where(Cell.grid_id == grid.id)
+        if filters.row_id is not None:
+            cells = cells.where(Cell.row_id == filters.row_id)
+            changes = changes.where(GridChange.row_id == filters.row_id)
+        if filters.column_id is not None:
+            cells = cells.where(Cell.column_id == filters.column_id)
+            changes = changes.where(GridChange.column_id == filters.column_id)
+        revisions = revisions.where(CellRevision.cell_id.in_(cells))
+    found_revisions = db.session.scalars(
+        revisions.options(
+            joinedload(CellRevision.author),
+            joinedload(CellRevision.cell).joinedload(Cell.row),
+            joinedload(CellRevision.cell).joinedload(Cell.column),
+        )
+        .order_by(CellRevision.created_at.desc(), CellRevision.id.desc())
+        .limit(wanted)
+    ).all()
+    found_changes = db.session.scalars(
+        changes.options(
+            joinedload(GridChange.author),
+            joinedload(GridChange.row),
+            joinedload(GridChange.column),
+        )
+        .order_by(GridChange.created_at.desc(), GridChange.id.desc())
+        .limit(wanted)
+    ).all()
+    merged = sorted(
+        [FeedEntry(r.created_at, revision=r) for r in found_revisions]
+        + [FeedEntry(c.created_at, change=c) for c in found_changes],
+        key=lambda entry: entry.at,
+        reverse=True,
+    )
+    start = (page - 1) * size
+    return FeedPage(merged[start : start + size], page, len(merged) > start + size)
+
+
+def grid_structure(grid: Grid) -> tuple[list[ServiceArea], list[GridColumn]]:
+    """Every row and column of ``grid``, archived ones included, in order."""
+    rows = db.session.scalars(
+        select(ServiceArea)
+        .where(ServiceArea.grid_id == grid.id)
+        .order_by(ServiceArea.position, ServiceArea.id)
+    )
+    columns = db.session.scalars(
+        select(GridColumn)
+        .where(GridColumn.grid_id == grid.id)
+        .order_by(GridColumn.position, GridColumn.id)
+    )
+    return list(rows), list(columns)
+
+
+def grid_change(grid: Grid, change_id: int) -> GridChange:
+    """A structural change of ``grid``."""
+    change = db.session.scalar(
+        select(GridChange).where(GridChange.id == change_id, GridChange.grid_id == grid.id)
+    )
+    if change is None:
+        raise NotFound("There is no such change to this grid.")
+    return change
+
+
+HISTORY_CSV_HEADER = [
+    "revision id",
+    "service area",
+    "column",
+    "number",
+    "kind",
+    "time (UTC)",
+    "author",
+    "summary",
+    "text",
+    "owners",
+    "content hash",
+    "chain hash",
+]
+
+
+def history_rows(grid: Grid, cell: Cell | None = None) -> Iterator[list[Any]]:
+    """Every revision of a grid (or one cell) as CSV rows, oldest first, streamed."""
+    names: dict[int, str] = dict(
+        db.session.execute(select(User.id, User.display_name)).all()
+    )
+    query = (
+        select(CellRevision, ServiceArea.name, GridColumn.name)
+        .join(Cell, Cell.id == CellRevision.cell_id)
+        .join(ServiceArea, ServiceArea.id == Cell.row_id)
+        .join(GridColumn, GridColumn.id == Cell.column_id)
+        .where(CellRevision.grid_id == grid.id)
+        .order_by(CellRevision.created_at, CellRevision.id)
+        .execution_options(yield_per=2000)
+    )
+    if cell is not None:
+        query = query.where(CellRevision.cell_id == cell.id)
+    result = db.session.execute(query)
+    try:
+        for revision, area, column in result:
+            yield [
+                revision.id,
+                area,
+                column,
+                revision.number,
+                revision.kind,
+                revision.created_at.isoformat(timespec="seconds"),
+                names.get(revision.author_id, "") if revision.author_id else "",
+                revision.summary,
+                revision.text,
+                "; ".join(names.get(i, f"#{i}") for i in revision.owner_ids),
+                revision.content_hash,
+                revision.chain_hash,
+            ]
+    finally:
+        result.close()

@@ -113,6 +113,7 @@ def save_cell(
     previous = latest_revision(cell)
     revision = CellRevision(
         cell_id=cell.id,
+        grid_id=cell.grid_id,
         number=previous.number + 1 if previous else 1,
         kind=kind.value,
         text=text,
@@ -175,3 +176,19 @@ def _validate(
     if errors:
         raise Invalid("The cell was not saved. Check the highlighted fields.", errors)
     return owners
+
+
+def restore_revision(
+    actor: User, revision: CellRevision, *, expected_version: int
+) -> CellRevision | None:
+    """Make an old revision current again, as a new revision of kind "restore"."""
+    cell = revision.cell
+    return save_cell(
+        actor,
+        cell,
+        expected_version=expected_version,
+        text=revision.text,
+        owner_ids=list(revision.owner_ids) if cell.column.holds_people else None,
+        summary=f"Restored revision {revision.number}",
+        kind=RevisionKind.RESTORE,
+    )

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime, time, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, request, stream_with_context, url_for
 from flask_login import current_user
 from werkzeug import Response
 
+from grid_app.audit import service as audit
 from grid_app.auth import queries as people
+from grid_app.database import utcnow
 from grid_app.errors import EditConflict, Invalid
 from grid_app.extensions import db
-from grid_app.grid import diff, queries, service
-from grid_app.grid.forms import CellForm
-from grid_app.grid.models import Cell
-from grid_app.web import htmx
+from grid_app.grid import csvout, diff, queries, service, structure
+from grid_app.grid.forms import (
+    AsOfForm,
+    CellForm,
+    FeedFilterForm,
+    StructureForm,
+    VersionForm,
+    choices,
+)
+from grid_app.grid.models import Cell, GridChange
+from grid_app.web import htmx, params
+from grid_app.web.templating import when
 
 bp = Blueprint("grid", __name__)
 
@@ -28,8 +40,15 @@ def home() -> Response:
 @bp.get("/grids/<slug>")
 def show(slug: str) -> Response:
     """Every service area against every column."""
-    view = queries.grid_view(queries.grid_by_slug(slug))
-    return htmx.render("grid/show.html", view=view, can_edit=service.can_edit_cells(current_user))
+    grid = queries.grid_by_slug(slug)
+    view = queries.grid_view(grid)
+    return htmx.render(
+        "grid/show.html",
+        view=view,
+        cursor=queries.cursor(grid),
+        can_edit=service.can_edit_cells(current_user),
+        can_change_structure=structure.can_change_structure(current_user),
+    )
 
 
 @bp.get("/cells/<int:cell_id>")
@@ -56,7 +75,7 @@ def save(cell_id: int) -> Response:
     """Save a cell from the version the person started from; conflicts keep their text."""
     found = queries.cell_by_id(cell_id)
     form = CellForm()
-    form.owners.choices = [(p.id, p.display_name) for p in people.active_people()]
+    form.owners.choices = choices((p.id, p.display_name) for p in people.active_people())
     version = form.version_number()
     if version is None:
         abort(400, "The form was missing the version you started from. Reload and try again.")
@@ -121,5 +140,292 @@ def _cell_context(cell: Cell, form: CellForm | None = None, **extra: Any) -> dic
         **extra,
     }
     if form is not None and cell.column.holds_people:
-        form.owners.choices = [(p.id, p.display_name) for p in people.active_people()]
+        form.owners.choices = choices((p.id, p.display_name) for p in people.active_people())
     return context
+
+
+# --- History -------------------------------------------------------------------------
+
+
+@bp.get("/cells/<int:cell_id>/history")
+def history(cell_id: int) -> Response:
+    """Every revision of a cell, newest first, a page at a time."""
+    found = queries.cell_by_id(cell_id)
+    page = queries.cell_history(found, params.int_arg("before", minimum=1))
+    owners = queries.people_by_id(i for r in page.revisions for i in r.owner_ids)
+    return htmx.render("grid/history.html", **_cell_context(found), page=page, names=owners)
+
+
+@bp.get("/revisions/compare")
+def compare() -> Response:
+    """The word-level difference between two revisions of one cell."""
+    new = queries.revision_by_id(params.int_arg("to") or abort_missing("to"))
+    from_id = params.int_arg("from")
+    old = queries.revision_by_id(from_id) if from_id else queries.previous_revision(new)
+    if old is not None and old.cell_id != new.cell_id:
+        abort(422, "Those two revisions belong to different cells, so they cannot be compared.")
+    if old is not None and old.number > new.number:
+        old, new = new, old
+    names = queries.people_by_id([*new.owner_ids, *(old.owner_ids if old else [])])
+    return htmx.render(
+        "grid/compare.html",
+        **_cell_context(new.cell),
+        old=old,
+        new=new,
+        names=names,
+        changes=diff.word_diff(old.text if old else "", new.text),
+        restore_form=VersionForm(version=str(new.cell.version)),
+    )
+
+
+@bp.post("/revisions/<int:revision_id>/restore")
+def restore(revision_id: int) -> Response:
+    """Make an old revision current again, as a new revision; a stale page is a conflict."""
+    revision = queries.revision_by_id(revision_id)
+    version = VersionForm().version_number()
+    if version is None:
+        abort(400, "The form was missing the version you started from. Reload and try again.")
+    try:
+        restored = service.restore_revision(current_user, revision, expected_version=version)
+    except EditConflict as error:
+        db.session.rollback()
+        found = queries.cell_by_id(revision.cell_id)
+        form = CellForm(
+            text=revision.text, version=str(found.version), owners=list(revision.owner_ids)
+        )
+        return htmx.render(
+            "grid/conflict.html",
+            status=409,
+            **_cell_context(
+                found,
+                form=form,
+                editing=True,
+                error=error.message,
+                changes=diff.word_diff(found.text, revision.text),
+            ),
+        )
+    db.session.commit()
+    if restored is None:
+        flash(f"Revision {revision.number} is already what the cell says.", "info")
+    else:
+        flash(f"Restored revision {revision.number} as revision {restored.number}.", "success")
+    return htmx.redirect_after_post(url_for("grid.history", cell_id=revision.cell_id))
+
+
+@bp.get("/grids/<slug>/as-of")
+def as_of(slug: str) -> Response:
+    """The grid, read-only, as it stood at a moment in the past."""
+    grid = queries.grid_by_slug(slug)
+    form = AsOfForm(request.args if "at" in request.args else None)
+    at = utcnow()
+    if "at" not in request.args:
+        form.at.data = at.replace(second=0, microsecond=0)
+    elif not form.validate() or form.at.data is None:
+        form.at.errors = ["Enter a date and time, like 2026-03-31T17:00."]
+    elif form.at.data > at:
+        form.at.errors = ["That is in the future. Choose a time up to now."]
+    elif form.at.data < grid.created_at.replace(second=0, microsecond=0):
+        form.at.errors = [f"The grid did not exist before {when(grid.created_at)} (UTC)."]
+    else:
+        at = form.at.data
+    if form.at.errors:
+        return htmx.render("grid/as_of.html", status=422, grid=grid, form=form, past=None)
+    past = queries.grid_as_of(grid, at)
+    return htmx.render("grid/as_of.html", grid=grid, form=form, past=past)
+
+
+@bp.get("/grids/<slug>/activity")
+def activity(slug: str) -> Response:
+    """Every change to the grid's cells and structure, filterable, newest first."""
+    grid = queries.grid_by_slug(slug)
+    form = FeedFilterForm(request.args)
+    rows, columns = queries.grid_structure(grid)
+    form.person.choices = choices(
+        [("", "Anyone")] + [(str(p.id), p.display_name) for p in people.everyone()]
+    )
+    form.row.choices = choices([("", "Any service area")] + [(str(r.id), r.name) for r in rows])
+    form.column.choices = choices([("", "Any column")] + [(str(c.id), c.name) for c in columns])
+    filters = _feed_filters(form)
+    page_number = params.int_arg("page", default=1, minimum=1) or 1
+    if filters is None:
+        return htmx.render(
+            "grid/activity.html",
+            status=422,
+            grid=grid,
+            form=form,
+            feed=None,
+            can_undo=structure.can_change_structure(current_user),
+        )
+    return htmx.render(
+        "grid/activity.html",
+        grid=grid,
+        form=form,
+        feed=queries.feed(grid, filters, page_number),
+        can_undo=structure.can_change_structure(current_user),
+        undo_form=VersionForm(version=str(grid.structure_version)),
+        query={k: v for k, v in request.args.items() if k != "page" and v},
+    )
+
+
+def _feed_filters(form: FeedFilterForm) -> queries.FeedFilters | None:
+    """The filters the form asks for, or None (with errors on the form) if malformed."""
+    form.validate()
+    chosen: dict[str, int | None] = {}
+    for name in ("person", "row", "column"):
+        field = getattr(form, name)
+        valid = {choice.value for choice in field.choices}
+        if (field.data or "") not in valid:
+            field.errors = [f"Choose a {field.label.text.lower()} from the list."]
+        chosen[name] = int(field.data) if field.data and field.data in valid else None
+    since, until = form.since.data, form.until.data
+    if since and until and since > until:
+        form.until.errors = ["The end date must be on or after the start date."]
+    if any(f.errors for f in form):
+        return None
+    return queries.FeedFilters(
+        person_id=chosen["person"],
+        row_id=chosen["row"],
+        column_id=chosen["column"],
+        since=datetime.combine(since, time()) if since else None,
+        until=datetime.combine(until + timedelta(days=1), time()) if until else None,
+    )
+
+
+@bp.route("/grids/<slug>/structure", methods=["GET", "POST"])
+def structure_page(slug: str) -> Response:
+    """Admins add, rename, reorder, archive and restore service areas and columns."""
+    grid = queries.grid_by_slug(slug)
+    if not structure.can_change_structure(current_user):
+        abort(403, "Only an admin can change the grid's rows and columns.")
+    form = StructureForm()
+    status, error, failed_target = 200, None, None
+    if request.method == "POST":
+        version = form.version_number()
+        if version is None:
+            abort(400, "The form was missing the version you started from. Reload and try again.")
+        try:
+            change = structure.apply(
+                current_user,
+                grid,
+                expected_version=version,
+                action=form.action.data or "",
+                target=form.target.data or "",
+                name=form.name.data or "",
+                column_kind=form.kind.data or "text",
+            )
+        except (Invalid, EditConflict) as problem:
+            db.session.rollback()
+            grid = queries.grid_by_slug(slug)
+            status = 409 if isinstance(problem, EditConflict) else 422
+            error = problem.message
+            if isinstance(problem, Invalid) and "name" in problem.field_errors:
+                error = problem.field_errors["name"]
+            failed_target = form.target.data or form.action.data
+        else:
+            db.session.commit()
+            flash(_sentence(describe_change(change)), "success")
+            return htmx.redirect_after_post(url_for("grid.structure_page", slug=slug))
+    rows, columns = queries.grid_structure(grid)
+    return htmx.render(
+        "grid/structure.html",
+        status=status,
+        grid=grid,
+        rows=rows,
+        columns=columns,
+        form=form,
+        error=error,
+        failed_target=failed_target,
+        status_conflict=status == 409,
+    )
+
+
+@bp.post("/grids/<slug>/changes/<int:change_id>/undo")
+def undo(slug: str, change_id: int) -> Response:
+    """Undo a structural change (admins); it becomes a new change in the feed."""
+    grid = queries.grid_by_slug(slug)
+    change = queries.grid_change(grid, change_id)
+    version = VersionForm().version_number()
+    if version is None:
+        abort(400, "The form was missing the version you started from. Reload and try again.")
+    undone = structure.undo(current_user, grid, expected_version=version, change=change)
+    db.session.commit()
+    flash(_sentence(f"Undone: {describe_change(change)}, so {describe_change(undone)}"), "success")
+    return htmx.redirect_after_post(url_for("grid.activity", slug=slug))
+
+
+@bp.get("/grids/<slug>/updates")
+def updates(slug: str) -> Response:
+    """The live poll: 204 when nothing changed, else the changed cells as out-of-band swaps."""
+    grid = queries.grid_by_slug(slug)
+    if not htmx.wants_fragment():
+        return redirect(url_for("grid.show", slug=slug))
+    seen = queries.Cursor(
+        params.int_arg("after", default=0) or 0, params.int_arg("structure", default=0) or 0
+    )
+    now = queries.cursor(grid)
+    if now == seen:
+        return htmx.no_content()
+    layout_changed = now.structure_version != seen.structure_version
+    cells = (
+        []
+        if layout_changed
+        else queries.cells_changed_since(grid, seen.revision_id, current_user.id)
+    )
+    return htmx.render(
+        "grid/_updates.html",
+        grid=grid,
+        cursor=now,
+        cells=cells,
+        layout_changed=layout_changed,
+        can_edit=service.can_edit_cells(current_user),
+    )
+
+
+@bp.get("/cells/<int:cell_id>/history.csv")
+def cell_history_csv(cell_id: int) -> Response:
+    """Download a cell's whole history as CSV."""
+    found = queries.cell_by_id(cell_id)
+    audit.record(current_user, "history.exported", "cell", found.id)
+    db.session.commit()
+    found = queries.cell_by_id(cell_id)
+    return _csv(f"cell-{found.id}-history.csv", queries.history_rows(found.row.grid, found))
+
+
+@bp.get("/grids/<slug>/history.csv")
+def grid_history_csv(slug: str) -> Response:
+    """Download the whole grid's history as CSV."""
+    grid = queries.grid_by_slug(slug)
+    audit.record(current_user, "history.exported", "grid", grid.id)
+    db.session.commit()
+    grid = queries.grid_by_slug(slug)
+    return _csv(f"{grid.slug}-history.csv", queries.history_rows(grid))
+
+
+def _csv(filename: str, rows: Iterator[list[Any]]) -> Response:
+    body = stream_with_context(csvout.lines(queries.HISTORY_CSV_HEADER, rows))
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def abort_missing(name: str) -> int:
+    """Stop with a 400 naming a required query parameter that is missing."""
+    abort(400, f"“{name}” is needed.")
+
+
+@bp.app_template_global("describe_change")
+def describe_change(change: GridChange) -> str:
+    """What a structural change did, as words: "renamed column “A” to “B”"."""
+    part = change.row or change.column
+    label = "service area" if change.row_id else "column"
+    name = part.name if part else "(removed)"
+    verb = change.kind.split(".")[1]
+    if verb == "renamed":
+        return f"renamed {label} “{change.before['name']}” to “{change.after['name']}”"
+    return f"{verb} {label} “{name}”"
+
+
+def _sentence(words: str) -> str:
+    return words[:1].upper() + words[1:] + "."

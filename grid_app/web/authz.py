@@ -13,6 +13,8 @@ from grid_app.extensions import db, login_manager
 from grid_app.web import htmx
 
 PUBLIC_ENDPOINTS = {"auth.sign_in", "static", "health"}
+# Requests a page makes by itself (polling) do not count as activity for the idle timeout.
+PASSIVE_ENDPOINTS = {"grid.updates"}
 
 
 def init_app(app: Flask) -> None:
@@ -24,7 +26,7 @@ def init_app(app: Flask) -> None:
     def load_user(token: str) -> User | None:
         from grid_app.auth import service as auth_service
 
-        return auth_service.load_session(token)
+        return auth_service.load_session(token, touch=request.endpoint not in PASSIVE_ENDPOINTS)
 
     @login_manager.unauthorized_handler
     def unauthorized() -> Response:

@@ -18,9 +18,11 @@ def wants_fragment() -> bool:
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
-def render(page: str, fragment: str | None = None, status: int = 200, **context: Any) -> Response:
-    """Render ``fragment`` for an htmx swap, else the full ``page``; both from one context."""
-    template = fragment if fragment and wants_fragment() else page
+def render(
+    full: str, fragment: str | None = None, /, status: int = 200, **context: Any
+) -> Response:
+    """Render ``fragment`` for an htmx swap, else the ``full`` page; both from one context."""
+    template = fragment if fragment and wants_fragment() else full
     response = make_response(render_template(template, **context), status)
     response.vary.add("HX-Request")
     return response
@@ -52,3 +54,10 @@ def redirect_to_sign_in(url: str) -> Response:
 def current_url() -> str | None:
     """The address of the page that made an htmx request, if any."""
     return htmx.current_url if htmx else None
+
+
+def no_content() -> Response:
+    """204: nothing to swap (htmx leaves the page as it is)."""
+    response = make_response("", 204)
+    response.vary.add("HX-Request")
+    return response

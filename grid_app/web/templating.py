@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from flask import Flask
 from markupsafe import Markup
@@ -42,8 +44,17 @@ def time_tag(value: datetime | None) -> Markup:
     )
 
 
+def names_in(ids: Iterable[int], people: Mapping[int, Any]) -> str:
+    """The display names of the people with these ids, joined by commas."""
+    return ", ".join(people[i].display_name for i in ids if i in people)
+
+
 def init_app(app: Flask) -> None:
     """Register the filters."""
-    app.jinja_env.filters.update(when=when, ago=ago, time_tag=time_tag)
+    from grid_app.grid.markdown import render
+
+    app.jinja_env.filters.update(
+        when=when, ago=ago, time_tag=time_tag, names_in=names_in, markdown=render
+    )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

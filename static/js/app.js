@@ -62,6 +62,22 @@
     editor.scrollIntoView({ block: "nearest", inline: "nearest" });
   });
 
+  // The live poll never replaces a cell someone is editing: it tells them instead, so they
+  // know before they save that they will be shown the other version to merge.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || !target.classList.contains("app-cell--editing")) return;
+    event.detail.shouldSwap = false;
+    var incoming = event.detail.fragment && event.detail.fragment.firstElementChild;
+    var who = (incoming && incoming.getAttribute("data-updated-by")) || "Someone";
+    var notice = target.querySelector(".app-cell__notice");
+    if (notice) {
+      notice.textContent =
+        who + " changed this cell just now. When you save, you will see their version and can merge.";
+      notice.hidden = false;
+    }
+  });
+
   // Errors that are not swapped into the page (403, 404, 500…) are announced instead.
   document.addEventListener("htmx:responseError", function (event) {
     var live = document.getElementById("app-live");

@@ -1,41 +1,42 @@
-"""No lost update: several OS processes save one cell from the same version at once."""
+"""No lost update: several OS processes change one thing from the same version at once."""
 
 from __future__ import annotations
 
 import multiprocessing as mp
 from typing import Any
 
+import pytest
 from flask import Flask
 
+from grid_app.auth.models import User
 from grid_app.extensions import db
-from grid_app.grid.models import CellRevision
-from tests.conftest import HX, TEST_HASH_METHOD, Client, version_of
+from grid_app.grid import service
+from grid_app.grid.models import Cell, CellRevision, GridChange, ServiceArea
+from tests.conftest import HX, PASSWORD, TEST_HASH_METHOD, Client
 
 WRITERS = 6
 
 
 def _writer(
-    config: dict[str, Any], email: str, password: str, cell_id: int, text: str, barrier: Any
+    config: dict[str, Any], email: str, url: str, form: dict[str, str], barrier: Any
 ) -> int:
-    """One browser in its own process: sign in, wait for the others, then save."""
+    """One browser in its own process: sign in, wait for the others, then post."""
     from grid_app import create_app
 
     app = create_app(config)
     app.test_client_class = Client
     client: Client = app.test_client()  # type: ignore[assignment]
-    client.post_form("/sign-in", {"email": email, "password": password})
+    client.post_form("/sign-in", {"email": email, "password": PASSWORD})
     token = client.csrf_token()
     barrier.wait(timeout=60)
-    response = client.post(
-        f"/cells/{cell_id}",
-        data={"csrf_token": token, "text": text, "version": "1"},
-        headers=HX,
-    )
+    response = client.post(url, data={"csrf_token": token, **form}, headers=HX)
+    with app.app_context():
+        db.engine.dispose()
     return response.status_code
 
 
-def test_concurrent_saves_from_one_version_let_exactly_one_win(app: Flask, people, grid):
-    cell_id = grid.cells[("Social work", "Evidence")]
+def race(app: Flask, email: str, url: str, forms: list[dict[str, str]]) -> list[int]:
+    """Post ``forms`` to ``url`` from as many processes at the same moment; their statuses."""
     config = {
         "TESTING": True,
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
@@ -44,23 +45,55 @@ def test_concurrent_saves_from_one_version_let_exactly_one_win(app: Flask, peopl
         "PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
     }
     ctx = mp.get_context("spawn")
-    barrier = ctx.Manager().Barrier(WRITERS)
-    from tests.conftest import PASSWORD
+    with ctx.Manager() as manager:
+        barrier = manager.Barrier(len(forms))
+        with ctx.Pool(len(forms)) as pool:
+            results = [
+                pool.apply_async(_writer, (config, email, url, form, barrier)) for form in forms
+            ]
+            return sorted(r.get(timeout=120) for r in results)
 
-    with ctx.Pool(WRITERS) as pool:
-        results = [
-            pool.apply_async(
-                _writer,
-                (config, people["contributor"].email, PASSWORD, cell_id, f"Text {n}", barrier),
-            )
-            for n in range(WRITERS)
-        ]
-        statuses = sorted(r.get(timeout=120) for r in results)
 
-    assert statuses == [200] + [409] * (WRITERS - 1)
+def count(app: Flask, model: type, *where: Any) -> int:
     with app.app_context():
-        saved = list(
-            db.session.scalars(db.select(CellRevision).where(CellRevision.cell_id == cell_id))
-        )
-    assert len(saved) == 1
-    assert version_of(app, cell_id) == 2
+        return db.session.scalar(db.select(db.func.count()).select_from(model).where(*where))
+
+
+def test_concurrent_saves_from_one_version_let_exactly_one_win(app: Flask, people, grid):
+    cell_id = grid.cells[("Social work", "Evidence")]
+    forms = [{"text": f"Text {n}", "version": "1"} for n in range(WRITERS)]
+    statuses = race(app, people["contributor"].email, f"/cells/{cell_id}", forms)
+    assert statuses == [200] + [409] * (WRITERS - 1)
+    assert count(app, CellRevision, CellRevision.cell_id == cell_id) == 1
+
+
+def test_concurrent_restores_let_exactly_one_win(app: Flask, people, grid):
+    cell_id = grid.cells[("Social work", "Evidence")]
+    with app.app_context():
+        actor = db.session.get_one(User, people["contributor"].id)
+        cell = db.session.get_one(Cell, cell_id)
+        for text in ("first", "second"):
+            service.save_cell(actor, cell, expected_version=cell.version, text=text)
+        db.session.commit()
+        first = db.session.scalars(
+            db.select(CellRevision.id).where(CellRevision.number == 1)
+        ).one()
+    forms = [{"version": "3"}] * WRITERS
+    statuses = race(app, people["contributor"].email, f"/revisions/{first}/restore", forms)
+    assert statuses == [303] + [409] * (WRITERS - 1)
+    assert count(app, CellRevision, CellRevision.cell_id == cell_id) == 3
+
+
+@pytest.mark.parametrize("action", ["rename", "move-down"])
+def test_concurrent_structural_edits_let_exactly_one_win(app: Flask, people, grid, action):
+    with app.app_context():
+        row_id = db.session.scalars(
+            db.select(ServiceArea.id).where(ServiceArea.name == "Social work")
+        ).one()
+    forms = [
+        {"version": "1", "action": action, "target": f"row:{row_id}", "name": f"Name {n}"}
+        for n in range(WRITERS)
+    ]
+    statuses = race(app, people["admin"].email, f"/grids/{grid.slug}/structure", forms)
+    assert statuses == [303] + [409] * (WRITERS - 1)
+    assert count(app, GridChange) == 1
