@@ -444,9 +444,7 @@ HISTORY_CSV_HEADER = [
 
 def history_rows(grid: Grid, cell: Cell | None = None) -> Iterator[list[Any]]:
     """Every revision of a grid (or one cell) as CSV rows, oldest first, streamed."""
-    names: dict[int, str] = dict(
-        db.session.execute(select(User.id, User.display_name)).all()
-    )
+    names: dict[int, str] = dict(db.session.execute(select(User.id, User.display_name)).all())
     query = (
         select(CellRevision, ServiceArea.name, GridColumn.name)
         .join(Cell, Cell.id == CellRevision.cell_id)

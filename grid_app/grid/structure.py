@@ -69,7 +69,15 @@ def add(
     return _record(actor, grid, kind, part, {}, {"name": name})
 
 
-def rename(actor: User, grid: Grid, *, expected_version: int, part: Part, name: str) -> GridChange:
+def rename(
+    actor: User,
+    grid: Grid,
+    *,
+    expected_version: int,
+    part: Part,
+    name: str,
+    undoes: GridChange | None = None,
+) -> GridChange:
     """Give a service area or column a new name."""
     _begin(actor, grid, expected_version, part)
     what = _what(part)
@@ -79,7 +87,7 @@ def rename(actor: User, grid: Grid, *, expected_version: int, part: Part, name: 
     before = {"name": part.name}
     part.name = name
     kind = ChangeKind.ROW_RENAMED if what == "row" else ChangeKind.COLUMN_RENAMED
-    return _record(actor, grid, kind, part, before, {"name": name})
+    return _record(actor, grid, kind, part, before, {"name": name}, undoes)
 
 
 def move(actor: User, grid: Grid, *, expected_version: int, part: Part, step: int) -> GridChange:
@@ -99,24 +107,38 @@ def move(actor: User, grid: Grid, *, expected_version: int, part: Part, step: in
     return _record(actor, grid, kind, part, {"order": before}, {"order": [p.id for p in order]})
 
 
-def archive(actor: User, grid: Grid, *, expected_version: int, part: Part) -> GridChange:
+def archive(
+    actor: User,
+    grid: Grid,
+    *,
+    expected_version: int,
+    part: Part,
+    undoes: GridChange | None = None,
+) -> GridChange:
     """Hide a service area or column from the grid, keeping its cells and their history."""
     _begin(actor, grid, expected_version, part)
     if part.archived_at is not None:
         raise Invalid("It is already archived.")
     part.archived_at = utcnow()
     kind = ChangeKind.ROW_ARCHIVED if _what(part) == "row" else ChangeKind.COLUMN_ARCHIVED
-    return _record(actor, grid, kind, part, {"archived": False}, {"archived": True})
+    return _record(actor, grid, kind, part, {"archived": False}, {"archived": True}, undoes)
 
 
-def restore(actor: User, grid: Grid, *, expected_version: int, part: Part) -> GridChange:
+def restore(
+    actor: User,
+    grid: Grid,
+    *,
+    expected_version: int,
+    part: Part,
+    undoes: GridChange | None = None,
+) -> GridChange:
     """Bring an archived service area or column back, with its cells as they were."""
     _begin(actor, grid, expected_version, part)
     if part.archived_at is None:
         raise Invalid("It is not archived.")
     part.archived_at = None
     kind = ChangeKind.ROW_RESTORED if _what(part) == "row" else ChangeKind.COLUMN_RESTORED
-    return _record(actor, grid, kind, part, {"archived": True}, {"archived": False})
+    return _record(actor, grid, kind, part, {"archived": True}, {"archived": False}, undoes)
 
 
 def undo(actor: User, grid: Grid, *, expected_version: int, change: GridChange) -> GridChange:
@@ -126,24 +148,24 @@ def undo(actor: User, grid: Grid, *, expected_version: int, change: GridChange) 
         raise Invalid("That change can no longer be undone.")
     version = expected_version
     kind = ChangeKind(change.kind)
-    if kind in (ChangeKind.ROW_ADDED, ChangeKind.COLUMN_ADDED):
-        result = archive(actor, grid, expected_version=version, part=part)
-    elif kind in (ChangeKind.ROW_ARCHIVED, ChangeKind.COLUMN_ARCHIVED):
-        result = restore(actor, grid, expected_version=version, part=part)
-    elif kind in (ChangeKind.ROW_RESTORED, ChangeKind.COLUMN_RESTORED):
-        result = archive(actor, grid, expected_version=version, part=part)
-    elif kind in (ChangeKind.ROW_RENAMED, ChangeKind.COLUMN_RENAMED):
-        result = rename(
-            actor, grid, expected_version=version, part=part, name=change.before["name"]
-        )
-    else:
-        result = _reorder(actor, grid, version, part, change.before["order"])
-    result.undoes_id = change.id
-    return result
+    if kind in (ChangeKind.ROW_ARCHIVED, ChangeKind.COLUMN_ARCHIVED):
+        return restore(actor, grid, expected_version=version, part=part, undoes=change)
+    if kind in (ChangeKind.ROW_RENAMED, ChangeKind.COLUMN_RENAMED):
+        name = change.before["name"]
+        return rename(actor, grid, expected_version=version, part=part, name=name, undoes=change)
+    if kind in (ChangeKind.ROW_MOVED, ChangeKind.COLUMN_MOVED):
+        return _reorder(actor, grid, version, part, change.before["order"], change)
+    # Added or restored: undone by archiving.
+    return archive(actor, grid, expected_version=version, part=part, undoes=change)
 
 
 def _reorder(
-    actor: User, grid: Grid, expected_version: int, part: Part, wanted: list[int]
+    actor: User,
+    grid: Grid,
+    expected_version: int,
+    part: Part,
+    wanted: list[int],
+    undoes: GridChange,
 ) -> GridChange:
     _begin(actor, grid, expected_version, part)
     order = _live_order(part)
@@ -175,7 +197,13 @@ def _begin(actor: User, grid: Grid, expected_version: int, part: Part | None = N
 
 
 def _record(
-    actor: User, grid: Grid, kind: ChangeKind, part: Part, before: dict, after: dict
+    actor: User,
+    grid: Grid,
+    kind: ChangeKind,
+    part: Part,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    undoes: GridChange | None = None,
 ) -> GridChange:
     change = GridChange(
         grid_id=grid.id,
@@ -186,6 +214,7 @@ def _record(
         after=after,
         author_id=actor.id,
         created_at=utcnow(),
+        undoes_id=undoes.id if undoes else None,
     )
     db.session.add(change)
     db.session.flush()

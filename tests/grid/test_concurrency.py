@@ -75,9 +75,7 @@ def test_concurrent_restores_let_exactly_one_win(app: Flask, people, grid):
         for text in ("first", "second"):
             service.save_cell(actor, cell, expected_version=cell.version, text=text)
         db.session.commit()
-        first = db.session.scalars(
-            db.select(CellRevision.id).where(CellRevision.number == 1)
-        ).one()
+        first = db.session.scalars(db.select(CellRevision.id).where(CellRevision.number == 1)).one()
     forms = [{"version": "3"}] * WRITERS
     statuses = race(app, people["contributor"].email, f"/revisions/{first}/restore", forms)
     assert statuses == [303] + [409] * (WRITERS - 1)

@@ -332,3 +332,19 @@ def test_history_pages_need_sign_in(client, grid, strategy):
         assert client.get(path).status_code == 302, path
     assert client.post_form("/revisions/1/restore", {"version": "1"}).status_code == 302
     assert version_of(client.application, strategy) == 4
+
+
+def test_no_code_path_can_change_or_delete_a_revision(app, strategy):
+    from grid_app.grid.history import AppendOnlyViolation
+
+    with app.app_context():
+        revision = db.session.scalars(db.select(CellRevision)).first()
+        revision.text = "rewritten"
+        with pytest.raises(AppendOnlyViolation, match="never changed"):
+            db.session.flush()
+        db.session.rollback()
+        db.session.delete(db.session.scalars(db.select(CellRevision)).first())
+        with pytest.raises(AppendOnlyViolation, match="never deleted"):
+            db.session.flush()
+        db.session.rollback()
+    assert len(revision_ids(app, strategy)) == 3
