@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -246,9 +246,15 @@ def grid_as_of(grid: Grid, at: datetime) -> PastGrid:
         .where(Cell.grid_id == grid.id)
         .options(joinedload(CellRevision.author))
     ).all()
+    # Stepping back goes to the change before the last one this view includes.
+    shown = (
+        select(func.max(CellRevision.created_at))
+        .where(CellRevision.grid_id == grid.id, CellRevision.created_at <= at)
+        .scalar_subquery()
+    )
     earlier = db.session.scalar(
         select(func.max(CellRevision.created_at)).where(
-            CellRevision.grid_id == grid.id, CellRevision.created_at < at
+            CellRevision.grid_id == grid.id, CellRevision.created_at < shown
         )
     )
     later = db.session.scalar(
@@ -262,9 +268,17 @@ def grid_as_of(grid: Grid, at: datetime) -> PastGrid:
         rows,
         columns,
         {(row_id, column_id): revision for row_id, column_id, revision in found},
-        earlier,
-        later,
+        _whole_second_after(earlier),
+        _whole_second_after(later),
     )
+
+
+def _whole_second_after(moment: datetime | None) -> datetime | None:
+    """The first whole second at or after ``moment``: addresses carry whole seconds, and the
+    grid at that second includes the change made at ``moment``."""
+    if moment is None or not moment.microsecond:
+        return moment
+    return moment.replace(microsecond=0) + timedelta(seconds=1)
 
 
 # --- Live updates ------------------------------------------------------------------

@@ -194,6 +194,16 @@ def test_grid_as_of_shows_each_cell_as_it_was_at_that_time(app, client, people, 
     now = client.get(f"/grids/{grid.slug}/as-of")
     assert "Later words" in now.text
 
+    def step(html: str, rel: str) -> str:
+        link = re.search(rf'href="([^"]+)" rel="{rel}"', html)
+        assert link, rel
+        return client.get(link.group(1).replace("&amp;", "&")).text
+
+    # Each step lands exactly on a change, that change included.
+    back = step(now.text, "prev")
+    assert "Early words" in back and "Later words" not in back
+    assert "Later words" in step(back, "next")
+
 
 def test_grid_as_of_is_one_query_for_all_cells(app, people, grid, count_queries):
     for cell_id in grid.cells.values():
