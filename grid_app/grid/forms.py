@@ -19,22 +19,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 
-class CellForm(FlaskForm):
-    """Edit a cell. Lengths are checked by the service so every caller gets the same rules."""
-
-    text = TextAreaField("Text")
-    owners = SelectMultipleField("People", coerce=int, validate_choice=False)
-    summary = StringField("What did you change? (optional)")
-    version = HiddenField()
-
-    def version_number(self) -> int | None:
-        """The version the person started from, or None when the form was tampered with."""
-        try:
-            return int(self.version.data or "")
-        except ValueError:
-            return None
-
-
 class VersionForm(FlaskForm):
     """A change that only needs the version the person saw (restore, undo)."""
 
@@ -46,6 +30,14 @@ class VersionForm(FlaskForm):
             return int(self.version.data or "")
         except ValueError:
             return None
+
+
+class CellForm(VersionForm):
+    """Edit a cell. Lengths are checked by the service so every caller gets the same rules."""
+
+    text = TextAreaField("Text")
+    owners = SelectMultipleField("People", coerce=int, validate_choice=False)
+    summary = StringField("What did you change? (optional)")
 
 
 class StructureForm(VersionForm):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -209,28 +209,8 @@ class PastGrid:
 
 def grid_as_of(grid: Grid, at: datetime) -> PastGrid:
     """The grid as it stood at ``at``, found per cell through an index, never by replay."""
-    rows = list(
-        db.session.scalars(
-            select(ServiceArea)
-            .where(
-                ServiceArea.grid_id == grid.id,
-                ServiceArea.created_at <= at,
-                or_(ServiceArea.archived_at.is_(None), ServiceArea.archived_at > at),
-            )
-            .order_by(ServiceArea.position, ServiceArea.id)
-        )
-    )
-    columns = list(
-        db.session.scalars(
-            select(GridColumn)
-            .where(
-                GridColumn.grid_id == grid.id,
-                GridColumn.created_at <= at,
-                or_(GridColumn.archived_at.is_(None), GridColumn.archived_at > at),
-            )
-            .order_by(GridColumn.position, GridColumn.id)
-        )
-    )
+    rows = _parts_at(ServiceArea, grid, at)
+    columns = _parts_at(GridColumn, grid, at)
     # For each cell, one index seek on (cell_id, created_at) finds its revision at ``at``.
     latest = (
         select(CellRevision.id)
@@ -270,6 +250,24 @@ def grid_as_of(grid: Grid, at: datetime) -> PastGrid:
         {(row_id, column_id): revision for row_id, column_id, revision in found},
         _whole_second_after(earlier),
         _whole_second_after(later),
+    )
+
+
+Part = TypeVar("Part", ServiceArea, GridColumn)
+
+
+def _parts_at(model: type[Part], grid: Grid, at: datetime) -> list[Part]:
+    """The rows (or columns) of ``grid`` that existed and were not archived at ``at``."""
+    return list(
+        db.session.scalars(
+            select(model)
+            .where(
+                model.grid_id == grid.id,
+                model.created_at <= at,
+                or_(model.archived_at.is_(None), model.archived_at > at),
+            )
+            .order_by(model.position, model.id)
+        )
     )
 
 

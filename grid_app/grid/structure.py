@@ -65,8 +65,7 @@ def add(
     for other in db.session.scalars(others):
         row, column = (part, other) if what == "row" else (other, part)
         db.session.add(Cell(grid_id=grid.id, row_id=row.id, column_id=column.id))
-    kind = ChangeKind.ROW_ADDED if what == "row" else ChangeKind.COLUMN_ADDED
-    return _record(actor, grid, kind, part, {}, {"name": name})
+    return _record(actor, grid, _kind(part, "added"), part, {}, {"name": name})
 
 
 def rename(
@@ -86,8 +85,7 @@ def rename(
         raise Invalid("The name is unchanged.", {"name": "Type the new name."})
     before = {"name": part.name}
     part.name = name
-    kind = ChangeKind.ROW_RENAMED if what == "row" else ChangeKind.COLUMN_RENAMED
-    return _record(actor, grid, kind, part, before, {"name": name}, undoes)
+    return _record(actor, grid, _kind(part, "renamed"), part, before, {"name": name}, undoes)
 
 
 def move(actor: User, grid: Grid, *, expected_version: int, part: Part, step: int) -> GridChange:
@@ -103,42 +101,28 @@ def move(actor: User, grid: Grid, *, expected_version: int, part: Part, step: in
     before = [p.id for p in order]
     order[index], order[target] = order[target], order[index]
     _apply_order(order)
-    kind = ChangeKind.ROW_MOVED if _what(part) == "row" else ChangeKind.COLUMN_MOVED
-    return _record(actor, grid, kind, part, {"order": before}, {"order": [p.id for p in order]})
+    after = {"order": [p.id for p in order]}
+    return _record(actor, grid, _kind(part, "moved"), part, {"order": before}, after)
 
 
-def archive(
+def set_archived(
     actor: User,
     grid: Grid,
     *,
     expected_version: int,
     part: Part,
+    archived: bool,
     undoes: GridChange | None = None,
 ) -> GridChange:
-    """Hide a service area or column from the grid, keeping its cells and their history."""
+    """Archive a service area or column (hidden from the grid, its cells and history kept),
+    or restore an archived one with its cells as they were."""
     _begin(actor, grid, expected_version, part)
-    if part.archived_at is not None:
-        raise Invalid("It is already archived.")
-    part.archived_at = utcnow()
-    kind = ChangeKind.ROW_ARCHIVED if _what(part) == "row" else ChangeKind.COLUMN_ARCHIVED
-    return _record(actor, grid, kind, part, {"archived": False}, {"archived": True}, undoes)
-
-
-def restore(
-    actor: User,
-    grid: Grid,
-    *,
-    expected_version: int,
-    part: Part,
-    undoes: GridChange | None = None,
-) -> GridChange:
-    """Bring an archived service area or column back, with its cells as they were."""
-    _begin(actor, grid, expected_version, part)
-    if part.archived_at is None:
-        raise Invalid("It is not archived.")
-    part.archived_at = None
-    kind = ChangeKind.ROW_RESTORED if _what(part) == "row" else ChangeKind.COLUMN_RESTORED
-    return _record(actor, grid, kind, part, {"archived": True}, {"archived": False}, undoes)
+    if (part.archived_at is not None) == archived:
+        raise Invalid("It is already archived." if archived else "It is not archived.")
+    part.archived_at = utcnow() if archived else None
+    verb = "archived" if archived else "restored"
+    before, after = {"archived": not archived}, {"archived": archived}
+    return _record(actor, grid, _kind(part, verb), part, before, after, undoes)
 
 
 def undo(actor: User, grid: Grid, *, expected_version: int, change: GridChange) -> GridChange:
@@ -149,14 +133,18 @@ def undo(actor: User, grid: Grid, *, expected_version: int, change: GridChange) 
     version = expected_version
     kind = ChangeKind(change.kind)
     if kind in (ChangeKind.ROW_ARCHIVED, ChangeKind.COLUMN_ARCHIVED):
-        return restore(actor, grid, expected_version=version, part=part, undoes=change)
+        return set_archived(
+            actor, grid, expected_version=version, part=part, archived=False, undoes=change
+        )
     if kind in (ChangeKind.ROW_RENAMED, ChangeKind.COLUMN_RENAMED):
         name = change.before["name"]
         return rename(actor, grid, expected_version=version, part=part, name=name, undoes=change)
     if kind in (ChangeKind.ROW_MOVED, ChangeKind.COLUMN_MOVED):
         return _reorder(actor, grid, version, part, change.before["order"], change)
     # Added or restored: undone by archiving.
-    return archive(actor, grid, expected_version=version, part=part, undoes=change)
+    return set_archived(
+        actor, grid, expected_version=version, part=part, archived=True, undoes=change
+    )
 
 
 def _reorder(
@@ -174,8 +162,8 @@ def _reorder(
     # Parts added since keep their place after the ones the old order knew.
     order.sort(key=lambda p: (rank.get(p.id, len(rank)), p.position))
     _apply_order(order)
-    kind = ChangeKind.ROW_MOVED if _what(part) == "row" else ChangeKind.COLUMN_MOVED
-    return _record(actor, grid, kind, part, {"order": before}, {"order": [p.id for p in order]})
+    after = {"order": [p.id for p in order]}
+    return _record(actor, grid, _kind(part, "moved"), part, {"order": before}, after)
 
 
 def _begin(actor: User, grid: Grid, expected_version: int, part: Part | None = None) -> None:
@@ -223,6 +211,10 @@ def _record(
 
 def _what(part: Part) -> Literal["row", "column"]:
     return "row" if isinstance(part, ServiceArea) else "column"
+
+
+def _kind(part: Part, verb: str) -> ChangeKind:
+    return ChangeKind(f"{_what(part)}.{verb}")
 
 
 def _valid_name(what: Literal["row", "column"], name: str) -> str:
@@ -300,9 +292,9 @@ def apply(
     if action in ("move-up", "move-down"):
         step = -1 if action == "move-up" else 1
         return move(actor, grid, expected_version=expected_version, part=part, step=step)
-    if action == "archive":
-        return archive(actor, grid, expected_version=expected_version, part=part)
-    return restore(actor, grid, expected_version=expected_version, part=part)
+    return set_archived(
+        actor, grid, expected_version=expected_version, part=part, archived=action == "archive"
+    )
 
 
 def _find(grid: Grid, target: str) -> Part:
