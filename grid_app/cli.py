@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from grid_app.auth import service as auth_service
 from grid_app.auth.models import Role
+from grid_app.config import DEFAULTS
 from grid_app.errors import Invalid
 from grid_app.extensions import db
 
@@ -31,7 +32,9 @@ def seed_demo() -> None:
         click.echo("Loaded the demo grid and people.")
     else:
         click.echo("The database already has a grid; demo data left as it is.")
-    click.echo("Demo sign-ins (password from DEMO_PASSWORD):")
+    password = current_app.config["DEMO_PASSWORD"]
+    shown = password if password == DEFAULTS["DEMO_PASSWORD"] else "the value of DEMO_PASSWORD"
+    click.echo(f"Demo sign-ins (password: {shown}):")
     for email, _name, roles in demo.PEOPLE[:4]:
         click.echo(f"  {email:<28} {', '.join(r.value for r in roles)}")
 
