@@ -231,7 +231,7 @@ def as_of(slug: str) -> Response:
     if form.at.errors:
         return htmx.render("grid/as_of.html", status=422, grid=grid, form=form, past=None)
     past = queries.grid_as_of(grid, at)
-    return htmx.render("grid/as_of.html", grid=grid, form=form, past=past)
+    return htmx.render("grid/as_of.html", grid=grid, form=form, past=past, now=utcnow())
 
 
 @bp.get("/grids/<slug>/activity")

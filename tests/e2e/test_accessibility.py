@@ -80,6 +80,56 @@ def open_not_found(page: Page, server: LiveServer) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
 
 
+def open_history(page: Page, server: LiveServer) -> None:
+    sign_in(page, server)
+    # Cell 1 has the demo's first draft; a second revision makes a choice to compare.
+    save_as(server, "manager@example.org", 1, "Sessions run monthly, led by staff networks.")
+    page.goto(f"{server.url}/cells/1")
+    page.get_by_role("link", name="History of this cell").click()
+    expect(page.get_by_role("button", name="Compare the chosen revisions")).to_be_visible()
+
+
+def open_compare(page: Page, server: LiveServer) -> None:
+    open_history(page, server)
+    page.get_by_role("button", name="Compare the chosen revisions").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Revision 1 compared with revision 2")
+
+
+def open_as_of(page: Page, server: LiveServer) -> None:
+    sign_in(page, server)
+    page.get_by_role("link", name="See the grid as it stood on a past date").click()
+    page.get_by_role("link", name="Earlier change").click()
+    expect(page.get_by_role("link", name="Later change")).to_be_visible()
+
+
+def open_as_of_with_error(page: Page, server: LiveServer) -> None:
+    sign_in(page, server)
+    page.get_by_role("link", name="See the grid as it stood on a past date").click()
+    page.get_by_label("Show the grid as it stood at (UTC)").fill("2999-01-01T09:00")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_text("That is in the future.")).to_be_visible()
+
+
+def open_activity(page: Page, server: LiveServer) -> None:
+    sign_in(page, server)
+    page.get_by_role("link", name="Activity", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Activity")
+
+
+def open_activity_with_error(page: Page, server: LiveServer) -> None:
+    open_activity(page, server)
+    page.get_by_label("From", exact=True).fill("2026-03-10")
+    page.get_by_label("To", exact=True).fill("2026-03-01")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_text("The end date must be on or after the start date.")).to_be_visible()
+
+
+def open_structure(page: Page, server: LiveServer) -> None:
+    sign_in(page, server, "admin@example.org")
+    page.get_by_role("link", name="Change service areas and columns").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Service areas and columns")
+
+
 PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "sign-in": open_sign_in,
     "sign-in-errors": open_sign_in_with_errors,
@@ -91,6 +141,13 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "conflict-in-place": open_conflict_in_place,
     "conflict-page": open_conflict_page,
     "not-found": open_not_found,
+    "history": open_history,
+    "compare": open_compare,
+    "as-of": open_as_of,
+    "as-of-error": open_as_of_with_error,
+    "activity": open_activity,
+    "activity-error": open_activity_with_error,
+    "structure": open_structure,
 }
 
 
