@@ -141,6 +141,8 @@ class CellRevision(Base):
         # The grid's feed, newest first, and the live poll's cursor.
         Index("ix_cell_revision_grid_id_created_at", "grid_id", "created_at"),
         Index("ix_cell_revision_grid_id_id", "grid_id", "id"),
+        # One person's changes, newest first (the feed filtered by person).
+        Index("ix_cell_revision_author_id_created_at", "author_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -150,10 +152,13 @@ class CellRevision(Base):
     number: Mapped[int]
     kind: Mapped[str] = mapped_column(String(20), default=RevisionKind.EDIT.value)
     text: Mapped[str] = mapped_column(Text, default="")
+    # The text rendered when it was written, so past views need no Markdown rendering.
+    # Derived from ``text`` and not hashed; None for revisions written before it existed.
+    html: Mapped[str | None] = mapped_column(Text, default=None)
     owner_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
     summary: Mapped[str] = mapped_column(String(200), default="")
     author_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+        ForeignKey("user_account.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     content_hash: Mapped[str] = mapped_column(String(64))

@@ -117,6 +117,7 @@ def save_cell(
         number=previous.number + 1 if previous else 1,
         kind=kind.value,
         text=text,
+        html=cell.html,
         owner_ids=sorted(u.id for u in cell.owners),
         summary=summary,
         author_id=actor.id,
