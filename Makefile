@@ -30,7 +30,8 @@ setup: $(VENV)/.installed
 
 run: setup
 	@echo "Serving Supporting People Grid at http://127.0.0.1:$(PORT)"
-	$(BIN)/gunicorn --no-control-socket --workers $(WORKERS) --bind 127.0.0.1:$(PORT) \
+	$(BIN)/gunicorn --config gunicorn.conf.py --no-control-socket --workers $(WORKERS) \
+		--bind 127.0.0.1:$(PORT) \
 		--access-logfile - 'grid_app:create_app()'
 
 dev: $(VENV)/.installed-dev

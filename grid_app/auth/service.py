@@ -105,7 +105,7 @@ def load_session(token: str, now: datetime | None = None, touch: bool = True) ->
     record = db.session.scalar(
         select(UserSession)
         .where(UserSession.token_hash == _hash_token(token))
-        .options(joinedload(UserSession.user).selectinload(User.role_links))
+        .options(joinedload(UserSession.user).joinedload(User.role_links))
     )
     if record is None:
         return None

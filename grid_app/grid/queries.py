@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -22,6 +22,49 @@ from grid_app.grid.models import (
     GridColumn,
     ServiceArea,
 )
+
+
+# --- Extension hook ------------------------------------------------------------------
+# Other domains (gaps, discussion…) show a few words on each cell without the grid
+# importing them: they register providers, which the grid calls once each per page.
+
+
+@dataclass(frozen=True)
+class Badge:
+    """A few words another domain shows on a cell, with a link: "2 open gaps (1 high)"."""
+
+    label: str
+    href: str
+    modifier: str = ""
+
+
+# For a grid: badges by cell id, from one query, so the page's query count stays fixed.
+CellBadgeProvider = Callable[[Grid], dict[int, list[Badge]]]
+# For one cell's own page: a link that is always shown, e.g. "Gap flags on this cell".
+CellLinkProvider = Callable[[Cell], Badge]
+CELL_BADGES: list[CellBadgeProvider] = []
+CELL_LINKS: list[CellLinkProvider] = []
+
+
+def register_cell_extension(badges: CellBadgeProvider, link: CellLinkProvider) -> None:
+    """Add a domain's providers (once, however many apps are created)."""
+    if badges not in CELL_BADGES:
+        CELL_BADGES.append(badges)
+    if link not in CELL_LINKS:
+        CELL_LINKS.append(link)
+
+
+def attach_badges(grid: Grid, cells: Iterable[Cell]) -> None:
+    """Give each cell its badges (read by the cell macro as ``cell.badges``)."""
+    found = [provider(grid) for provider in CELL_BADGES]
+    for cell in cells:
+        # Not a mapped column: kept on the instance for this request only.
+        cell.__dict__["badges"] = [badge for each in found for badge in each.get(cell.id, ())]
+
+
+def cell_links(cell: Cell) -> list[Badge]:
+    """The links other domains add to a cell's own page."""
+    return [provider(cell) for provider in CELL_LINKS]
 
 
 @dataclass
@@ -55,7 +98,8 @@ def grid_by_slug(slug: str) -> Grid:
 
 
 def grid_view(grid: Grid) -> GridView:
-    """Everything the grid page shows, in four queries whatever the grid's size."""
+    """Everything the grid page shows, in four queries (and one per badge provider)
+    whatever the grid's size."""
     rows = list(
         db.session.scalars(
             select(ServiceArea)
@@ -77,6 +121,7 @@ def grid_view(grid: Grid) -> GridView:
     ).unique()
     view = GridView(grid, rows, columns)
     view.cells = {(c.row_id, c.column_id): c for c in cells}
+    attach_badges(grid, view.cells.values())
     return view
 
 
@@ -94,6 +139,7 @@ def cell_by_id(cell_id: int) -> Cell:
     )
     if cell is None:
         raise NotFound("There is no such cell.")
+    attach_badges(cell.row.grid, [cell])
     return cell
 
 
@@ -298,6 +344,23 @@ def cursor(grid: Grid) -> Cursor:
     return Cursor(last or 0, grid.structure_version)
 
 
+def cursor_by_slug(slug: str) -> Cursor:
+    """The cursor of the grid at ``slug`` in one statement: the poll that finds nothing new
+    costs a single round trip after sign-in."""
+    last = (
+        select(func.max(CellRevision.id))
+        .where(CellRevision.grid_id == Grid.id)
+        .correlate(Grid)
+        .scalar_subquery()
+    )
+    found = db.session.execute(
+        select(last, Grid.structure_version).where(Grid.slug == slug)
+    ).first()
+    if found is None:
+        raise NotFound("There is no grid at this address.")
+    return Cursor(found[0] or 0, found[1])
+
+
 def cells_changed_since(grid: Grid, after: int, not_by: int | None, limit: int = 100) -> list[Cell]:
     """Cells with revisions newer than ``after`` written by someone other than ``not_by``."""
     changed = (
@@ -310,7 +373,7 @@ def cells_changed_since(grid: Grid, after: int, not_by: int | None, limit: int =
         changed = changed.where(
             or_(CellRevision.author_id.is_(None), CellRevision.author_id != not_by)
         )
-    return list(
+    cells = list(
         db.session.scalars(
             select(Cell)
             .where(Cell.id.in_(changed))
@@ -322,6 +385,9 @@ def cells_changed_since(grid: Grid, after: int, not_by: int | None, limit: int =
             )
         ).unique()
     )
+    if cells:
+        attach_badges(grid, cells)
+    return cells
 
 
 # --- Activity feed -----------------------------------------------------------------

@@ -55,7 +55,9 @@ def show(slug: str) -> Response:
 def cell(cell_id: int) -> Response:
     """A cell on its own page; as a fragment, the cell's display (used to cancel an edit)."""
     found = queries.cell_by_id(cell_id)
-    return htmx.render("grid/cell.html", "grid/_cell.html", **_cell_context(found))
+    return htmx.render(
+        "grid/cell.html", "grid/_cell.html", **_cell_context(found), links=queries.cell_links(found)
+    )
 
 
 @bp.get("/cells/<int:cell_id>/edit")
@@ -356,15 +358,15 @@ def undo(slug: str, change_id: int) -> Response:
 @bp.get("/grids/<slug>/updates")
 def updates(slug: str) -> Response:
     """The live poll: 204 when nothing changed, else the changed cells as out-of-band swaps."""
-    grid = queries.grid_by_slug(slug)
     if not htmx.wants_fragment():
         return redirect(url_for("grid.show", slug=slug))
     seen = queries.Cursor(
         params.int_arg("after", default=0) or 0, params.int_arg("structure", default=0) or 0
     )
-    now = queries.cursor(grid)
+    now = queries.cursor_by_slug(slug)
     if now == seen:
         return htmx.no_content()
+    grid = queries.grid_by_slug(slug)
     layout_changed = now.structure_version != seen.structure_version
     cells = (
         []

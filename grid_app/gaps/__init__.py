@@ -1,0 +1,1 @@
+"""Gap flags on cells and their workflow: raised, acknowledged, assigned, resolved."""

@@ -1,0 +1,110 @@
+"""Gap flags on cells and the append-only timeline of what happened to each."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from grid_app.auth.models import User
+from grid_app.database import Base, utcnow
+from grid_app.grid.models import Cell
+
+
+class GapSeverity(enum.StrEnum):
+    """How much a gap matters."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class GapStatus(enum.StrEnum):
+    """Where a gap flag is in its workflow."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    WONT_FIX = "wont_fix"
+
+
+# A flag in one of these still needs work; the others are closed.
+OPEN_STATUSES = (GapStatus.OPEN, GapStatus.ACKNOWLEDGED, GapStatus.IN_PROGRESS)
+
+
+def _one_of(column: str, values: type[enum.StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+class GapFlag(Base):
+    """An actionable marker on a cell: what is missing, how much it matters, who owns it."""
+
+    __tablename__ = "gap_flag"
+    __table_args__ = (
+        # A cell's flags, newest first.
+        Index("ix_gap_flag_cell_id_created_at", "cell_id", "created_at"),
+        # A grid's open flags: the grid-wide list and the counts on every cell.
+        Index("ix_gap_flag_grid_id_status", "grid_id", "status"),
+        CheckConstraint(_one_of("severity", GapSeverity), name="severity"),
+        CheckConstraint(_one_of("status", GapStatus), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Copied from the cell (which never moves grid) so grid-wide lists need no join.
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id", ondelete="CASCADE"))
+    cell_id: Mapped[int] = mapped_column(ForeignKey("cell.id", ondelete="CASCADE"))
+    what_is_missing: Mapped[str] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20), default=GapStatus.OPEN.value)
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), default=None, index=True
+    )
+    due_date: Mapped[date | None] = mapped_column(default=None)
+    raised_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    version: Mapped[int] = mapped_column(default=1)
+
+    # Two managers acting on one flag at once: the second UPDATE finds another version.
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    cell: Mapped[Cell] = relationship()
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    raised_by: Mapped[User | None] = relationship(foreign_keys=[raised_by_id])
+
+    @property
+    def is_open(self) -> bool:
+        """True while the flag still needs work."""
+        return self.status in OPEN_STATUSES
+
+
+class GapFlagEvent(Base):
+    """One step in a flag's timeline, written with the change it records; never altered."""
+
+    __tablename__ = "gap_flag_event"
+    __table_args__ = (Index("ix_gap_flag_event_flag_id_id", "flag_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flag_id: Mapped[int] = mapped_column(ForeignKey("gap_flag.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str | None] = mapped_column(String(20), default=None)
+    to_status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    # The owner and due date the flag had after this step.
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), default=None
+    )
+    due_date: Mapped[date | None] = mapped_column(default=None)
+
+    flag: Mapped[GapFlag] = relationship()
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])

@@ -1,0 +1,150 @@
+"""Read models of gap flags; each loads what its page needs in a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from flask import url_for
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload
+
+from grid_app.errors import NotFound
+from grid_app.extensions import db
+from grid_app.gaps.models import OPEN_STATUSES, GapFlag, GapFlagEvent, GapSeverity, GapStatus
+from grid_app.grid.models import Cell, Grid, ServiceArea
+from grid_app.grid.queries import Badge
+
+OPEN_VALUES = [s.value for s in OPEN_STATUSES]
+# High first: the order managers triage in.
+_SEVERITY_ORDER = case(
+    {GapSeverity.HIGH.value: 0, GapSeverity.MEDIUM.value: 1, GapSeverity.LOW.value: 2},
+    value=GapFlag.severity,
+)
+
+
+def flag_by_id(flag_id: int) -> GapFlag:
+    """A flag with its cell (row, column, grid), owner and the person who raised it."""
+    flag = db.session.scalar(
+        select(GapFlag)
+        .where(GapFlag.id == flag_id)
+        .options(
+            joinedload(GapFlag.cell).joinedload(Cell.row).joinedload(ServiceArea.grid),
+            joinedload(GapFlag.cell).joinedload(Cell.column),
+            joinedload(GapFlag.owner),
+            joinedload(GapFlag.raised_by),
+        )
+    )
+    if flag is None:
+        raise NotFound("There is no such gap flag.")
+    return flag
+
+
+def cell_flags(cell: Cell) -> list[GapFlag]:
+    """Every flag on ``cell``: open ones first, then closed, each newest first."""
+    still_open = case((GapFlag.status.in_(OPEN_VALUES), 0), else_=1)
+    return list(
+        db.session.scalars(
+            select(GapFlag)
+            .where(GapFlag.cell_id == cell.id)
+            .options(joinedload(GapFlag.owner), joinedload(GapFlag.raised_by))
+            .order_by(still_open, GapFlag.created_at.desc(), GapFlag.id.desc())
+        )
+    )
+
+
+def timeline(flag: GapFlag) -> list[GapFlagEvent]:
+    """What happened to ``flag``, oldest first."""
+    return list(
+        db.session.scalars(
+            select(GapFlagEvent)
+            .where(GapFlagEvent.flag_id == flag.id)
+            .options(joinedload(GapFlagEvent.actor), joinedload(GapFlagEvent.owner))
+            .order_by(GapFlagEvent.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class FlagFilters:
+    """What the grid-wide list is narrowed to: a severity (or any) and a status.
+
+    ``status`` is a GapStatus value, "open-any" for any status that still needs work, or
+    "" for every flag, closed ones included.
+    """
+
+    severity: str = ""
+    status: str = "open-any"
+
+
+def grid_flags(grid: Grid, filters: FlagFilters) -> list[GapFlag]:
+    """The grid's flags matching ``filters``, most severe first, then oldest first."""
+    query = (
+        select(GapFlag)
+        .where(GapFlag.grid_id == grid.id)
+        .options(
+            joinedload(GapFlag.cell).joinedload(Cell.row),
+            joinedload(GapFlag.cell).joinedload(Cell.column),
+            joinedload(GapFlag.owner),
+        )
+        .order_by(_SEVERITY_ORDER, GapFlag.created_at, GapFlag.id)
+    )
+    if filters.status == "open-any":
+        query = query.where(GapFlag.status.in_(OPEN_VALUES))
+    elif filters.status:
+        query = query.where(GapFlag.status == filters.status)
+    if filters.severity:
+        query = query.where(GapFlag.severity == filters.severity)
+    return list(db.session.scalars(query))
+
+
+@dataclass(frozen=True)
+class OpenCount:
+    """How many flags on a cell are still open, and how many of those are high."""
+
+    total: int = 0
+    high: int = 0
+
+    def words(self) -> str:
+        """"2 open gaps (1 high)", "1 open gap", "no open gaps"."""
+        if not self.total:
+            return "no open gaps"
+        text = f"{self.total} open gap{'' if self.total == 1 else 's'}"
+        return f"{text} ({self.high} high)" if self.high else text
+
+
+def open_counts(grid: Grid, cell_id: int | None = None) -> dict[int, OpenCount]:
+    """Open flags per cell of ``grid`` (or of one cell), in one grouped query."""
+    high = func.sum(case((GapFlag.severity == GapSeverity.HIGH.value, 1), else_=0))
+    query = (
+        select(GapFlag.cell_id, func.count(GapFlag.id), high)
+        .where(GapFlag.grid_id == grid.id, GapFlag.status.in_(OPEN_VALUES))
+        .group_by(GapFlag.cell_id)
+    )
+    if cell_id is not None:
+        query = query.where(GapFlag.cell_id == cell_id)
+    return {cell: OpenCount(total, int(highs or 0)) for cell, total, highs in db.session.execute(query)}
+
+
+def cell_badges(grid: Grid) -> dict[int, list[Badge]]:
+    """The grid's cell badges: each cell's open flags, in words, linking to its flags."""
+    badges: dict[int, list[Badge]] = defaultdict(list)
+    for cell_id, count in open_counts(grid).items():
+        badges[cell_id].append(
+            Badge(
+                label=count.words(),
+                href=url_for("gaps.cell_flags", cell_id=cell_id),
+                modifier="gaps-high" if count.high else "gaps",
+            )
+        )
+    return badges
+
+
+def cell_page_link(cell: Cell) -> Badge:
+    """The cell page's link to its flags, saying how many are open."""
+    count = open_counts(cell.row.grid, cell.id).get(cell.id, OpenCount())
+    return Badge(
+        label=f"Gap flags on this cell ({count.words()})",
+        href=url_for("gaps.cell_flags", cell_id=cell.id),
+        modifier="gaps-high" if count.high else "gaps",
+    )
