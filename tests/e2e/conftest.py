@@ -186,3 +186,19 @@ def save_as(server: LiveServer, email: str, cell_id: int, text: str) -> None:
         cell = db.session.get_one(Cell, cell_id)
         service.save_cell(actor, cell, expected_version=cell.version, text=text)
         db.session.commit()
+
+
+def cell_id(server: LiveServer, area: str, column: str) -> int:
+    """The id of the cell at ``area`` × ``column`` in the demo grid."""
+    from grid_app.extensions import db
+    from grid_app.grid.models import Cell, GridColumn, ServiceArea
+
+    with server.app.app_context():
+        found = db.session.scalar(
+            db.select(Cell.id)
+            .join(ServiceArea)
+            .join(GridColumn)
+            .where(ServiceArea.name == area, GridColumn.name == column)
+        )
+    assert found is not None, (area, column)
+    return found

@@ -8,21 +8,18 @@ from playwright.sync_api import Browser, Page, expect
 
 from grid_app.auth.models import UserSession
 from grid_app.extensions import db
-from grid_app.grid.models import Cell, CellRevision, GridColumn, ServiceArea
-from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, new_signed_in_page, save_as, sign_in
+from grid_app.grid.models import CellRevision
+from tests.e2e.conftest import (
+    DEMO_PASSWORD,
+    LiveServer,
+    cell_id,
+    new_signed_in_page,
+    save_as,
+    sign_in,
+)
 
 AREA = "Early Help, Early Years and Youth Work"
 EVIDENCE = f"Evidence for {AREA}"
-
-
-def cell_id(server: LiveServer, area: str, column: str) -> int:
-    with server.app.app_context():
-        return db.session.scalar(
-            db.select(Cell.id)
-            .join(ServiceArea)
-            .join(GridColumn)
-            .where(ServiceArea.name == area, GridColumn.name == column)
-        )
 
 
 def revision_texts(server: LiveServer, cell: int) -> list[str]:

@@ -10,23 +10,13 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from grid_app.database import utcnow
 from grid_app.extensions import db
-from grid_app.grid.models import Cell, CellRevision, GridColumn, ServiceArea
-from tests.e2e.conftest import LiveServer, new_signed_in_page, save_as, sign_in
+from grid_app.grid.models import CellRevision
+from tests.e2e.conftest import LiveServer, cell_id, new_signed_in_page, save_as, sign_in
 
 AREA = "Early Help, Early Years and Youth Work"
 EVIDENCE = f"Evidence for {AREA}"
 # The live poll runs every 5 s; allow three rounds before giving up.
 LIVE = 15_000
-
-
-def cell_id(server: LiveServer, area: str, column: str) -> int:
-    with server.app.app_context():
-        return db.session.scalar(
-            db.select(Cell.id)
-            .join(ServiceArea)
-            .join(GridColumn)
-            .where(ServiceArea.name == area, GridColumn.name == column)
-        )
 
 
 def revisions(server: LiveServer, cell: int) -> list[tuple[str, str]]:
