@@ -21,6 +21,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import URL, Engine
 
+import grid_app.models  # noqa: F401  (every table, for create_all)
 from grid_app import create_app
 from grid_app.auth import service as auth_service
 from grid_app.auth.models import Role
