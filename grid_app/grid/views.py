@@ -233,7 +233,10 @@ def as_of(slug: str) -> Response:
     if form.at.errors:
         return htmx.render("grid/as_of.html", status=422, grid=grid, form=form, past=None)
     past = queries.grid_as_of(grid, at)
-    return htmx.render("grid/as_of.html", grid=grid, form=form, past=past, now=utcnow())
+    names = queries.people_by_id(i for r in past.revisions.values() for i in r.owner_ids)
+    return htmx.render(
+        "grid/as_of.html", grid=grid, form=form, past=past, names=names, now=utcnow()
+    )
 
 
 @bp.get("/grids/<slug>/activity")

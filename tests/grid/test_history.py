@@ -358,3 +358,15 @@ def test_no_code_path_can_change_or_delete_a_revision(app, strategy):
             db.session.flush()
         db.session.rollback()
     assert len(revision_ids(app, strategy)) == 3
+
+
+def test_grid_as_of_names_the_owners_of_the_time(app, client, people, grid):
+    cell_id = grid.cells[("Social work", "Owner")]
+    with app.app_context():
+        actor = db.session.get_one(User, people["manager"].id)
+        cell = db.session.get_one(Cell, cell_id)
+        service.save_cell(actor, cell, expected_version=1, text="", owner_ids=[people["other"].id])
+        db.session.commit()
+    client.sign_in(people["contributor"])
+    page = client.get(f"/grids/{grid.slug}/as-of")
+    assert '<p class="app-cell__owners">Olu Other</p>' in page.text
