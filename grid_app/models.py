@@ -2,6 +2,7 @@
 
 from grid_app.audit.models import AuditEvent
 from grid_app.auth.models import Role, User, UserRole, UserSession
+from grid_app.gaps.models import GapFlag, GapFlagEvent
 from grid_app.grid.models import (
     Cell,
     CellRevision,
@@ -17,6 +18,8 @@ __all__ = [
     "Cell",
     "CellRevision",
     "ColumnKind",
+    "GapFlag",
+    "GapFlagEvent",
     "Grid",
     "GridChange",
     "GridColumn",

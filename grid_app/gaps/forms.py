@@ -10,7 +10,7 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from grid_app.gaps.models import GapSeverity, GapStatus
-from grid_app.grid.forms import VersionForm
+from grid_app.grid.forms import VersionForm, choices
 
 SEVERITY_LABELS = {
     GapSeverity.HIGH.value: "High",
@@ -62,9 +62,9 @@ class FlagFilterForm(FlaskForm):
 
     severity = SelectField(
         "Severity",
-        choices=[("", "Any severity"), *SEVERITY_LABELS.items()],
+        choices=choices([("", "Any severity"), *SEVERITY_LABELS.items()]),
         validate_choice=False,
     )
-    status = SelectField("Status", choices=STATUS_FILTERS, default="open-any", validate_choice=False)
-
-
+    status = SelectField(
+        "Status", choices=choices(STATUS_FILTERS), default="open-any", validate_choice=False
+    )

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from grid_app.errors import NotFound
 from grid_app.extensions import db
-from grid_app.gaps.models import OPEN_STATUSES, GapFlag, GapFlagEvent, GapSeverity, GapStatus
+from grid_app.gaps.models import OPEN_STATUSES, GapFlag, GapFlagEvent, GapSeverity
 from grid_app.grid.models import Cell, Grid, ServiceArea
 from grid_app.grid.queries import Badge
 
@@ -106,7 +106,7 @@ class OpenCount:
     high: int = 0
 
     def words(self) -> str:
-        """"2 open gaps (1 high)", "1 open gap", "no open gaps"."""
+        """ "2 open gaps (1 high)", "1 open gap", "no open gaps"."""
         if not self.total:
             return "no open gaps"
         text = f"{self.total} open gap{'' if self.total == 1 else 's'}"
@@ -123,7 +123,9 @@ def open_counts(grid: Grid, cell_id: int | None = None) -> dict[int, OpenCount]:
     )
     if cell_id is not None:
         query = query.where(GapFlag.cell_id == cell_id)
-    return {cell: OpenCount(total, int(highs or 0)) for cell, total, highs in db.session.execute(query)}
+    return {
+        cell: OpenCount(total, int(highs or 0)) for cell, total, highs in db.session.execute(query)
+    }
 
 
 def cell_badges(grid: Grid) -> dict[int, list[Badge]]:

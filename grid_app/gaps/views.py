@@ -127,7 +127,7 @@ def grid_flags(slug: str) -> Response:
     grid = grid_queries.grid_by_slug(slug)
     form = FlagFilterForm(request.args)
     for field in (form.severity, form.status):
-        if (field.data or "") not in {choice[0] for choice in field.choices or []}:
+        if (field.data or "") not in {choice.value for choice in field.choices or []}:
             field.errors = [f"Choose a {field.label.text.lower()} from the list."]
     if form.severity.errors or form.status.errors:
         return htmx.render("gaps/grid_flags.html", status=422, grid=grid, form=form, flags=None)
@@ -152,7 +152,7 @@ def _refused(
         "gaps/flag.html",
         "gaps/_flag.html",
         status=status,
-        **_flag_context(found, failed=action, failed_form=form, error=message),
+        **_flag_context(found, failed=action.value, failed_form=form, error=message),
     )
 
 
@@ -180,7 +180,8 @@ def _flag_context(found: GapFlag, **extra: Any) -> dict[str, Any]:
         "grid": cell.row.grid,
         "events": queries.timeline(found),
         "can_manage": can_manage,
-        "actions": service.allowed_actions(found) if can_manage else [],
+        "actions": [a.value for a in service.allowed_actions(found)] if can_manage else [],
+        "blank": FlagActionForm(formdata=None),
         "people": people.active_people() if can_manage else [],
         **extra,
     }

@@ -23,7 +23,6 @@ from grid_app.grid.models import (
     ServiceArea,
 )
 
-
 # --- Extension hook ------------------------------------------------------------------
 # Other domains (gaps, discussion…) show a few words on each cell without the grid
 # importing them: they register providers, which the grid calls once each per page.

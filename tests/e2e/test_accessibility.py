@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e import test_gap_journeys as gap_pages
 from tests.e2e.conftest import (
     LiveServer,
     assert_accessible,
@@ -148,6 +149,11 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "activity": open_activity,
     "activity-error": open_activity_with_error,
     "structure": open_structure,
+    "gap-flags": gap_pages.open_cell_flags,
+    "gap-flags-error": gap_pages.open_cell_flags_with_error,
+    "gap-flag": gap_pages.open_flag,
+    "gap-flag-error": gap_pages.open_flag_with_error,
+    "grid-flags": gap_pages.open_grid_flags,
 }
 
 
