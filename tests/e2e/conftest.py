@@ -40,6 +40,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+            # The browser may drop a connection mid-request (a favicon when a page moves on);
+            # the live server's thread then leaves a socket for the collector, which is the
+            # server's business, not the journey's.
+            item.add_marker(
+                pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+            )
             if not CHROMIUM:
                 reason = "no Chromium found; install it with apt-get install chromium"
                 if os.environ.get("GRID_REQUIRE_BROWSER") == "1":
