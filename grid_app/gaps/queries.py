@@ -13,7 +13,7 @@ from grid_app.errors import NotFound
 from grid_app.extensions import db
 from grid_app.gaps.models import OPEN_STATUSES, GapFlag, GapFlagEvent, GapSeverity
 from grid_app.grid.models import Cell, Grid, ServiceArea
-from grid_app.grid.queries import Badge
+from grid_app.grid.queries import Badge, FeedEntry, FeedFilters
 
 OPEN_VALUES = [s.value for s in OPEN_STATUSES]
 # High first: the order managers triage in.
@@ -150,3 +150,35 @@ def cell_page_link(cell: Cell) -> Badge:
         href=url_for("gaps.cell_flags", cell_id=cell.id),
         modifier="gaps-high" if count.high else "gaps",
     )
+
+
+def feed_entries(grid: Grid, filters: FeedFilters, wanted: int) -> list[FeedEntry]:
+    """The newest steps in the grid's flags' timelines, for the activity feed."""
+    query = (
+        select(GapFlagEvent)
+        .join(GapFlag, GapFlag.id == GapFlagEvent.flag_id)
+        .where(GapFlag.grid_id == grid.id)
+        .options(
+            joinedload(GapFlagEvent.actor),
+            joinedload(GapFlagEvent.flag).joinedload(GapFlag.cell).joinedload(Cell.row),
+            joinedload(GapFlagEvent.flag).joinedload(GapFlag.cell).joinedload(Cell.column),
+        )
+        .order_by(GapFlagEvent.created_at.desc(), GapFlagEvent.id.desc())
+        .limit(wanted)
+    )
+    if filters.person_id is not None:
+        query = query.where(GapFlagEvent.actor_id == filters.person_id)
+    if filters.since is not None:
+        query = query.where(GapFlagEvent.created_at >= filters.since)
+    if filters.until is not None:
+        query = query.where(GapFlagEvent.created_at < filters.until)
+    if filters.row_id is not None or filters.column_id is not None:
+        query = query.join(Cell, Cell.id == GapFlag.cell_id)
+        if filters.row_id is not None:
+            query = query.where(Cell.row_id == filters.row_id)
+        if filters.column_id is not None:
+            query = query.where(Cell.column_id == filters.column_id)
+    return [
+        FeedEntry(event.created_at, item=event, template="gaps/_feed_entry.html")
+        for event in db.session.scalars(query).unique()
+    ]

@@ -407,11 +407,26 @@ class FeedFilters:
 
 @dataclass(frozen=True)
 class FeedEntry:
-    """One change in the feed: a cell revision or a structural change."""
+    """One change in the feed: a cell revision, a structural change, or an entry another
+    domain adds (``item``, shown by its own ``template``)."""
 
     at: datetime
     revision: CellRevision | None = None
     change: GridChange | None = None
+    item: Any = None
+    template: str | None = None
+
+
+# Other domains add their own changes to the feed (gap flags…) without the grid importing
+# them: each source returns the newest ``wanted`` entries of a grid that match the filters.
+FeedSource = Callable[[Grid, FeedFilters, int], list[FeedEntry]]
+FEED_SOURCES: list[FeedSource] = []
+
+
+def register_feed_source(source: FeedSource) -> None:
+    """Add a domain's entries to the activity feed (once, however many apps are created)."""
+    if source not in FEED_SOURCES:
+        FEED_SOURCES.append(source)
 
 
 @dataclass
@@ -470,7 +485,8 @@ def feed(grid: Grid, filters: FeedFilters, page: int = 1, size: int = FEED_PAGE)
     ).all()
     merged = sorted(
         [FeedEntry(r.created_at, revision=r) for r in found_revisions]
-        + [FeedEntry(c.created_at, change=c) for c in found_changes],
+        + [FeedEntry(c.created_at, change=c) for c in found_changes]
+        + [entry for source in FEED_SOURCES for entry in source(grid, filters, wanted)],
         key=lambda entry: entry.at,
         reverse=True,
     )

@@ -411,3 +411,18 @@ def test_closed_flags_leave_the_count_when_closed_and_return_when_reopened(
     assert "1 open gap (1 high)" in client.get(f"/grids/{grid.slug}").text
     with app.app_context():
         assert db.session.get_one(GapFlag, flag_id).closed_at is None
+
+
+def test_flag_steps_appear_in_the_activity_feed_and_follow_its_filters(app, client, people, grid):
+    cell_id = grid.cells[("Youth Justice", "Evidence")]
+    client.sign_in(people["contributor"])
+    raised = client.post_form(
+        f"/cells/{cell_id}/flags",
+        {"what_is_missing": "Outcomes by ethnicity are not published.", "severity": "high"},
+    )
+    assert raised.status_code == 303
+    feed = client.get(f"/grids/{grid.slug}/activity").text
+    assert "flagged a high gap in" in feed
+    assert "Outcomes by ethnicity are not published." in feed
+    other = client.get(f"/grids/{grid.slug}/activity?person={people['other'].id}").text
+    assert "flagged a high gap in" not in other
