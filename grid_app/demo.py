@@ -10,6 +10,7 @@ from grid_app.auth import service as auth_service
 from grid_app.auth.models import Role, User
 from grid_app.database import utcnow
 from grid_app.extensions import db
+from grid_app.gaps import service as gap_service
 from grid_app.grid import service as grid_service
 from grid_app.grid.models import Cell, ColumnKind, Grid, GridColumn, ServiceArea
 
@@ -117,7 +118,7 @@ def load(password: str) -> bool:
     """Create the demo people and grid; do nothing (and return False) if a grid exists."""
     if db.session.scalar(select(func.count(Grid.id))):
         return False
-    people = {}
+    people: dict[str, User] = {}
     for email, name, roles in PEOPLE:
         existing = db.session.scalar(select(User).where(User.email == email))
         people[email] = existing or auth_service.create_user(
@@ -174,4 +175,40 @@ def load(password: str) -> bool:
                 summary="Owner agreed",
                 at=now - timedelta(days=DAYS_AGO[index]),
             )
+    _flag_gaps(people, cells)
     return True
+
+
+def _flag_gaps(people: dict[str, User], cells: dict[tuple[str, str], Cell]) -> None:
+    """A few gap flags, at different points of their workflow, for managers to triage."""
+    contributor = people["contributor@example.org"]
+    manager = people["manager@example.org"]
+    gap_service.raise_flag(
+        contributor,
+        cells[("Youth Justice", "Evidence")],
+        what_is_missing="No local figures on youth justice outcomes by ethnicity.",
+        severity="high",
+    )
+    owner = gap_service.raise_flag(
+        people["tom.hughes@example.org"],
+        cells[("Early Help, Early Years and Youth Work", "Owner")],
+        what_is_missing="Nobody owns this service area's anti-racist work yet.",
+        severity="high",
+    )
+    gap_service.change(
+        manager, owner, gap_service.Action.ACKNOWLEDGE, expected_version=owner.version
+    )
+    staff = gap_service.raise_flag(
+        contributor,
+        cells[("Corporate & HR", "Evidence")],
+        what_is_missing="No data on who is shortlisted and appointed, by ethnicity.",
+        severity="medium",
+    )
+    gap_service.change(
+        manager,
+        staff,
+        gap_service.Action.ASSIGN,
+        expected_version=staff.version,
+        owner_id=people["priya.shah@example.org"].id,
+        due_date=(utcnow() + timedelta(days=60)).date(),
+    )

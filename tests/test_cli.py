@@ -6,6 +6,7 @@ from sqlalchemy import func, select, text
 
 from grid_app.auth.models import Role, User
 from grid_app.extensions import db
+from grid_app.gaps.models import GapFlag
 from grid_app.grid.models import Cell, CellRevision, Grid, ServiceArea
 
 
@@ -36,6 +37,9 @@ def test_seed_demo_loads_the_grid_once_and_prints_the_sign_ins(app):
     assert "Safe spaces for staff" in areas and "Youth Justice" in areas and len(areas) == 8
     assert empty and empty >= 5  # gaps left visible on purpose
     assert "186 children in care" in evidence and "83%" in evidence and "28%" in evidence
+    with app.app_context():
+        statuses = sorted(db.session.scalars(select(GapFlag.status)))
+    assert statuses == ["acknowledged", "acknowledged", "open"]  # gaps to triage
 
 
 def test_demo_people_can_sign_in_with_the_demo_password(app, client):
