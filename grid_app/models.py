@@ -2,6 +2,7 @@
 
 from grid_app.audit.models import AuditEvent
 from grid_app.auth.models import Role, User, UserRole, UserSession
+from grid_app.discussion.models import Comment, CommentEdit
 from grid_app.gaps.models import GapFlag, GapFlagEvent
 from grid_app.grid.models import (
     Cell,
@@ -18,6 +19,8 @@ __all__ = [
     "Cell",
     "CellRevision",
     "ColumnKind",
+    "Comment",
+    "CommentEdit",
     "GapFlag",
     "GapFlagEvent",
     "Grid",

@@ -53,12 +53,17 @@ def _admin_engine(url: URL) -> Engine:
 
 
 @pytest.fixture(scope="session")
-def postgres_url(worker_id: str) -> Iterator[URL]:
-    """A database of this test worker's own on the PostgreSQL server, with the schema."""
+def postgres_url(worker_id: str, testrun_uid: str) -> Iterator[URL]:
+    """A database of this test worker's own on the PostgreSQL server, with the schema.
+
+    The name carries the run's id too, so that two test runs on one server never share one.
+    """
     raw = os.environ.get("TEST_DATABASE_URL")
     if not raw:
         pytest.skip("set TEST_DATABASE_URL to run the PostgreSQL tests")
-    url = make_url(raw).set(drivername="postgresql+psycopg", database=f"grid_test_{worker_id}")
+    url = make_url(raw).set(
+        drivername="postgresql+psycopg", database=f"grid_test_{testrun_uid[:8]}_{worker_id}"
+    )
     admin = _admin_engine(url)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e import test_discussion_journeys as discussion_pages
 from tests.e2e import test_gap_journeys as gap_pages
 from tests.e2e.conftest import (
     LiveServer,
@@ -154,6 +155,11 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "gap-flag": gap_pages.open_flag,
     "gap-flag-error": gap_pages.open_flag_with_error,
     "grid-flags": gap_pages.open_grid_flags,
+    "discussion": discussion_pages.open_discussion,
+    "discussion-error": discussion_pages.open_discussion_with_error,
+    "comment-edit": discussion_pages.open_comment_edit,
+    "comment-edit-conflict": discussion_pages.open_comment_edit_conflict,
+    "comment-history": discussion_pages.open_comment_history,
 }
 
 

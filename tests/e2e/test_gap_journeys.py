@@ -39,9 +39,17 @@ def flag_as(server: LiveServer, email: str, what: str = WHAT) -> int:
         return flag.id
 
 
-def timeline_kinds(server: LiveServer) -> list[str]:
+def timeline_kinds(server: LiveServer, what: str = WHAT) -> list[str]:
+    """The steps of the flag this journey raised (the demo data has flags of its own)."""
     with server.app.app_context():
-        return list(db.session.scalars(db.select(GapFlagEvent.kind).order_by(GapFlagEvent.id)))
+        return list(
+            db.session.scalars(
+                db.select(GapFlagEvent.kind)
+                .join(GapFlag)
+                .where(GapFlag.what_is_missing == what)
+                .order_by(GapFlagEvent.id)
+            )
+        )
 
 
 def test_contributor_flags_a_gap_and_a_manager_triages_and_resolves_it(
@@ -105,7 +113,7 @@ def test_the_same_journey_works_without_javascript(browser: Browser, live_server
         browser, live_server, "manager@example.org", java_script_enabled=False
     )
     with live_server.app.app_context():
-        flag_id = db.session.scalar(db.select(GapFlag.id))
+        flag_id = db.session.scalar(db.select(GapFlag.id).where(GapFlag.what_is_missing == WHAT))
     manager.goto(f"{live_server.url}/flags/{flag_id}")
     manager.get_by_role("button", name="Close as won’t fix this gap").click()
     expect(manager.get_by_text("Give the reason this gap will not be fixed.").first).to_be_visible()

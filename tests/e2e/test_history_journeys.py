@@ -208,8 +208,8 @@ def test_filter_the_activity_feed_by_person_and_by_dates(page: Page, live_server
     expect(entries.filter(has_not_text="Morgan Manager")).to_have_count(0)
     expect(page.get_by_label("Person")).to_have_value(re.compile(r"^\d+$"))
 
-    # An entry opens what that change did.
-    entries.first.get_by_role("link").click()
+    # An edit's entry opens what that change did.
+    entries.filter(has_text="Morgan Manager changed").first.get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Revision")
     page.go_back()
 

@@ -1,0 +1,1 @@
+"""Discussion: threaded comments on cells, with edit history and resolvable threads."""
