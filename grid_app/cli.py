@@ -18,6 +18,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
     app.cli.add_command(verify_history)
+    app.cli.add_command(send_mail)
+    app.cli.add_command(send_digest)
 
 
 @click.command("seed-demo")
@@ -83,3 +85,31 @@ def verify_history() -> None:
         )
         raise SystemExit(1)
     click.echo(f"OK: {checked} revisions verified.")
+
+
+@click.command("send-mail")
+@with_appcontext
+def send_mail() -> None:
+    """Send the mail that is due, retrying what failed before (meant for cron)."""
+    from grid_app.discussion import mail
+
+    report = mail.deliver_due()
+    click.echo(
+        f"Sent {report.sent}; {report.retrying} will be retried; {report.given_up} given up."
+    )
+
+
+@click.command("send-digest")
+@click.option("--period", type=click.Choice(["daily", "weekly"]), required=True)
+@with_appcontext
+def send_digest(period: str) -> None:
+    """Queue and send the daily or weekly digests (meant for cron; safe to run twice)."""
+    from grid_app.discussion import mail, notifications
+
+    addresses = notifications.queue_digests(period)
+    db.session.commit()
+    report = mail.deliver_due()
+    click.echo(
+        f"Queued {len(addresses)} {period} digest{'' if len(addresses) == 1 else 's'}; "
+        f"sent {report.sent}; {report.retrying} will be retried."
+    )

@@ -34,12 +34,37 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_HEADERS_ENABLED": False,
     # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none).
     "PROXY_COUNT": 0,
+    # Email. Without SMTP_HOST, mail is written to instance/outbox/ as .eml files.
+    # SMTP_SECURITY: "starttls" (default), "ssl" (implicit TLS, usually port 465) or "none".
+    "SMTP_HOST": "",
+    "SMTP_PORT": 587,
+    "SMTP_SECURITY": "starttls",
+    "SMTP_USERNAME": "",
+    "SMTP_PASSWORD": "",
+    "MAIL_FROM": "Supporting People Grid <no-reply@localhost>",
+    "MAIL_TIMEOUT": 10,
+    # Mail queued by a request is sent by a background thread after the commit.
+    "MAIL_SEND_AFTER_COMMIT": True,
+    # Where people reach the app: links in emails start with this.
+    "BASE_URL": "http://127.0.0.1:5000",
 }
 
 # Environment variables read by name (besides every FLASK_* variable).
-ENV_NAMES = ("APP_ENV", "DATABASE_URL", "SECRET_KEY", "REDIS_URL", "DEMO_PASSWORD")
-ENV_INTS = ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "PROXY_COUNT")
-ENV_BOOLS = ("SESSION_COOKIE_SECURE",)
+ENV_NAMES = (
+    "APP_ENV",
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "REDIS_URL",
+    "DEMO_PASSWORD",
+    "SMTP_HOST",
+    "SMTP_SECURITY",
+    "SMTP_USERNAME",
+    "SMTP_PASSWORD",
+    "MAIL_FROM",
+    "BASE_URL",
+)
+ENV_INTS = ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "PROXY_COUNT", "SMTP_PORT", "MAIL_TIMEOUT")
+ENV_BOOLS = ("SESSION_COOKIE_SECURE", "MAIL_SEND_AFTER_COMMIT")
 
 
 class ConfigError(RuntimeError):
@@ -78,6 +103,9 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     secure = app.config["SESSION_COOKIE_SECURE"]
     app.config["SESSION_COOKIE_NAME"] = "__Host-grid" if secure else "grid"
     app.config["SESSION_COOKIE_PATH"] = "/"
+
+    if app.config["SMTP_SECURITY"] not in ("starttls", "ssl", "none"):
+        raise ConfigError("SMTP_SECURITY must be starttls, ssl or none.")
 
     if not app.config.get("SECRET_KEY"):
         if app.config["APP_ENV"] == "production":

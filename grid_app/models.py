@@ -2,7 +2,14 @@
 
 from grid_app.audit.models import AuditEvent
 from grid_app.auth.models import Role, User, UserRole, UserSession
-from grid_app.discussion.models import Comment, CommentEdit
+from grid_app.discussion.models import (
+    Comment,
+    CommentEdit,
+    Mention,
+    Notification,
+    OutgoingMail,
+    Watch,
+)
 from grid_app.gaps.models import GapFlag, GapFlagEvent
 from grid_app.grid.models import (
     Cell,
@@ -26,9 +33,13 @@ __all__ = [
     "Grid",
     "GridChange",
     "GridColumn",
+    "Mention",
+    "Notification",
+    "OutgoingMail",
     "Role",
     "ServiceArea",
     "User",
     "UserRole",
     "UserSession",
+    "Watch",
 ]

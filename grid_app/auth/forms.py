@@ -1,9 +1,9 @@
-"""Sign-in form."""
+"""Sign-in and profile forms."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import EmailField, PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, Length
 
 
@@ -18,3 +18,21 @@ class SignInForm(FlaskForm):
         "Password", validators=[DataRequired("Enter your password."), Length(max=1000)]
     )
     next = StringField()
+
+
+EMAIL_CHOICES = [
+    ("immediate", "Straight away", "An email for each notification, as it happens."),
+    ("daily", "Once a day", "One email each morning with what you have not read yet."),
+    ("weekly", "Once a week", "One email each Monday with what you have not read yet."),
+    ("none", "Never", "Only the bell in the app."),
+]
+
+
+class ProfileForm(FlaskForm):
+    """How often the person wants their notifications by email (checked by the service)."""
+
+    email_frequency = RadioField(
+        "How often do you want your notifications by email?",
+        choices=[(value, label) for value, label, _ in EMAIL_CHOICES],
+        validate_choice=False,
+    )

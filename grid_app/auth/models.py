@@ -20,6 +20,15 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
+class EmailFrequency(enum.StrEnum):
+    """How often a person wants their notifications by email."""
+
+    IMMEDIATE = "immediate"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    NONE = "none"
+
+
 class User(Base):
     """A member of staff who can sign in."""
 
@@ -31,6 +40,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    email_frequency: Mapped[str] = mapped_column(
+        String(12), default=EmailFrequency.IMMEDIATE.value, server_default="immediate"
+    )
 
     role_links: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan"

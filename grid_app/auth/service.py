@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from grid_app.audit import service as audit
-from grid_app.auth.models import Role, User, UserRole, UserSession
+from grid_app.auth.models import EmailFrequency, Role, User, UserRole, UserSession
 from grid_app.database import utcnow
 from grid_app.errors import Forbidden, Invalid
 from grid_app.extensions import db
@@ -142,3 +142,21 @@ def end_all_sessions(user: User) -> int:
 
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def set_email_frequency(actor: User, user: User, frequency: str) -> User:
+    """Choose how often ``user`` gets notifications by email; only they may."""
+    if actor.id != user.id:
+        raise Forbidden("Only the person themselves can change how they get email.")
+    if frequency not in set(EmailFrequency):
+        raise Invalid(
+            "Your choice was not saved.",
+            {"email_frequency": "Choose straight away, once a day, once a week or never."},
+        )
+    if user.email_frequency != frequency:
+        audit.record(
+            actor, "user.email_frequency", "user", user.id, old=user.email_frequency, new=frequency
+        )
+        user.email_frequency = frequency
+        db.session.flush()
+    return user

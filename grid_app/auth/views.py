@@ -1,4 +1,4 @@
-"""Signing in and out."""
+"""Signing in and out, and one's own profile."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug import Response
 
 from grid_app.auth import service
-from grid_app.auth.forms import SignInForm
+from grid_app.auth.forms import EMAIL_CHOICES, ProfileForm, SignInForm
 from grid_app.errors import Invalid
 from grid_app.extensions import db, limiter
 from grid_app.web import htmx
@@ -66,3 +66,24 @@ def sign_out_everywhere() -> Response:
     db.session.commit()
     flash("You have signed out on every device.", "success")
     return htmx.redirect_after_post(url_for("auth.sign_in"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+def profile() -> Response:
+    """The person's own details, and how often they get notifications by email."""
+    form = ProfileForm()
+    status = 200
+    if request.method == "GET":
+        form.email_frequency.data = current_user.email_frequency
+    else:
+        try:
+            service.set_email_frequency(current_user, current_user, form.email_frequency.data or "")
+        except Invalid as error:
+            db.session.rollback()
+            form.email_frequency.errors = list(error.field_errors.values())
+            status = 422
+        else:
+            db.session.commit()
+            flash("Your email choice has been saved.", "success")
+            return htmx.redirect_after_post(url_for("auth.profile"))
+    return htmx.render("auth/profile.html", status=status, form=form, choices=EMAIL_CHOICES)

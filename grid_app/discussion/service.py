@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from grid_app.audit import service as audit
 from grid_app.auth.models import Role, User
 from grid_app.database import utcnow
-from grid_app.discussion import queries
+from grid_app.discussion import notifications, queries
 from grid_app.discussion.models import Comment, CommentEdit
 from grid_app.errors import EditConflict, Forbidden, Invalid
 from grid_app.extensions import db
@@ -63,17 +63,19 @@ def add_comment(actor: User, cell: Cell, *, body: str, parent_id: int | None = N
     text = _checked_body(body, "The comment was not added.")
     if parent_id is not None:
         _check_parent(cell, parent_id)
+    mentioned = notifications.mentioned_people(text, "The comment was not added.")
     comment = Comment(
         grid_id=cell.grid_id,
         cell_id=cell.id,
         parent_id=parent_id,
         author_id=actor.id,
         body=text,
-        html=markdown.render(text),
+        html=markdown.render(notifications.show_mentions(text, mentioned)),
         created_at=utcnow(),
     )
     db.session.add(comment)
     db.session.flush()
+    notifications.comment_added(actor, comment, mentioned)
     return comment
 
 
@@ -86,6 +88,7 @@ def edit(actor: User, comment: Comment, *, body: str, expected_version: int) -> 
     text = _checked_body(body, "The comment was not changed.")
     if text == comment.body:
         return comment
+    mentioned = notifications.mentioned_people(text, "The comment was not changed.")
     now = utcnow()
     db.session.add(
         CommentEdit(
@@ -97,9 +100,10 @@ def edit(actor: User, comment: Comment, *, body: str, expected_version: int) -> 
         )
     )
     comment.body = text
-    comment.html = markdown.render(text)
+    comment.html = markdown.render(notifications.show_mentions(text, mentioned))
     comment.edited_at = now
     _flush_or_conflict()
+    notifications.comment_edited(actor, comment, mentioned)
     return comment
 
 

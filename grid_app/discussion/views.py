@@ -1,23 +1,26 @@
 """Discussion: a cell's threads with the forms to comment and reply, editing and deleting
-one's own comment, resolving and reopening threads, and a comment's earlier wordings."""
+one's own comment, resolving and reopening threads, a comment's earlier wordings; people to
+mention; watching; and each person's notifications under the bell."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask.blueprints import BlueprintSetupState
 from flask_login import current_user
 from werkzeug import Response
 
-from grid_app.discussion import queries, service
+from grid_app.discussion import notifications, queries, service
 from grid_app.discussion.forms import CommentForm, EditCommentForm
-from grid_app.discussion.models import Comment
+from grid_app.discussion.models import Comment, Notification
 from grid_app.errors import EditConflict, Invalid
 from grid_app.extensions import db
 from grid_app.grid import queries as grid_queries
 from grid_app.grid.models import Cell
 from grid_app.web import htmx
+from grid_app.web.params import int_arg
 
 bp = Blueprint("discussion", __name__)
 
@@ -25,6 +28,18 @@ bp = Blueprint("discussion", __name__)
 @bp.record_once
 def _show_threads_on_cells(_state: BlueprintSetupState) -> None:
     grid_queries.register_cell_extension(queries.cell_badges, queries.cell_page_link)
+
+
+@bp.app_context_processor
+def _bell() -> dict[str, Any]:
+    """The bell's unread count, asked only by the page header that shows it."""
+
+    def unread_notifications() -> int:
+        if not current_user.is_authenticated:
+            return 0
+        return notifications.unread_count(current_user.id)
+
+    return {"unread_notifications": unread_notifications}
 
 
 @bp.route("/cells/<int:cell_id>/comments", methods=["GET", "POST"])
@@ -172,6 +187,7 @@ def _threads(cell: Cell, status: int = 200, **extra: Any) -> Response:
         "form": CommentForm(formdata=None),
         "reply_forms": {},
         "blank": CommentForm(formdata=None),
+        "watching": notifications.watch_state(current_user, cell),
         **extra,
     }
     return htmx.render(
@@ -190,3 +206,137 @@ def _edit_context(comment: Comment, form: EditCommentForm, **extra: Any) -> dict
         "form": form,
         **extra,
     }
+
+
+# --- People to mention ------------------------------------------------------------------
+
+TARGET = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,60}")
+
+
+@bp.get("/people/suggest")
+def suggest_people() -> Response:
+    """People whose name or address starts with what was typed after @.
+
+    For htmx, the list offered under the textarea ``target``; else a page to look people up.
+    """
+    target = request.args.get("target", "comment-body")
+    if not TARGET.fullmatch(target):
+        abort(400, "“target” must be the id of the text box the suggestions are for.")
+    if not service.can_comment(current_user):
+        abort(403, "Only people who can comment can mention others.")
+    typed = request.args.get("q", "").strip()
+    if len(typed) > 60:
+        abort(400, "Type at most 60 characters of a name or address.")
+    people = notifications.suggest_people(current_user, typed)
+    return htmx.render(
+        "discussion/suggestions.html",
+        "discussion/_suggestions.html",
+        target=target,
+        typed=typed,
+        people=people,
+    )
+
+
+# --- Watching ---------------------------------------------------------------------------
+
+
+@bp.post("/cells/<int:cell_id>/watch")
+def watch(cell_id: int) -> Response:
+    """Start or stop watching a cell or its whole service area."""
+    cell = grid_queries.cell_by_id(cell_id)
+    what, state = request.form.get("what"), request.form.get("watch")
+    if what not in ("cell", "row") or state not in ("on", "off"):
+        abort(400, "Choose to watch or stop watching this cell or its service area.")
+    notifications.set_watch(current_user, cell, whole_row=what == "row", on=state == "on")
+    db.session.commit()
+    thing = f"{cell.column.name} for {cell.row.name}" if what == "cell" else cell.row.name
+    done = f"You are watching {thing}." if state == "on" else f"You stopped watching {thing}."
+    if htmx.wants_fragment():
+        return htmx.render(
+            "discussion/_watch.html",
+            cell=cell,
+            watching=notifications.watch_state(current_user, cell),
+            done=done,
+        )
+    flash(done, "success")
+    return htmx.redirect_after_post(url_for("discussion.cell_comments", cell_id=cell.id))
+
+
+@bp.post("/watches/<int:watch_id>/stop")
+def stop_watching(watch_id: int) -> Response:
+    """Stop watching something, from the list of what one watches."""
+    thing = notifications.stop_watching(current_user, watch_id)
+    db.session.commit()
+    flash(f"You stopped watching {thing}.", "success")
+    return htmx.redirect_after_post(url_for("discussion.notifications_page", _anchor="watching"))
+
+
+# --- Notifications ----------------------------------------------------------------------
+
+
+@bp.get("/notifications")
+def notifications_page() -> Response:
+    """The person's notifications, newest first, and what they watch."""
+    before = int_arg("before", minimum=1)
+    return htmx.render(
+        "discussion/notifications.html",
+        page=notifications.page(current_user, before),
+        before=before,
+        watches=notifications.watches(current_user),
+        target=notification_url,
+    )
+
+
+@bp.get("/notifications/<int:notification_id>")
+def open_notification(notification_id: int) -> Response:
+    """Mark a notification read and go to what it is about."""
+    note = notifications.notification_for(current_user, notification_id)
+    notifications.mark_read(current_user, note)
+    db.session.commit()
+    return redirect(notification_url(note), code=303)
+
+
+@bp.post("/notifications/<int:notification_id>/read")
+def mark_read(notification_id: int) -> Response:
+    """Mark one notification read without opening it."""
+    note = notifications.notification_for(current_user, notification_id)
+    notifications.mark_read(current_user, note)
+    db.session.commit()
+    if htmx.wants_fragment():
+        return htmx.render("discussion/_notification.html", note=note, target=notification_url)
+    return htmx.redirect_after_post(
+        url_for("discussion.notifications_page", _anchor=f"notification-{note.id}")
+    )
+
+
+@bp.post("/notifications/read-all")
+def mark_all_read() -> Response:
+    """Mark every notification read."""
+    count = notifications.mark_all_read(current_user)
+    db.session.commit()
+    flash(
+        f"Marked {count} notification{'' if count == 1 else 's'} as read."
+        if count
+        else "You had no unread notifications.",
+        "success",
+    )
+    return htmx.redirect_after_post(url_for("discussion.notifications_page"))
+
+
+@bp.get("/notifications/bell")
+def bell() -> Response:
+    """The bell with its unread count, polled by every page; without htmx, the list."""
+    if not htmx.wants_fragment():
+        return redirect(url_for("discussion.notifications_page"), code=303)
+    return htmx.render("discussion/_bell.html", "discussion/_bell.html")
+
+
+def notification_url(note: Notification) -> str:
+    """Where a notification leads: the comment, the gap flag or the cell."""
+    if note.comment_id is not None:
+        return url_for(
+            "discussion.cell_comments", cell_id=note.cell_id, _anchor=f"comment-{note.comment_id}"
+        )
+    if note.flag_id is not None:
+        return url_for("gaps.flag", flag_id=note.flag_id)
+    return url_for("grid.cell", cell_id=note.cell_id)

@@ -13,6 +13,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from grid_app import signals
 from grid_app.audit import service as audit
 from grid_app.auth.models import Role, User
 from grid_app.database import utcnow
@@ -138,18 +139,18 @@ def raise_flag(actor: User, cell: Cell, *, what_is_missing: str, severity: str) 
     )
     db.session.add(flag)
     db.session.flush()
-    db.session.add(
-        GapFlagEvent(
-            flag_id=flag.id,
-            actor_id=actor.id,
-            created_at=now,
-            kind="raised",
-            to_status=S.OPEN.value,
-            note=what,
-        )
+    raised = GapFlagEvent(
+        flag_id=flag.id,
+        actor_id=actor.id,
+        created_at=now,
+        kind="raised",
+        to_status=S.OPEN.value,
+        note=what,
     )
+    db.session.add(raised)
     audit.record(actor, "gap_flag.raised", "gap_flag", flag.id, cell_id=cell.id, severity=severity)
     db.session.flush()
+    signals.gap_flag_changed.send(raised, actor=actor)
     return flag
 
 
@@ -221,6 +222,7 @@ def change(
         due_date=flag.due_date.isoformat() if flag.due_date else None,
     )
     db.session.flush()
+    signals.gap_flag_changed.send(step, actor=actor)
     return step
 
 

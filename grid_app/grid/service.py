@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from grid_app import signals
 from grid_app.auth.models import Role, User
 from grid_app.database import utcnow
 from grid_app.errors import EditConflict, Forbidden, Invalid
@@ -126,6 +127,7 @@ def save_cell(
     history.seal(revision, previous)
     db.session.add(revision)
     db.session.flush()
+    signals.cell_changed.send(revision, actor=actor)
     return revision
 
 

@@ -78,6 +78,64 @@
     }
   });
 
+  // Mentions: typing "@" and a few letters in a comment box offers matching people
+  // (rendered by the server); choosing one puts "@their-address " in place of what was typed.
+  var MENTION_TYPED = /(^|\s)@([^\s@]{1,60})$/;
+
+  function typedMention(box) {
+    var found = MENTION_TYPED.exec(box.value.slice(0, box.selectionStart));
+    return found ? found[2] : "";
+  }
+
+  document.addEventListener("input", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("textarea[data-mentions]") || !window.htmx) return;
+    var typed = typedMention(box);
+    var list = document.getElementById(box.id + "-suggestions");
+    if (!typed) {
+      if (list) list.hidden = true;
+      return;
+    }
+    clearTimeout(box._mentionTimer);
+    box._mentionTimer = setTimeout(function () {
+      htmx.ajax("GET", box.getAttribute("data-mentions") + "&q=" + encodeURIComponent(typed), {
+        target: "#" + box.id + "-suggestions",
+        swap: "outerHTML",
+      });
+    }, 150);
+  });
+
+  document.addEventListener("click", function (event) {
+    var pick = event.target.closest && event.target.closest("button[data-mention]");
+    if (!pick) return;
+    var box = document.getElementById(pick.getAttribute("data-for"));
+    if (!box) return;
+    var before = box.value.slice(0, box.selectionStart);
+    var typed = typedMention(box);
+    var start = before.length - typed.length - 1;
+    var inserted = "@" + pick.getAttribute("data-mention") + " ";
+    box.value = box.value.slice(0, start) + inserted + box.value.slice(box.selectionStart);
+    var list = document.getElementById(box.id + "-suggestions");
+    if (list) list.hidden = true;
+    box.focus();
+    box.selectionStart = box.selectionEnd = start + inserted.length;
+  });
+
+  // From the comment box, Down arrow moves to the suggestions; Escape closes them.
+  document.addEventListener("keydown", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("textarea[data-mentions]")) return;
+    var list = document.getElementById(box.id + "-suggestions");
+    if (!list || list.hidden) return;
+    var first = list.querySelector("button[data-mention]");
+    if (event.key === "ArrowDown" && first) {
+      event.preventDefault();
+      first.focus();
+    } else if (event.key === "Escape") {
+      list.hidden = true;
+    }
+  });
+
   // Errors that are not swapped into the page (403, 404, 500…) are announced instead.
   document.addEventListener("htmx:responseError", function (event) {
     var live = document.getElementById("app-live");

@@ -1,0 +1,18 @@
+"""Events one domain announces and others may act on, so that a lower domain (the grid,
+gap flags) never imports the ones built on it (notifications).
+
+Receivers run inside the sender's transaction: what they write commits or rolls back with
+the change that caused it.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+# sender: the new CellRevision; keyword ``actor``: the User who made it.
+cell_changed = _signals.signal("cell-changed")
+
+# sender: the new GapFlagEvent (raised, acknowledged, assigned…); keyword ``actor``.
+gap_flag_changed = _signals.signal("gap-flag-changed")

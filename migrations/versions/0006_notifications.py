@@ -1,0 +1,129 @@
+"""Mentions, watching, notifications and the mail outbox
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-28 21:52:45.249679
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0006'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('outgoing_mail',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('to_address', sa.String(length=254), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('digest_key', sa.String(length=80), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(), nullable=False),
+    sa.Column('claimed_until', sa.DateTime(), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=False),
+    sa.Column('sent_at', sa.DateTime(), nullable=True),
+    sa.Column('failed_at', sa.DateTime(), nullable=True),
+    sa.Column('transport', sa.String(length=10), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_outgoing_mail_user_id_user_account'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outgoing_mail')),
+    sa.UniqueConstraint('digest_key', name=op.f('uq_outgoing_mail_digest_key'))
+    )
+    with op.batch_alter_table('outgoing_mail', schema=None) as batch_op:
+        batch_op.create_index('ix_outgoing_mail_sent_at_next_attempt_at', ['sent_at', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outgoing_mail_user_id'), ['user_id'], unique=False)
+
+    op.create_table('watch',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('cell_id', sa.Integer(), nullable=True),
+    sa.Column('row_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint('(cell_id IS NULL) <> (row_id IS NULL)', name=op.f('ck_watch_one_target')),
+    sa.ForeignKeyConstraint(['cell_id'], ['cell.id'], name=op.f('fk_watch_cell_id_cell'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['row_id'], ['grid_row.id'], name=op.f('fk_watch_row_id_grid_row'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_watch_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_watch')),
+    sa.UniqueConstraint('user_id', 'cell_id', name=op.f('uq_watch_user_id_cell_id')),
+    sa.UniqueConstraint('user_id', 'row_id', name=op.f('uq_watch_user_id_row_id'))
+    )
+    with op.batch_alter_table('watch', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_watch_cell_id'), ['cell_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_watch_row_id'), ['row_id'], unique=False)
+
+    op.create_table('mention',
+    sa.Column('comment_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['comment_id'], ['comment.id'], name=op.f('fk_mention_comment_id_comment'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_mention_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('comment_id', 'user_id', name=op.f('pk_mention'))
+    )
+    with op.batch_alter_table('mention', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_mention_user_id'), ['user_id'], unique=False)
+
+    op.create_table('notification',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('message', sa.String(length=400), nullable=False),
+    sa.Column('cell_id', sa.Integer(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('comment_id', sa.Integer(), nullable=True),
+    sa.Column('flag_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('read_at', sa.DateTime(), nullable=True),
+    sa.Column('emailed_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['actor_id'], ['user_account.id'], name=op.f('fk_notification_actor_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['cell_id'], ['cell.id'], name=op.f('fk_notification_cell_id_cell'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['comment_id'], ['comment.id'], name=op.f('fk_notification_comment_id_comment'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['flag_id'], ['gap_flag.id'], name=op.f('fk_notification_flag_id_gap_flag'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_notification_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification'))
+    )
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notification_actor_id'), ['actor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notification_cell_id'), ['cell_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notification_comment_id'), ['comment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notification_flag_id'), ['flag_id'], unique=False)
+        batch_op.create_index('ix_notification_user_id_id', ['user_id', 'id'], unique=False)
+        batch_op.create_index('ix_notification_user_id_read_at', ['user_id', 'read_at'], unique=False)
+
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('email_frequency', sa.String(length=12), server_default='immediate', nullable=False))
+
+
+
+def downgrade():
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.drop_column('email_frequency')
+
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.drop_index('ix_notification_user_id_read_at')
+        batch_op.drop_index('ix_notification_user_id_id')
+        batch_op.drop_index(batch_op.f('ix_notification_flag_id'))
+        batch_op.drop_index(batch_op.f('ix_notification_comment_id'))
+        batch_op.drop_index(batch_op.f('ix_notification_cell_id'))
+        batch_op.drop_index(batch_op.f('ix_notification_actor_id'))
+
+    op.drop_table('notification')
+    with op.batch_alter_table('mention', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_mention_user_id'))
+
+    op.drop_table('mention')
+    with op.batch_alter_table('watch', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_watch_row_id'))
+        batch_op.drop_index(batch_op.f('ix_watch_cell_id'))
+
+    op.drop_table('watch')
+    with op.batch_alter_table('outgoing_mail', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outgoing_mail_user_id'))
+        batch_op.drop_index('ix_outgoing_mail_sent_at_next_attempt_at')
+
+    op.drop_table('outgoing_mail')
