@@ -10,3 +10,13 @@ def post_worker_init(worker: object) -> None:
     collections short, which trims the slowest requests.
     """
     gc.freeze()
+
+
+def worker_exit(server: object, worker: object) -> None:
+    """Let mail being sent in the background finish before the worker goes.
+
+    Whatever is not finished stays in the outbox and is sent by the next sender.
+    """
+    from grid_app.discussion import mail
+
+    mail.wait_for_senders(timeout=10)

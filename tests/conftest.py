@@ -9,8 +9,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +119,9 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
             "SECRET_KEY": "test-secret",
             "INSTANCE_PATH": str(tmp_path / "instance"),
             "PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
+            # Tests send queued mail themselves, except the one that checks the background.
+            "MAIL_SEND_AFTER_COMMIT": False,
+            "BASE_URL": "https://grid.example.org",
         }
     )
     yield application
@@ -254,3 +262,50 @@ def count_queries(app: Flask):  # type: ignore[no-untyped-def]
             event.remove(engine, "before_cursor_execute", record)
 
     return counter
+
+
+@dataclass
+class SmtpServer:
+    """A real SMTP server on 127.0.0.1, and every message it received."""
+
+    port: int
+    messages: list[EmailMessage]
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:
+        """The messages, once ``count`` have arrived (failing after ``timeout`` seconds)."""
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(self.messages) >= count, f"{len(self.messages)} of {count} mails arrived"
+        return self.messages
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (at the time of asking)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A running aiosmtpd server collecting what it is sent."""
+    from aiosmtpd.controller import Controller
+
+    received: list[EmailMessage] = []
+
+    class Collect:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            parsed = BytesParser(policy=policy.default).parsebytes(envelope.content)
+            received.append(parsed)  # type: ignore[arg-type]
+            return "250 OK"
+
+    controller = Controller(Collect(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield SmtpServer(controller.port, received)
+    controller.stop()
+
+
+def use_smtp(app: Flask, port: int) -> None:
+    """Point the app at a local SMTP server (plain, as on a test machine)."""
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_SECURITY="none", MAIL_TIMEOUT=5)

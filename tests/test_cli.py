@@ -121,3 +121,58 @@ def test_verify_history_catches_a_deleted_revision(app, people, grid, client):
         db.session.commit()
     broken = app.test_cli_runner().invoke(args=["verify-history"])
     assert broken.exit_code == 1 and "expected 2" in broken.output
+
+
+def _mention(app, people, grid, who: str = "manager") -> None:
+    from grid_app.discussion import service as discussion
+
+    with app.app_context():
+        discussion.add_comment(
+            db.session.get_one(User, people["contributor"].id),
+            db.session.get_one(Cell, grid.cells[("Social work", "Evidence")]),
+            body=f"Over to @{who}@example.org",
+        )
+        db.session.commit()
+
+
+def test_send_digest_sends_each_digest_once_however_often_it_runs(app, people, grid, smtp_server):
+    from tests.conftest import use_smtp
+
+    use_smtp(app, smtp_server.port)
+    with app.app_context():
+        db.session.get_one(User, people["manager"].id).email_frequency = "daily"
+        db.session.commit()
+    _mention(app, people, grid)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["send-digest", "--period", "daily"])
+    assert first.exit_code == 0, first.output
+    assert "Queued 1 daily digest; sent 1" in first.output
+    second = runner.invoke(args=["send-digest", "--period", "daily"])
+    assert "Queued 0 daily digests; sent 0" in second.output
+    (received,) = smtp_server.wait_for(1)
+    assert received["To"] == "manager@example.org"
+    assert "1 new notification (today)" in received["Subject"]
+    assert "Cara Contributor mentioned you" in received.get_content()
+
+
+def test_send_digest_refuses_an_unknown_period(app):
+    result = app.test_cli_runner().invoke(args=["send-digest", "--period", "hourly"])
+    assert result.exit_code == 2
+    assert "'hourly' is not one of 'daily', 'weekly'" in result.output
+
+
+def test_send_mail_retries_what_could_not_be_sent(app, people, grid, smtp_server):
+    from tests.conftest import free_port, use_smtp
+
+    use_smtp(app, free_port())
+    _mention(app, people, grid)
+    runner = app.test_cli_runner()
+    assert "Sent 0; 1 will be retried" in runner.invoke(args=["send-mail"]).output
+    use_smtp(app, smtp_server.port)
+    with app.app_context():
+        from grid_app.discussion.models import OutgoingMail
+
+        db.session.execute(db.update(OutgoingMail).values(next_attempt_at=OutgoingMail.created_at))
+        db.session.commit()
+    assert "Sent 1;" in runner.invoke(args=["send-mail"]).output
+    assert smtp_server.wait_for(1)[0]["To"] == "manager@example.org"

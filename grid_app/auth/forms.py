@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, RadioField, StringField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 
@@ -31,8 +31,5 @@ EMAIL_CHOICES = [
 class ProfileForm(FlaskForm):
     """How often the person wants their notifications by email (checked by the service)."""
 
-    email_frequency = RadioField(
-        "How often do you want your notifications by email?",
-        choices=[(value, label) for value, label, _ in EMAIL_CHOICES],
-        validate_choice=False,
-    )
+    # Radios drawn from EMAIL_CHOICES by the template; the value is checked by the service.
+    email_frequency = StringField("How often do you want your notifications by email?")

@@ -167,6 +167,15 @@ def _send(mail: OutgoingMail) -> str:
     return "smtp"
 
 
+_senders: set[threading.Thread] = set()
+
+
+def wait_for_senders(timeout: float = 30.0) -> None:
+    """Wait for background senders to finish (before a worker shuts down, and in tests)."""
+    for sender in list(_senders):
+        sender.join(timeout)
+
+
 def _deliver_in_background(app: Flask) -> None:
     with app.app_context():
         try:
@@ -175,6 +184,7 @@ def _deliver_in_background(app: Flask) -> None:
             log.exception("Sending queued mail failed; it will be tried again later")
         finally:
             db.session.remove()
+            _senders.discard(threading.current_thread())
 
 
 @event.listens_for(Session, "after_commit")
@@ -187,7 +197,9 @@ def _send_after_commit(session: Session) -> None:
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config["MAIL_SEND_AFTER_COMMIT"]:
-        threading.Thread(target=_deliver_in_background, args=(app,), daemon=True).start()
+        sender = threading.Thread(target=_deliver_in_background, args=(app,), daemon=True)
+        _senders.add(sender)
+        sender.start()
 
 
 @event.listens_for(Session, "after_rollback")
