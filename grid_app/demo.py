@@ -7,8 +7,10 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from grid_app.auth import service as auth_service
-from grid_app.auth.models import Role, User
+from grid_app.auth.models import EmailFrequency, Role, User
 from grid_app.database import utcnow
+from grid_app.discussion import notifications
+from grid_app.discussion import service as discussion_service
 from grid_app.extensions import db
 from grid_app.gaps import service as gap_service
 from grid_app.grid import service as grid_service
@@ -147,6 +149,9 @@ def load(password: str) -> bool:
             select(Cell).join(ServiceArea).join(GridColumn).where(Cell.grid_id == grid.id)
         )
     }
+    # No email for what the demo itself does; everyone gets email straight away afterwards.
+    for person in people.values():
+        person.email_frequency = EmailFrequency.NONE.value
     authors = [people[e] for e, _, _ in PEOPLE]
     now = utcnow()
     for index, (area, strategy, evidence, gaps, (owner_emails, contact)) in enumerate(ROWS):
@@ -176,7 +181,31 @@ def load(password: str) -> bool:
                 at=now - timedelta(days=DAYS_AGO[index]),
             )
     _flag_gaps(people, cells)
+    _discuss(people, cells)
+    for person in people.values():
+        person.email_frequency = EmailFrequency.IMMEDIATE.value
     return True
+
+
+def _discuss(people: dict[str, User], cells: dict[tuple[str, str], Cell]) -> None:
+    """A thread with a mention and a reply, and a watched service area, so that the
+    demo people have notifications under their bell."""
+    contributor = people["contributor@example.org"]
+    manager = people["manager@example.org"]
+    cell = cells[("Youth Justice", "Evidence")]
+    notifications.set_watch(contributor, cell, whole_row=True, on=True)
+    thread = discussion_service.add_comment(
+        contributor,
+        cell,
+        body="Do we have the Youth Justice Board's disproportionality figures for our area? "
+        "@manager@example.org, could you ask the data team?",
+    )
+    discussion_service.add_comment(
+        manager,
+        cell,
+        body="Asked today. They expect to share them next month.",
+        parent_id=thread.id,
+    )
 
 
 def _flag_gaps(people: dict[str, User], cells: dict[tuple[str, str], Cell]) -> None:

@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e import test_discussion_journeys as discussion_pages
 from tests.e2e import test_gap_journeys as gap_pages
+from tests.e2e import test_notification_journeys as notification_pages
 from tests.e2e.conftest import (
     LiveServer,
     assert_accessible,
@@ -160,6 +161,9 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "comment-edit": discussion_pages.open_comment_edit,
     "comment-edit-conflict": discussion_pages.open_comment_edit_conflict,
     "comment-history": discussion_pages.open_comment_history,
+    "notifications": notification_pages.open_notifications,
+    "mention-suggestions": notification_pages.open_suggestions,
+    "profile-error": notification_pages.open_profile_with_error,
 }
 
 
