@@ -266,6 +266,9 @@ def main() -> None:
         "--queries", action="store_true", help="also list each page's SQL with times"
     )
     parser.add_argument(
+        "--only", metavar="WORDS", help="time only the pages whose name starts with WORDS"
+    )
+    parser.add_argument(
         "--explain-over",
         type=float,
         default=5.0,
@@ -284,7 +287,7 @@ def main() -> None:
     target = find_target(app)
     client = app.test_client()
     sign_in(client, args.email, args.password)
-    todo = pages(target)
+    todo = [p for p in pages(target) if not args.only or p.name.startswith(args.only)]
     load_before = os.getloadavg()
 
     results: list[dict[str, Any]] = []

@@ -109,7 +109,11 @@ def test_commenting_and_replying_work_without_javascript(browser: Browser, live_
     from grid_app.discussion.models import Comment
 
     with live_server.app.app_context():
-        comments = list(db.session.scalars(db.select(Comment).order_by(Comment.id)))
+        comments = list(
+            db.session.scalars(
+                db.select(Comment).where(Comment.cell_id == CELL).order_by(Comment.id)
+            )
+        )
     assert [c.parent_id for c in comments] == [None, comments[0].id]
     assert comments[0].resolved_at is not None
 
