@@ -173,6 +173,29 @@ def add(url: str, comments: int, flags: int, seed: int) -> None:
     _insert(engine, GapFlagEvent, events)
     print(f"  {flags:,} gap flags ({len(events):,} timeline steps)", flush=True)
 
+    # What the services keep current with each change, counted once for the bulk insert.
+    with engine.begin() as conn:
+        for table in ("cell_thread_tally", "cell_flag_tally"):
+            conn.execute(text(f"DELETE FROM {table}"))
+        conn.execute(
+            text(
+                "INSERT INTO cell_thread_tally (cell_id, grid_id, open_threads) "
+                "SELECT c.cell_id, c.grid_id, count(*) FROM comment c "
+                "WHERE c.parent_id IS NULL AND c.resolved_at IS NULL AND (c.deleted_at IS NULL "
+                "OR EXISTS (SELECT 1 FROM comment r WHERE r.parent_id = c.id)) "
+                "GROUP BY c.cell_id, c.grid_id"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO cell_flag_tally (cell_id, grid_id, open_flags, open_high) "
+                "SELECT cell_id, grid_id, count(*), "
+                "sum(CASE WHEN severity = 'high' THEN 1 ELSE 0 END) FROM gap_flag "
+                "WHERE status IN ('open', 'acknowledged', 'in_progress') "
+                "GROUP BY cell_id, grid_id"
+            )
+        )
+
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM (ANALYZE)"))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, MetaData, event
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import Connection, Engine, MetaData, Table, event, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -23,6 +25,39 @@ class Base(DeclarativeBase):
     """Base class of every model."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+AnySession = Session | scoped_session[Any]
+
+
+def insert_unless_present(session: AnySession, table: Table, values: dict[str, Any]) -> None:
+    """INSERT a row unless one with the same key exists (waiting for any in flight).
+
+    ON CONFLICT DO NOTHING, which SQLite and PostgreSQL both speak.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(table).values(**values).on_conflict_do_nothing())
+
+
+def recount_tally(
+    session: AnySession,
+    model: type[Base],
+    cell_id: int,
+    grid_id: int,
+    count: Callable[[], dict[str, int]],
+) -> None:
+    """Set a cell's row in the tally table of ``model`` to ``count()``, counted under the
+    row's lock.
+
+    Two transactions changing one cell's comments (or flags) at once queue on the lock, and
+    the second counts after the first has committed, so a tally is never left short.
+    """
+    table = cast(Table, model.__table__)
+    insert_unless_present(session, table, {"cell_id": cell_id, "grid_id": grid_id})
+    mine = table.c.cell_id == cell_id
+    session.execute(select(table.c.cell_id).where(mine).with_for_update())
+    session.execute(update(table).where(mine).values(**count()))
 
 
 def utcnow() -> datetime:

@@ -3,6 +3,7 @@
 from grid_app.audit.models import AuditEvent
 from grid_app.auth.models import Role, User, UserRole, UserSession
 from grid_app.discussion.models import (
+    CellThreadTally,
     Comment,
     CommentEdit,
     Mention,
@@ -10,7 +11,7 @@ from grid_app.discussion.models import (
     OutgoingMail,
     Watch,
 )
-from grid_app.gaps.models import GapFlag, GapFlagEvent
+from grid_app.gaps.models import CellFlagTally, GapFlag, GapFlagEvent
 from grid_app.grid.models import (
     Cell,
     CellRevision,
@@ -24,7 +25,9 @@ from grid_app.grid.models import (
 __all__ = [
     "AuditEvent",
     "Cell",
+    "CellFlagTally",
     "CellRevision",
+    "CellThreadTally",
     "ColumnKind",
     "Comment",
     "CommentEdit",

@@ -63,6 +63,22 @@ class Comment(Base):
         return self.resolved_at is not None
 
 
+class CellThreadTally(Base):
+    """How many open threads a cell has, recounted with every change to its comments.
+
+    The grid page reads one small row per cell from here instead of counting comments, so
+    it costs the same however long the discussions grow.
+    """
+
+    __tablename__ = "cell_thread_tally"
+
+    cell_id: Mapped[int] = mapped_column(
+        ForeignKey("cell.id", ondelete="CASCADE"), primary_key=True
+    )
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id", ondelete="CASCADE"), index=True)
+    open_threads: Mapped[int] = mapped_column(default=0)
+
+
 class CommentEdit(Base):
     """The wording a comment had before one edit; written with the edit, never altered."""
 

@@ -10,7 +10,7 @@ from flask import url_for
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
-from grid_app.discussion.models import Comment, CommentEdit
+from grid_app.discussion.models import CellThreadTally, Comment, CommentEdit
 from grid_app.errors import NotFound
 from grid_app.extensions import db
 from grid_app.grid.models import Cell, ColumnKind, Grid, GridColumn, ServiceArea, cell_owner
@@ -109,15 +109,23 @@ def _open_thread() -> ColumnElement[bool]:
 
 
 def open_counts(grid: Grid, cell_id: int | None = None) -> dict[int, int]:
-    """Open threads per cell of ``grid`` (or of one cell), in one grouped query."""
-    query = (
-        select(Comment.cell_id, func.count(Comment.id))
-        .where(Comment.grid_id == grid.id, _open_thread())
-        .group_by(Comment.cell_id)
+    """Open threads per cell of ``grid`` (or of one cell), from the cells' tallies."""
+    query = select(CellThreadTally.cell_id, CellThreadTally.open_threads).where(
+        CellThreadTally.grid_id == grid.id, CellThreadTally.open_threads > 0
     )
     if cell_id is not None:
-        query = query.where(Comment.cell_id == cell_id)
+        query = query.where(CellThreadTally.cell_id == cell_id)
     return {cell: int(total) for cell, total in db.session.execute(query).all()}
+
+
+def count_open_threads(cell_id: int) -> int:
+    """Count the open threads of one cell from its comments (to keep its tally true)."""
+    return int(
+        db.session.scalar(
+            select(func.count(Comment.id)).where(Comment.cell_id == cell_id, _open_thread())
+        )
+        or 0
+    )
 
 
 def words(count: int) -> str:

@@ -12,9 +12,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from grid_app.audit import service as audit
 from grid_app.auth.models import Role, User
-from grid_app.database import utcnow
+from grid_app.database import recount_tally, utcnow
 from grid_app.discussion import notifications, queries
-from grid_app.discussion.models import Comment, CommentEdit
+from grid_app.discussion.models import CellThreadTally, Comment, CommentEdit
 from grid_app.errors import EditConflict, Forbidden, Invalid
 from grid_app.extensions import db
 from grid_app.grid import markdown
@@ -75,6 +75,7 @@ def add_comment(actor: User, cell: Cell, *, body: str, parent_id: int | None = N
     )
     db.session.add(comment)
     db.session.flush()
+    _retally(comment)
     notifications.comment_added(actor, comment, mentioned)
     return comment
 
@@ -116,6 +117,7 @@ def delete(actor: User, comment: Comment) -> Comment:
     comment.deleted_at = utcnow()
     _flush_or_conflict()
     audit.record(actor, "comment.deleted", "comment", comment.id, cell_id=comment.cell_id)
+    _retally(comment)
     db.session.flush()
     return comment
 
@@ -129,6 +131,7 @@ def resolve(actor: User, thread: Comment) -> Comment:
     thread.resolved_by_id = actor.id
     _flush_or_conflict()
     audit.record(actor, "comment.resolved", "comment", thread.id, cell_id=thread.cell_id)
+    _retally(thread)
     db.session.flush()
     return thread
 
@@ -142,8 +145,20 @@ def reopen(actor: User, thread: Comment) -> Comment:
     thread.resolved_by_id = None
     _flush_or_conflict()
     audit.record(actor, "comment.reopened", "comment", thread.id, cell_id=thread.cell_id)
+    _retally(thread)
     db.session.flush()
     return thread
+
+
+def _retally(comment: Comment) -> None:
+    """Recount the open threads of the comment's cell (what the grid page shows)."""
+    recount_tally(
+        db.session,
+        CellThreadTally,
+        comment.cell_id,
+        comment.grid_id,
+        lambda: {"open_threads": queries.count_open_threads(comment.cell_id)},
+    )
 
 
 def _check_resolver(actor: User, thread: Comment) -> None:

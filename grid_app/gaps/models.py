@@ -108,3 +108,19 @@ class GapFlagEvent(Base):
     flag: Mapped[GapFlag] = relationship()
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+
+
+class CellFlagTally(Base):
+    """How many open gap flags a cell has (and how many high), recounted with every change.
+
+    The grid page reads one small row per cell from here instead of counting flags.
+    """
+
+    __tablename__ = "cell_flag_tally"
+
+    cell_id: Mapped[int] = mapped_column(
+        ForeignKey("cell.id", ondelete="CASCADE"), primary_key=True
+    )
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id", ondelete="CASCADE"), index=True)
+    open_flags: Mapped[int] = mapped_column(default=0)
+    open_high: Mapped[int] = mapped_column(default=0)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from grid_app.errors import NotFound
 from grid_app.extensions import db
-from grid_app.gaps.models import OPEN_STATUSES, GapFlag, GapFlagEvent, GapSeverity
+from grid_app.gaps.models import OPEN_STATUSES, CellFlagTally, GapFlag, GapFlagEvent, GapSeverity
 from grid_app.grid.models import Cell, Grid, ServiceArea
 from grid_app.grid.queries import Badge, FeedEntry, FeedFilters
 
@@ -114,18 +114,24 @@ class OpenCount:
 
 
 def open_counts(grid: Grid, cell_id: int | None = None) -> dict[int, OpenCount]:
-    """Open flags per cell of ``grid`` (or of one cell), in one grouped query."""
-    high = func.sum(case((GapFlag.severity == GapSeverity.HIGH.value, 1), else_=0))
-    query = (
-        select(GapFlag.cell_id, func.count(GapFlag.id), high)
-        .where(GapFlag.grid_id == grid.id, GapFlag.status.in_(OPEN_VALUES))
-        .group_by(GapFlag.cell_id)
+    """Open flags per cell of ``grid`` (or of one cell), from the cells' tallies."""
+    query = select(CellFlagTally.cell_id, CellFlagTally.open_flags, CellFlagTally.open_high).where(
+        CellFlagTally.grid_id == grid.id, CellFlagTally.open_flags > 0
     )
     if cell_id is not None:
-        query = query.where(GapFlag.cell_id == cell_id)
-    return {
-        cell: OpenCount(total, int(highs or 0)) for cell, total, highs in db.session.execute(query)
-    }
+        query = query.where(CellFlagTally.cell_id == cell_id)
+    return {cell: OpenCount(total, high) for cell, total, high in db.session.execute(query)}
+
+
+def count_open(cell_id: int) -> OpenCount:
+    """Count one cell's open flags from the flags themselves (to keep its tally true)."""
+    high = func.sum(case((GapFlag.severity == GapSeverity.HIGH.value, 1), else_=0))
+    total, highs = db.session.execute(
+        select(func.count(GapFlag.id), high).where(
+            GapFlag.cell_id == cell_id, GapFlag.status.in_(OPEN_VALUES)
+        )
+    ).one()
+    return OpenCount(int(total or 0), int(highs or 0))
 
 
 def cell_badges(grid: Grid) -> dict[int, list[Badge]]:

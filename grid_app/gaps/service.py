@@ -16,10 +16,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from grid_app import signals
 from grid_app.audit import service as audit
 from grid_app.auth.models import Role, User
-from grid_app.database import utcnow
+from grid_app.database import recount_tally, utcnow
 from grid_app.errors import EditConflict, Forbidden, Invalid
 from grid_app.extensions import db
-from grid_app.gaps.models import GapFlag, GapFlagEvent, GapSeverity, GapStatus
+from grid_app.gaps import queries
+from grid_app.gaps.models import CellFlagTally, GapFlag, GapFlagEvent, GapSeverity, GapStatus
 from grid_app.grid import service as grid_service
 from grid_app.grid.history import AppendOnlyViolation
 from grid_app.grid.models import Cell
@@ -150,6 +151,7 @@ def raise_flag(actor: User, cell: Cell, *, what_is_missing: str, severity: str) 
     db.session.add(raised)
     audit.record(actor, "gap_flag.raised", "gap_flag", flag.id, cell_id=cell.id, severity=severity)
     db.session.flush()
+    _retally(flag)
     signals.gap_flag_changed.send(raised, actor=actor)
     return flag
 
@@ -222,8 +224,19 @@ def change(
         due_date=flag.due_date.isoformat() if flag.due_date else None,
     )
     db.session.flush()
+    _retally(flag)
     signals.gap_flag_changed.send(step, actor=actor)
     return step
+
+
+def _retally(flag: GapFlag) -> None:
+    """Recount the open flags of the flag's cell (what the grid page shows)."""
+
+    def count() -> dict[str, int]:
+        found = queries.count_open(flag.cell_id)
+        return {"open_flags": found.total, "open_high": found.high}
+
+    recount_tally(db.session, CellFlagTally, flag.cell_id, flag.grid_id, count)
 
 
 def _validate(

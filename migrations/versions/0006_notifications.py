@@ -1,8 +1,8 @@
-"""Mentions, watching, notifications and the mail outbox
+"""Mentions, watching, notifications, the mail outbox, and open-thread and open-flag tallies
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-11-28 21:52:45.249679
+Create Date: 2026-11-28 22:23:14.413955
 
 """
 from alembic import op
@@ -39,6 +39,29 @@ def upgrade():
     with op.batch_alter_table('outgoing_mail', schema=None) as batch_op:
         batch_op.create_index('ix_outgoing_mail_sent_at_next_attempt_at', ['sent_at', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_outgoing_mail_user_id'), ['user_id'], unique=False)
+
+    op.create_table('cell_flag_tally',
+    sa.Column('cell_id', sa.Integer(), nullable=False),
+    sa.Column('grid_id', sa.Integer(), nullable=False),
+    sa.Column('open_flags', sa.Integer(), nullable=False),
+    sa.Column('open_high', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['cell_id'], ['cell.id'], name=op.f('fk_cell_flag_tally_cell_id_cell'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['grid_id'], ['grid.id'], name=op.f('fk_cell_flag_tally_grid_id_grid'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('cell_id', name=op.f('pk_cell_flag_tally'))
+    )
+    with op.batch_alter_table('cell_flag_tally', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_cell_flag_tally_grid_id'), ['grid_id'], unique=False)
+
+    op.create_table('cell_thread_tally',
+    sa.Column('cell_id', sa.Integer(), nullable=False),
+    sa.Column('grid_id', sa.Integer(), nullable=False),
+    sa.Column('open_threads', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['cell_id'], ['cell.id'], name=op.f('fk_cell_thread_tally_cell_id_cell'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['grid_id'], ['grid.id'], name=op.f('fk_cell_thread_tally_grid_id_grid'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('cell_id', name=op.f('pk_cell_thread_tally'))
+    )
+    with op.batch_alter_table('cell_thread_tally', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_cell_thread_tally_grid_id'), ['grid_id'], unique=False)
 
     op.create_table('watch',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -98,6 +121,20 @@ def upgrade():
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.add_column(sa.Column('email_frequency', sa.String(length=12), server_default='immediate', nullable=False))
 
+    # Tally what is already there; the app keeps the tallies current from now on.
+    op.execute(
+        "INSERT INTO cell_thread_tally (cell_id, grid_id, open_threads) "
+        "SELECT c.cell_id, c.grid_id, count(*) FROM comment c "
+        "WHERE c.parent_id IS NULL AND c.resolved_at IS NULL AND (c.deleted_at IS NULL "
+        "OR EXISTS (SELECT 1 FROM comment r WHERE r.parent_id = c.id)) "
+        "GROUP BY c.cell_id, c.grid_id"
+    )
+    op.execute(
+        "INSERT INTO cell_flag_tally (cell_id, grid_id, open_flags, open_high) "
+        "SELECT cell_id, grid_id, count(*), sum(CASE WHEN severity = 'high' THEN 1 ELSE 0 END) "
+        "FROM gap_flag WHERE status IN ('open', 'acknowledged', 'in_progress') "
+        "GROUP BY cell_id, grid_id"
+    )
 
 
 def downgrade():
@@ -122,6 +159,14 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_watch_cell_id'))
 
     op.drop_table('watch')
+    with op.batch_alter_table('cell_thread_tally', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_cell_thread_tally_grid_id'))
+
+    op.drop_table('cell_thread_tally')
+    with op.batch_alter_table('cell_flag_tally', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_cell_flag_tally_grid_id'))
+
+    op.drop_table('cell_flag_tally')
     with op.batch_alter_table('outgoing_mail', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outgoing_mail_user_id'))
         batch_op.drop_index('ix_outgoing_mail_sent_at_next_attempt_at')

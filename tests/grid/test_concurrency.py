@@ -95,3 +95,22 @@ def test_concurrent_structural_edits_let_exactly_one_win(app: Flask, people, gri
     statuses = race(app, people["admin"].email, f"/grids/{grid.slug}/structure", forms)
     assert statuses == [303] + [409] * (WRITERS - 1)
     assert count(app, GridChange) == 1
+
+
+def test_concurrent_comments_and_flags_on_one_cell_are_all_counted(app: Flask, people, grid):
+    """Each of several people starting a thread (or flagging a gap) at once is counted on
+    the grid: the cell's tallies are recounted under a lock, never left short."""
+    from grid_app.discussion import queries as discussion
+    from grid_app.gaps import queries as gaps
+    from grid_app.grid.models import Grid
+
+    cell_id = grid.cells[("Social work", "Evidence")]
+    threads = [{"body": f"Question {n}"} for n in range(WRITERS // 2)]
+    flags = [{"what_is_missing": f"Gap {n}", "severity": "high"} for n in range(WRITERS // 2)]
+    email = people["contributor"].email
+    assert race(app, email, f"/cells/{cell_id}/comments", threads) == [200] * len(threads)
+    assert race(app, email, f"/cells/{cell_id}/flags", flags) == [200] * len(flags)
+    with app.app_context():
+        found = db.session.get_one(Grid, grid.id)
+        assert discussion.open_counts(found) == {cell_id: len(threads)}
+        assert gaps.open_counts(found) == {cell_id: gaps.OpenCount(len(flags), len(flags))}
