@@ -14,7 +14,7 @@ from grid_app.discussion.models import CellThreadTally, Comment, CommentEdit
 from grid_app.errors import NotFound
 from grid_app.extensions import db
 from grid_app.grid.models import Cell, ColumnKind, Grid, GridColumn, ServiceArea, cell_owner
-from grid_app.grid.queries import Badge
+from grid_app.grid.queries import Badge, cell_address
 
 
 @dataclass
@@ -138,11 +138,12 @@ def words(count: int) -> str:
 def cell_badges(grid: Grid) -> dict[int, list[Badge]]:
     """The grid's cell badges: each cell's open threads, in words, linking to its discussion."""
     badges: dict[int, list[Badge]] = defaultdict(list)
+    address = cell_address("discussion.cell_comments")
     for cell_id, count in open_counts(grid).items():
         badges[cell_id].append(
             Badge(
                 label=words(count),
-                href=url_for("discussion.cell_comments", cell_id=cell_id),
+                href=address(cell_id),
                 modifier="discussion",
             )
         )

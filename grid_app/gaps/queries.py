@@ -13,7 +13,7 @@ from grid_app.errors import NotFound
 from grid_app.extensions import db
 from grid_app.gaps.models import OPEN_STATUSES, CellFlagTally, GapFlag, GapFlagEvent, GapSeverity
 from grid_app.grid.models import Cell, Grid, ServiceArea
-from grid_app.grid.queries import Badge, FeedEntry, FeedFilters
+from grid_app.grid.queries import Badge, FeedEntry, FeedFilters, cell_address
 
 OPEN_VALUES = [s.value for s in OPEN_STATUSES]
 # High first: the order managers triage in.
@@ -137,11 +137,12 @@ def count_open(cell_id: int) -> OpenCount:
 def cell_badges(grid: Grid) -> dict[int, list[Badge]]:
     """The grid's cell badges: each cell's open flags, in words, linking to its flags."""
     badges: dict[int, list[Badge]] = defaultdict(list)
+    address = cell_address("gaps.cell_flags")
     for cell_id, count in open_counts(grid).items():
         badges[cell_id].append(
             Badge(
                 label=count.words(),
-                href=url_for("gaps.cell_flags", cell_id=cell_id),
+                href=address(cell_id),
                 modifier="gaps-high" if count.high else "gaps",
             )
         )
