@@ -27,6 +27,8 @@ class RevisionKind(enum.StrEnum):
     RESTORE = "restore"
     IMPORT = "import"
     INSIGHT = "insight"
+    # Someone confirmed the cell still holds: same text and owners, nothing else changed.
+    REVIEW = "review"
 
 
 class Grid(Base):
