@@ -441,17 +441,24 @@ def week_ends(now: datetime, weeks: int = WEEKS) -> list[datetime]:
     return [tonight - timedelta(weeks=weeks - 1 - k) for k in range(weeks)]
 
 
-def weekly(grid: Grid, now: datetime | None = None, weeks: int = WEEKS) -> list[Week]:
+def weekly(
+    grid: Grid,
+    now: datetime | None = None,
+    weeks: int = WEEKS,
+    open_now: dict[str, int] | None = None,
+) -> list[Week]:
     """Share of cells filled and open flags by severity at the end of each of the last
-    ``weeks`` weeks, computed from the history in two queries.
+    ``weeks`` weeks, computed from the history in three queries (two when ``open_now``, the
+    open flags by severity now, is already known, as it is from ``coverage``).
 
     Coverage: for each week's end and each cell of a service area and column that existed
     (and were not archived) then, the cell's latest revision at or before that moment,
     found by one index seek on (cell_id, created_at). A cell with no revision yet is empty.
 
     Open flags: each step in a flag's timeline that moves it into an open status counts +1,
-    each that closes it counts -1; summing the steps up to a week's end gives the flags
-    open then (reopened flags included), in one pass over the grid's flag steps.
+    each that closes it counts -1. The flags open at a week's end are those open now less
+    the net count of the steps since then (reopened flags included): one grouped query over
+    the steps of these weeks only, through the index on their time, and one count.
     """
     ends = week_ends(now or utcnow(), weeks)
     terms = [
@@ -463,7 +470,9 @@ def weekly(grid: Grid, now: datetime | None = None, weeks: int = WEEKS) -> list[
     latest = (
         select(CellRevision.id)
         .where(CellRevision.cell_id == Cell.id, CellRevision.created_at < moments.c.at)
-        .order_by(CellRevision.created_at.desc(), CellRevision.number.desc())
+        # Ids rise with numbers within a cell; (created_at, id) is the index's own order on
+        # SQLite, so the seek needs no sort.
+        .order_by(CellRevision.created_at.desc(), CellRevision.id.desc())
         .limit(1)
         .correlate(Cell, moments)
         .scalar_subquery()
@@ -494,21 +503,41 @@ def weekly(grid: Grid, now: datetime | None = None, weeks: int = WEEKS) -> list[
     out_of_open = and_(
         GapFlagEvent.from_status.in_(OPEN_VALUES), GapFlagEvent.to_status.not_in(OPEN_VALUES)
     )
-    step = case((into_open, 1), else_=-1)
-    sums = [func.sum(case((GapFlagEvent.created_at < end, step), else_=0)) for end in ends]
-    flag_rows = db.session.execute(
-        select(GapFlag.severity, *sums)
+    # Open at a week's end = open now, less the net openings since: so only the steps of
+    # these 26 weeks are read (through the index on created_at), never the whole history.
+    week = case(
+        *[(GapFlagEvent.created_at >= end, k) for k, end in reversed(list(enumerate(ends)))],
+        else_=-1,
+    )
+    if open_now is None:
+        open_now = dict.fromkeys(SEVERITIES, 0)
+        for severity, count in db.session.execute(
+            select(GapFlag.severity, func.count(GapFlag.id))
+            .where(GapFlag.grid_id == grid.id, GapFlag.status.in_(OPEN_VALUES))
+            .group_by(GapFlag.severity)
+        ):
+            open_now[severity] = count
+    deltas: dict[str, list[int]] = {s: [0] * len(ends) for s in SEVERITIES}
+    for severity, k, net in db.session.execute(
+        select(GapFlag.severity, week, func.sum(case((into_open, 1), else_=-1)))
         .join(GapFlag, GapFlag.id == GapFlagEvent.flag_id)
         .where(
+            GapFlagEvent.created_at >= ends[0],
             GapFlag.grid_id == grid.id,
-            GapFlagEvent.created_at < ends[-1],
             or_(into_open, out_of_open),
         )
-        .group_by(GapFlag.severity)
-    ).all()
-    open_at: dict[str, list[int]] = {s: [0] * len(ends) for s in SEVERITIES}
-    for severity, *counts in flag_rows:
-        open_at[severity] = [int(c or 0) for c in counts]
+        .group_by(GapFlag.severity, week)
+    ):
+        deltas[severity][int(k)] += int(net or 0)
+    open_at: dict[str, list[int]] = {}
+    for severity in SEVERITIES:
+        # Flags open at the end of week k: open now, less the net openings at or after it.
+        counts = [0] * len(ends)
+        later = 0
+        for k in range(len(ends) - 1, -1, -1):
+            later += deltas[severity][k]
+            counts[k] = open_now[severity] - later
+        open_at[severity] = counts
 
     return [
         Week(

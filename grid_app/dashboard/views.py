@@ -24,7 +24,9 @@ bp = Blueprint("dashboard", __name__)
 @bp.app_context_processor
 def _nav() -> dict[str, Any]:
     # base.html shows the "Dashboard" link only to the people who may open it.
-    return {"can_view_dashboard": service.can_view(current_user)}
+    # Pages such as sign-in render for people who are not signed in.
+    signed_in = current_user.is_authenticated
+    return {"can_view_dashboard": signed_in and service.can_view(current_user)}
 
 
 def _grid_for_manager(slug: str) -> Grid:
@@ -52,12 +54,14 @@ def show(slug: str) -> Response:
     view = queries.coverage(grid)
     form, filters = _filters(view)
     lists = queries.lists(view, filters) if filters else None
-    weeks = queries.weekly(grid, view.now)
+    context = _context(view, form, lists)
+    if htmx.wants_fragment():
+        return htmx.render("dashboard/_lists.html", status=200 if filters else 400, **context)
+    weeks = queries.weekly(grid, view.now, open_now=view.headline.open_flags)
     return htmx.render(
         "dashboard/show.html",
-        "dashboard/_lists.html",
         status=200 if filters else 400,
-        **_context(view, form, lists),
+        **context,
         period_form=ReviewPeriodForm(formdata=None, days=str(grid.review_period_days)),
         weeks=weeks,
         coverage_chart=charts.coverage_chart(weeks),
@@ -91,7 +95,7 @@ def review_period(slug: str) -> Response:
         view = queries.coverage(grid)
         blank = ListFilterForm(formdata=None)
         _fill_choices(blank, view)
-        weeks = queries.weekly(grid, view.now)
+        weeks = queries.weekly(grid, view.now, open_now=view.headline.open_flags)
         return htmx.render(
             "dashboard/show.html",
             status=400,

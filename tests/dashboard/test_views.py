@@ -31,6 +31,8 @@ def pages(grid: GridRef) -> list[str]:
 
 
 def test_signed_out_people_are_sent_to_sign_in(client, people, grid):
+    sign_in_page = client.get("/sign-in")
+    assert sign_in_page.status_code == 200 and ">Dashboard</a>" not in sign_in_page.text
     for url in pages(grid):
         response = client.get(url)
         assert response.status_code == 302 and "/sign-in" in response.location
