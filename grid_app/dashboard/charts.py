@@ -13,7 +13,7 @@ from grid_app.dashboard.queries import SEVERITIES, Week
 WIDTH = 640
 HEIGHT = 260
 LEFT = 48
-RIGHT = 16
+RIGHT = 32
 TOP = 20
 BOTTOM = 44
 PLOT_W = WIDTH - LEFT - RIGHT

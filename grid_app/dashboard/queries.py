@@ -467,8 +467,11 @@ def weekly(
         for k, end in enumerate(ends)
     ]
     moments = union_all(*terms).subquery("moments")
-    latest = (
-        select(CellRevision.id)
+    filled = or_(CellRevision.text != "", func.json_array_length(CellRevision.owner_ids) > 0)
+    # Whether the cell's latest revision before the moment was filled (NULL: no revision
+    # yet, so empty). Only this 0/1 leaves the subquery, so nothing wide is sorted.
+    filled_then = (
+        select(case((filled, 1), else_=0))
         .where(CellRevision.cell_id == Cell.id, CellRevision.created_at < moments.c.at)
         # Ids rise with numbers within a cell; (created_at, id) is the index's own order on
         # SQLite, so the seek needs no sort.
@@ -477,7 +480,6 @@ def weekly(
         .correlate(Cell, moments)
         .scalar_subquery()
     )
-    filled = or_(CellRevision.text != "", func.json_array_length(CellRevision.owner_ids) > 0)
 
     def live(model: type[ServiceArea] | type[GridColumn]) -> Any:
         return and_(
@@ -485,14 +487,18 @@ def weekly(
             or_(model.archived_at.is_(None), model.archived_at >= moments.c.at),
         )
 
-    coverage_rows = db.session.execute(
-        select(moments.c.k, func.count(Cell.id), func.sum(case((filled, 1), else_=0)))
+    per_cell = (
+        select(moments.c.k.label("k"), filled_then.label("filled"))
         .select_from(moments)
         .join(Cell, Cell.grid_id == grid.id)
         .join(ServiceArea, and_(ServiceArea.id == Cell.row_id, live(ServiceArea)))
         .join(GridColumn, and_(GridColumn.id == Cell.column_id, live(GridColumn)))
-        .outerjoin(CellRevision, CellRevision.id == latest)
-        .group_by(moments.c.k)
+        .subquery("per_cell")
+    )
+    coverage_rows = db.session.execute(
+        select(per_cell.c.k, func.count(), func.sum(func.coalesce(per_cell.c.filled, 0))).group_by(
+            per_cell.c.k
+        )
     ).all()
     by_week = {k: (int(count), int(full or 0)) for k, count, full in coverage_rows}
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e import test_dashboard_journeys as dashboard_pages
 from tests.e2e import test_discussion_journeys as discussion_pages
 from tests.e2e import test_gap_journeys as gap_pages
 from tests.e2e.conftest import (
@@ -160,6 +161,9 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "comment-edit": discussion_pages.open_comment_edit,
     "comment-edit-conflict": discussion_pages.open_comment_edit_conflict,
     "comment-history": discussion_pages.open_comment_history,
+    "dashboard": dashboard_pages.open_dashboard,
+    "dashboard-report": dashboard_pages.open_report,
+    "dashboard-error": dashboard_pages.open_dashboard_with_error,
 }
 
 
