@@ -24,8 +24,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    DateTime,
-    Integer,
     and_,
     case,
     exists,
@@ -35,13 +33,15 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import joinedload
+from sqlalchemy import text as sql_text
+from sqlalchemy.orm import aliased, joinedload
 
 from grid_app.auth.models import User
 from grid_app.database import utcnow
 from grid_app.extensions import db
 from grid_app.gaps.models import OPEN_STATUSES, GapFlag, GapFlagEvent, GapSeverity
 from grid_app.grid.models import (
+    EMPTIED,
     Cell,
     CellRevision,
     ColumnKind,
@@ -448,12 +448,15 @@ def weekly(
     open_now: dict[str, int] | None = None,
 ) -> list[Week]:
     """Share of cells filled and open flags by severity at the end of each of the last
-    ``weeks`` weeks, computed from the history in three queries (two when ``open_now``, the
+    ``weeks`` weeks, computed from the history in five queries (four when ``open_now``, the
     open flags by severity now, is already known, as it is from ``coverage``).
 
-    Coverage: for each week's end and each cell of a service area and column that existed
-    (and were not archived) then, the cell's latest revision at or before that moment,
-    found by one index seek on (cell_id, created_at). A cell with no revision yet is empty.
+    Coverage: a cell counts at a week's end if its service area and column existed then
+    (and were not archived). It was filled if it had a revision by then and its latest one
+    was not an "emptying" revision (no text, nobody named). So two indexed queries suffice:
+    each cell's first revision (one seek per cell), and the few emptying revisions (a
+    partial index) with the time of the revision after each; the weeks are then counted
+    from those spells, never by replaying history.
 
     Open flags: each step in a flag's timeline that moves it into an open status counts +1,
     each that closes it counts -1. The flags open at a week's end are those open now less
@@ -461,46 +464,77 @@ def weekly(
     the steps of these weeks only, through the index on their time, and one count.
     """
     ends = week_ends(now or utcnow(), weeks)
-    terms = [
-        # Typed binds, not CAST: SQLite would cast a date string to a number.
-        select(literal(k, Integer).label("k"), literal(end, DateTime).label("at"))
-        for k, end in enumerate(ends)
-    ]
-    moments = union_all(*terms).subquery("moments")
-    filled = or_(CellRevision.text != "", func.json_array_length(CellRevision.owner_ids) > 0)
-    # Whether the cell's latest revision before the moment was filled (NULL: no revision
-    # yet, so empty). Only this 0/1 leaves the subquery, so nothing wide is sorted.
-    filled_then = (
-        select(case((filled, 1), else_=0))
-        .where(CellRevision.cell_id == Cell.id, CellRevision.created_at < moments.c.at)
-        # Ids rise with numbers within a cell; (created_at, id) is the index's own order on
-        # SQLite, so the seek needs no sort.
-        .order_by(CellRevision.created_at.desc(), CellRevision.id.desc())
+    # Rows and columns, archived ones too, for which existed at each week's end.
+    parts: dict[str, dict[int, tuple[datetime, datetime | None]]] = {"row": {}, "column": {}}
+    for kind, part_id, created, archived in db.session.execute(
+        union_all(
+            select(
+                literal("row"), ServiceArea.id, ServiceArea.created_at, ServiceArea.archived_at
+            ).where(ServiceArea.grid_id == grid.id),
+            select(
+                literal("column"), GridColumn.id, GridColumn.created_at, GridColumn.archived_at
+            ).where(GridColumn.grid_id == grid.id),
+        )
+    ):
+        parts[kind][part_id] = (created, archived)
+    # Each cell's first revision: one index seek on (cell_id, created_at). Before it the
+    # cell was empty; after it, it was filled except while an emptying revision was latest.
+    first = (
+        select(CellRevision.created_at)
+        .where(CellRevision.cell_id == Cell.id)
+        .order_by(CellRevision.created_at, CellRevision.id)
         .limit(1)
-        .correlate(Cell, moments)
+        .correlate(Cell)
         .scalar_subquery()
     )
-
-    def live(model: type[ServiceArea] | type[GridColumn]) -> Any:
-        return and_(
-            model.created_at < moments.c.at,
-            or_(model.archived_at.is_(None), model.archived_at >= moments.c.at),
-        )
-
-    per_cell = (
-        select(moments.c.k.label("k"), filled_then.label("filled"))
-        .select_from(moments)
-        .join(Cell, Cell.grid_id == grid.id)
-        .join(ServiceArea, and_(ServiceArea.id == Cell.row_id, live(ServiceArea)))
-        .join(GridColumn, and_(GridColumn.id == Cell.column_id, live(GridColumn)))
-        .subquery("per_cell")
-    )
-    coverage_rows = db.session.execute(
-        select(per_cell.c.k, func.count(), func.sum(func.coalesce(per_cell.c.filled, 0))).group_by(
-            per_cell.c.k
-        )
+    cells = db.session.execute(
+        select(Cell.id, Cell.row_id, Cell.column_id, first).where(Cell.grid_id == grid.id)
     ).all()
-    by_week = {k: (int(count), int(full or 0)) for k, count, full in coverage_rows}
+    # The revisions that emptied a cell (few, and in a partial index), each with the time of
+    # the revision after it: the cell was empty from one to the other.
+    later = aliased(CellRevision, name="later")
+    following = (
+        select(later.created_at)
+        .where(
+            later.cell_id == CellRevision.cell_id,
+            or_(
+                later.created_at > CellRevision.created_at,
+                and_(later.created_at == CellRevision.created_at, later.id > CellRevision.id),
+            ),
+        )
+        .order_by(later.created_at, later.id)
+        .limit(1)
+        .correlate(CellRevision)
+        .scalar_subquery()
+    )
+    empty_spells: dict[int, list[tuple[datetime, datetime | None]]] = defaultdict(list)
+    for cell_id, began, ended in db.session.execute(
+        select(CellRevision.cell_id, CellRevision.created_at, following).where(
+            CellRevision.grid_id == grid.id, sql_text(EMPTIED)
+        )
+    ):
+        empty_spells[cell_id].append((began, ended))
+
+    def existed(kind: str, part_id: int, moment: datetime) -> bool:
+        created, archived = parts[kind].get(part_id, (moment, None))
+        return created < moment and (archived is None or archived >= moment)
+
+    def filled_at(cell_id: int, began: datetime | None, moment: datetime) -> bool:
+        if began is None or began >= moment:
+            return False
+        return not any(
+            start < moment and (end is None or end >= moment)
+            for start, end in empty_spells.get(cell_id, ())
+        )
+
+    by_week: dict[int, tuple[int, int]] = {}
+    for k, end in enumerate(ends):
+        live = [
+            (cell_id, began)
+            for cell_id, row_id, column_id, began in cells
+            if existed("row", row_id, end) and existed("column", column_id, end)
+        ]
+        by_week[k] = (len(live), sum(filled_at(c, began, end) for c, began in live))
 
     into_open = and_(
         GapFlagEvent.to_status.in_(OPEN_VALUES),
@@ -539,10 +573,10 @@ def weekly(
     for severity in SEVERITIES:
         # Flags open at the end of week k: open now, less the net openings at or after it.
         counts = [0] * len(ends)
-        later = 0
+        net_since = 0
         for k in range(len(ends) - 1, -1, -1):
-            later += deltas[severity][k]
-            counts[k] = open_now[severity] - later
+            net_since += deltas[severity][k]
+            counts[k] = open_now[severity] - net_since
         open_at[severity] = counts
 
     return [
