@@ -46,6 +46,7 @@ from grid_app.auth import service as auth_service  # noqa: E402
 from grid_app.auth.models import Role  # noqa: E402
 from grid_app.database import utcnow  # noqa: E402
 from grid_app.extensions import db  # noqa: E402
+from grid_app.gaps.models import GapFlag, GapFlagEvent  # noqa: E402
 from grid_app.grid import markdown  # noqa: E402
 from grid_app.grid import service as grid_service  # noqa: E402
 from grid_app.grid.history import GENESIS, chain_hash, content_hash  # noqa: E402
@@ -166,6 +167,15 @@ BULLETS = [
     "Budget: £40k agreed",
     "Lead: head of service",
 ]
+GAP_TEXTS = [
+    "No local figures broken down by ethnicity.",
+    "Nobody has asked the children and families affected.",
+    "The plan has no date for reviewing it.",
+    "No owner has agreed to take this on.",
+    "Training is planned but nobody has a budget for it.",
+    "The evidence is from before the restructure.",
+]
+
 SUMMARIES = [
     "Fixed a typo",
     "Added the latest figures",
@@ -302,6 +312,90 @@ def plan_counts(rng: random.Random, cells: int, total: int, big: int) -> list[in
     for k in range(short):
         counts[live[k % len(live)]] += 1
     return counts
+
+
+def create_flags(
+    rng: random.Random,
+    grid_id: int,
+    cell_ids: list[int],
+    people: list[int],
+    start: datetime,
+    now: datetime,
+    count: int,
+) -> int:
+    """Raise ``count`` gap flags over the history, each with the timeline the app would
+    write: raised, then perhaps acknowledged or started, closed, and sometimes reopened.
+    Returns how many are open at the end."""
+    flag_table = cast(Table, GapFlag.__table__)
+    event_table = cast(Table, GapFlagEvent.__table__)
+    span = int((now - timedelta(hours=1) - start).total_seconds())
+    flags: list[dict[str, Any]] = []
+    steps: list[dict[str, Any]] = []
+    still_open = 0
+    for flag_id in range(1, count + 1):
+        raised = start + timedelta(seconds=rng.randrange(span))
+        left = int((now - raised).total_seconds())
+        moments = sorted(raised + timedelta(seconds=rng.randrange(max(left, 1))) for _ in range(3))
+        status, closed_at = "open", None
+        path: list[tuple[datetime, str | None, str, str]] = [(raised, None, "open", "raised")]
+        roll = rng.random()
+        if roll < 0.25:
+            path.append((moments[0], "open", "acknowledged", "acknowledged"))
+            status = "acknowledged"
+        if roll < 0.1:
+            path.append((moments[1], status, "in_progress", "started"))
+            status = "in_progress"
+        if roll >= 0.4:
+            closing = "resolved" if rng.random() < 0.8 else "wont_fix"
+            path.append((moments[1], status, closing, closing))
+            status, closed_at = closing, moments[1]
+            if roll >= 0.95:
+                path.append((moments[2], closing, "open", "reopened"))
+                status, closed_at = "open", None
+        still_open += closed_at is None
+        owner = rng.choice(people) if rng.random() < 0.6 else None
+        due = (raised + timedelta(days=rng.randrange(14, 200))).date() if owner else None
+        flags.append(
+            {
+                "id": flag_id,
+                "grid_id": grid_id,
+                "cell_id": rng.choice(cell_ids),
+                "what_is_missing": rng.choice(GAP_TEXTS),
+                "severity": rng.choices(["low", "medium", "high"], weights=[5, 3, 2])[0],
+                "status": status,
+                "owner_id": owner,
+                "due_date": due,
+                "raised_by_id": rng.choice(people),
+                "created_at": raised,
+                "closed_at": closed_at,
+                "version": len(path),
+            }
+        )
+        for at, before, after, kind in path:
+            steps.append(
+                {
+                    "flag_id": flag_id,
+                    "actor_id": rng.choice(people),
+                    "created_at": at,
+                    "kind": kind,
+                    "from_status": before,
+                    "to_status": after,
+                    "note": "",
+                    "owner_id": owner,
+                    "due_date": due,
+                }
+            )
+    for rows, table in ((flags, flag_table), (steps, event_table)):
+        for begin in range(0, len(rows), BATCH):
+            db.session.execute(insert(table), rows[begin : begin + BATCH])
+    if db.engine.dialect.name == "postgresql":
+        # Ids were given explicitly: move the sequences past them for later inserts.
+        for name in ("gap_flag", "gap_flag_event"):
+            db.session.execute(
+                text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), MAX(id)) FROM {name}")
+            )
+    db.session.commit()
+    return still_open
 
 
 def build(args: argparse.Namespace) -> None:
@@ -578,6 +672,8 @@ def build(args: argparse.Namespace) -> None:
             db.session.execute(insert(cell_owner), owner_rows)
         db.session.commit()
         log(started, f"brought {len(latest)} cells up to their latest revision")
+        open_now = create_flags(rng, grid_id, list(latest), editors, start, now, args.flags)
+        log(started, f"raised {args.flags:,} gap flags ({open_now:,} still open)")
         engine = db.engine
 
     if backend == "postgresql":
@@ -617,6 +713,7 @@ def main() -> None:
     parser.add_argument("--revisions", type=int, default=1_000_000, help="revisions in all")
     parser.add_argument("--big-cell-revisions", type=int, default=10_000, help="in one cell")
     parser.add_argument("--changes", type=int, default=2_000, help="structural changes")
+    parser.add_argument("--flags", type=int, default=20_000, help="gap flags")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument(
         "--fresh", action="store_true", help="drop the database (or file) first if it exists"

@@ -164,6 +164,14 @@ def pages(t: Target) -> list[Page]:
         Page("activity feed, one service area", f"{grid}/activity?row={t.row_id}", extra=True),
         Page("activity feed, one column", f"{grid}/activity?column={t.column_id}", extra=True),
         Page("activity feed, page 20", f"{grid}/activity?page=20", extra=True),
+        Page("dashboard", f"{grid}/dashboard"),
+        Page("dashboard report", f"{grid}/dashboard/report"),
+        Page(
+            "dashboard lists, one service area, by due date (htmx)",
+            f"{grid}/dashboard?row={t.row_id}&sort=due",
+            headers=HX,
+            extra=True,
+        ),
     ]
 
 
@@ -266,14 +274,14 @@ def main() -> None:
         "--queries", action="store_true", help="also list each page's SQL with times"
     )
     parser.add_argument(
-        "--only", metavar="WORDS", help="time only the pages whose name starts with WORDS"
-    )
-    parser.add_argument(
         "--explain-over",
         type=float,
         default=5.0,
         metavar="MS",
         help="with --queries, show the plan of a page's slowest SELECT when it takes this long",
+    )
+    parser.add_argument(
+        "--only", default="", metavar="WORDS", help="time only pages whose name contains WORDS"
     )
     args = parser.parse_args()
 
@@ -287,7 +295,7 @@ def main() -> None:
     target = find_target(app)
     client = app.test_client()
     sign_in(client, args.email, args.password)
-    todo = [p for p in pages(target) if not args.only or p.name.startswith(args.only)]
+    todo = [page for page in pages(target) if args.only in page.name]
     load_before = os.getloadavg()
 
     results: list[dict[str, Any]] = []

@@ -87,7 +87,11 @@ class GapFlagEvent(Base):
     """One step in a flag's timeline, written with the change it records; never altered."""
 
     __tablename__ = "gap_flag_event"
-    __table_args__ = (Index("ix_gap_flag_event_flag_id_id", "flag_id", "id"),)
+    __table_args__ = (
+        Index("ix_gap_flag_event_flag_id_id", "flag_id", "id"),
+        # Steps in a time range: the dashboard's open flags per week.
+        Index("ix_gap_flag_event_created_at", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     flag_id: Mapped[int] = mapped_column(ForeignKey("gap_flag.id", ondelete="CASCADE"))

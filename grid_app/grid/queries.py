@@ -21,6 +21,7 @@ from grid_app.grid.models import (
     Grid,
     GridChange,
     GridColumn,
+    RevisionKind,
     ServiceArea,
 )
 
@@ -373,7 +374,12 @@ def cells_changed_since(grid: Grid, after: int, not_by: int | None, limit: int =
     """Cells with revisions newer than ``after`` written by someone other than ``not_by``."""
     changed = (
         select(CellRevision.cell_id)
-        .where(CellRevision.grid_id == grid.id, CellRevision.id > after)
+        .where(
+            CellRevision.grid_id == grid.id,
+            CellRevision.id > after,
+            # A review changes nothing on the cell, so there is nothing to swap in.
+            CellRevision.kind != RevisionKind.REVIEW.value,
+        )
         .distinct()
         .limit(limit)
     )

@@ -110,25 +110,68 @@ def save_cell(
         db.session.flush()
     except StaleDataError as exc:
         raise EditConflict("Someone else saved this cell while you were editing it.") from exc
+    return _append_revision(actor, cell, kind=kind, summary=summary, at=now)
 
+
+def _append_revision(
+    actor: User, cell: Cell, *, kind: RevisionKind, summary: str, at: datetime
+) -> CellRevision:
+    """Write the cell's next revision, a snapshot of what it holds now, sealed onto its chain.
+
+    The caller must already hold the cell's row (an UPDATE or SELECT … FOR UPDATE in this
+    transaction), so that two writers never both number their revision n + 1.
+    """
     previous = latest_revision(cell)
     revision = CellRevision(
         cell_id=cell.id,
         grid_id=cell.grid_id,
         number=previous.number + 1 if previous else 1,
         kind=kind.value,
-        text=text,
+        text=cell.text,
         html=cell.html,
         owner_ids=sorted(u.id for u in cell.owners),
         summary=summary,
         author_id=actor.id,
-        created_at=now,
+        created_at=at,
     )
     history.seal(revision, previous)
     db.session.add(revision)
     db.session.flush()
     signals.cell_changed.send(revision, actor=actor)
     return revision
+
+
+def can_review_cells(actor: User | None) -> bool:
+    """Whether ``actor`` may mark cells reviewed: managers and admins."""
+    return actor is not None and actor.active and actor.has_role(Role.MANAGER, Role.ADMIN)
+
+
+def review_cell(
+    actor: User, cell: Cell, *, expected_version: int, at: datetime | None = None
+) -> CellRevision:
+    """Record that ``actor`` checked the cell and it still holds, without changing it.
+
+    Writes a revision of kind "review" with the same text and owners, so the cell is no
+    longer stale. The review does not raise ``Cell.version`` and leaves "last changed"
+    alone: nobody editing the cell gets a conflict because a manager looked at it. It is
+    still guarded: the cell's row is locked, and a review of a version that is no longer
+    current is refused (the reviewer would be vouching for text they have not seen).
+    """
+    if not can_review_cells(actor):
+        raise Forbidden("Only a manager or an admin can mark a cell reviewed.")
+    # Locks the row until commit (PostgreSQL; SQLite's writers already queue), so a
+    # concurrent save waits and then numbers its revision after this one.
+    current = db.session.scalar(select(Cell.version).where(Cell.id == cell.id).with_for_update())
+    if current != expected_version or cell.version != expected_version:
+        raise EditConflict(
+            "Someone changed this cell since you opened the page. Look at it again "
+            "before marking it reviewed."
+        )
+    if cell.is_empty:
+        raise Invalid("This cell is empty, so there is nothing to review. Add to it instead.")
+    return _append_revision(
+        actor, cell, kind=RevisionKind.REVIEW, summary="Marked reviewed", at=at or utcnow()
+    )
 
 
 def latest_revision(cell: Cell) -> CellRevision | None:

@@ -26,6 +26,7 @@ from grid_app.grid.forms import (
 )
 from grid_app.grid.models import Cell, GridChange
 from grid_app.web import htmx, params
+from grid_app.web.authz import safe_next
 from grid_app.web.templating import when
 
 bp = Blueprint("grid", __name__)
@@ -126,6 +127,32 @@ def save(cell_id: int) -> Response:
     )
 
 
+@bp.post("/cells/<int:cell_id>/review")
+def review(cell_id: int) -> Response:
+    """Mark a cell reviewed (managers, admins): a "review" revision, the cell unchanged."""
+    found = queries.cell_by_id(cell_id)
+    form = VersionForm()
+    version = form.version_number()
+    if version is None:
+        abort(400, "The form was missing the version you started from. Reload and try again.")
+    back = safe_next(request.form.get("next") or url_for("grid.cell", cell_id=cell_id))
+    try:
+        service.review_cell(current_user, found, expected_version=version)
+    except EditConflict as error:
+        db.session.rollback()
+        found = queries.cell_by_id(cell_id)
+        return htmx.render(
+            "grid/cell.html",
+            status=409,
+            **_cell_context(found),
+            links=queries.cell_links(found),
+            review_error=error.message,
+        )
+    db.session.commit()
+    flash(f"Marked {found.column.name.lower()} for {found.row.name} as reviewed.", "success")
+    return htmx.redirect_after_post(back)
+
+
 def _owner_ids(cell: Cell) -> list[int]:
     return [owner.id for owner in cell.owners]
 
@@ -138,6 +165,7 @@ def _cell_context(cell: Cell, form: CellForm | None = None, **extra: Any) -> dic
         "grid": cell.row.grid,
         "owners": queries.row_owners(cell.row),
         "can_edit": service.can_edit_cells(current_user),
+        "can_review": service.can_review_cells(current_user),
         "form": form,
         **extra,
     }

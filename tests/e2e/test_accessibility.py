@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e import test_dashboard_journeys as dashboard_pages
 from tests.e2e import test_discussion_journeys as discussion_pages
 from tests.e2e import test_gap_journeys as gap_pages
 from tests.e2e import test_notification_journeys as notification_pages
@@ -164,6 +165,9 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "notifications": notification_pages.open_notifications,
     "mention-suggestions": notification_pages.open_suggestions,
     "profile-error": notification_pages.open_profile_with_error,
+    "dashboard": dashboard_pages.open_dashboard,
+    "dashboard-report": dashboard_pages.open_report,
+    "dashboard-error": dashboard_pages.open_dashboard_with_error,
 }
 
 

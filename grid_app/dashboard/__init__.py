@@ -1,0 +1,1 @@
+"""The manager's dashboard: coverage heatmap, headline figures, lists, charts and report."""
