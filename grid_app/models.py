@@ -3,6 +3,7 @@
 from grid_app.audit.models import AuditEvent
 from grid_app.auth.models import Role, User, UserRole, UserSession
 from grid_app.discussion.models import Comment, CommentEdit
+from grid_app.exchange.models import ImportUpload, ServiceAreaCategory
 from grid_app.gaps.models import GapFlag, GapFlagEvent
 from grid_app.grid.models import (
     Cell,
@@ -26,8 +27,10 @@ __all__ = [
     "Grid",
     "GridChange",
     "GridColumn",
+    "ImportUpload",
     "Role",
     "ServiceArea",
+    "ServiceAreaCategory",
     "User",
     "UserRole",
     "UserSession",
