@@ -331,13 +331,13 @@ class Outcome:
 def apply(actor: User | None, upload: ImportUpload, *, base: str) -> Outcome:
     """Apply the upload as previewed from ``base``; EditConflict if the grid moved on."""
     found = preview(actor, upload)
+    if found.blocked:
+        raise Forbidden(found.blocked)
     if found.base != base:
         raise EditConflict(
             "The grid changed after you saw the preview, so nothing was imported. "
             "Check the fresh preview and apply it again."
         )
-    if found.blocked:
-        raise Forbidden(found.blocked)
     grid = found.grid
     if grid is None:
         _check_new_grid(actor, upload.new_grid_name)
