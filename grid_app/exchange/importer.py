@@ -24,7 +24,7 @@ from grid_app.database import utcnow
 from grid_app.errors import EditConflict, Forbidden, Invalid, NotFound
 from grid_app.exchange import spreadsheets
 from grid_app.exchange.models import ImportUpload
-from grid_app.exchange.service import OWNER_SEPARATOR, cell_text, require_exchange
+from grid_app.exchange.service import OWNER_SEPARATOR, cell_text, live_view, require_exchange
 from grid_app.extensions import db
 from grid_app.grid import diff, queries, structure
 from grid_app.grid import service as grid_service
@@ -176,7 +176,7 @@ def preview(actor: User | None, upload: ImportUpload) -> Preview:
             f"Row {row_number}, column {_column_name(header, column_number)} holds a formula. "
             "It is imported as its text and never calculated."
         )
-    view = queries.grid_view(grid) if grid else None
+    view = live_view(grid) if grid else None
     rows = {_key(r.name): r for r in view.rows} if view else {}
     columns = {_key(c.name): c for c in view.columns} if view else {}
     result.new_columns = [name for name in header if _key(name) not in columns]
@@ -231,7 +231,21 @@ def _column_name(header: list[str], column_number: int) -> str:
 
 
 def _check_header(table: spreadsheets.Table) -> list[str]:
-    """The column names from the first row, which must be a header."""
+    """The column names from the first row, which must be a header.
+
+    A column with neither a name nor any text is dropped from ``table``."""
+    unnamed = [i for i, name in enumerate(table.header) if i and not name]
+    for index in unnamed:
+        for row_number, row in enumerate(table.rows, start=2):
+            if row[index]:
+                message = (
+                    f"Row {row_number}, column {_letter(index + 1)} has text, but the header "
+                    "(row 1) names no column there. Name the column, or move the text."
+                )
+                raise Invalid(message, {"file": message})
+    keep = [i for i in range(len(table.header)) if i not in unnamed]
+    table.header = [table.header[i] for i in keep]
+    table.rows = [[row[i] for i in keep] for row in table.rows]
     names = table.header[1:]
     if not any(names):
         message = (
@@ -242,9 +256,6 @@ def _check_header(table: spreadsheets.Table) -> list[str]:
     seen: dict[str, int] = {}
     for index, name in enumerate(names, start=2):
         letter = _letter(index)
-        if not name:
-            message = f"Row 1, column {letter}: the header is empty. Name every column."
-            raise Invalid(message, {"file": message})
         if len(" ".join(name.split())) > structure.NAME_MAX["column"]:
             message = f"Row 1, column {letter}: the column name is too long."
             raise Invalid(message, {"file": message})
@@ -364,7 +375,7 @@ def apply(actor: User | None, upload: ImportUpload, *, base: str) -> Outcome:
             structure.add(
                 actor, grid, expected_version=grid.structure_version, what="row", name=name
             )
-    view = queries.grid_view(grid)
+    view = live_view(grid)
     rows = {_key(r.name): r for r in view.rows}
     columns = {_key(c.name): c for c in view.columns}
     changed = 0

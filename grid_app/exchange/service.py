@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from grid_app.audit import service as audit
 from grid_app.auth.models import Role, User
@@ -69,9 +69,27 @@ class GridTable:
     rows: list[list[str]]
 
 
+def live_view(grid: Grid) -> queries.GridView:
+    """The grid's live rows, columns and cells with their owners, in four queries.
+
+    Unlike the grid page's read model it adds no badges, which need a request to link to.
+    """
+    rows, columns = queries.grid_structure(grid)
+    view = queries.GridView(
+        grid,
+        [r for r in rows if r.archived_at is None],
+        [c for c in columns if c.archived_at is None],
+    )
+    cells = db.session.scalars(
+        select(Cell).where(Cell.grid_id == grid.id).options(selectinload(Cell.owners))
+    )
+    view.cells = {(c.row_id, c.column_id): c for c in cells}
+    return view
+
+
 def grid_table(grid: Grid) -> GridTable:
     """The grid's live service areas and columns as text; owner cells name people."""
-    view = queries.grid_view(grid)
+    view = live_view(grid)
     rows = []
     for row in view.rows:
         values = [row.name]
@@ -214,7 +232,7 @@ def set_categories(
     """
     require_exchange(actor)
     known = {c.value for c in SharingCategory}
-    rows = {r.id: r for r in queries.grid_view(grid).rows}
+    rows = {r.id: r for r in live_view(grid).rows}
     wanted: dict[int, set[str]] = {row_id: set() for row_id in rows}
     for row_id, categories in chosen.items():
         if row_id not in rows:

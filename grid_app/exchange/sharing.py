@@ -20,7 +20,6 @@ from grid_app.auth.models import User
 from grid_app.errors import Invalid
 from grid_app.exchange import service
 from grid_app.exchange.models import CATEGORY_LABELS, SharingCategory
-from grid_app.grid import queries
 from grid_app.grid.models import Grid
 
 TITLE = "Anti-Racist Work and Tackling Disproportionality: Sharing Practice"
@@ -89,7 +88,7 @@ def build(actor: User | None, grid: Grid, authority: str) -> SharingDocument:
             "That name is too long.",
             {"authority": f"Use {AUTHORITY_MAX} characters or fewer."},
         )
-    view = queries.grid_view(grid)
+    view = service.live_view(grid)
     tags = service.row_categories(grid)
     order = list(SharingCategory)
     document = SharingDocument(authority, grid.name, grid.description, [])

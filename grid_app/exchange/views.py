@@ -6,12 +6,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask.blueprints import BlueprintSetupState
 from flask_login import current_user
 from werkzeug import Response
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from grid_app.errors import EditConflict, Forbidden, Invalid
-from grid_app.exchange import importer, service, sharing, spreadsheets
+from grid_app.exchange import cli, importer, service, sharing, spreadsheets
 from grid_app.exchange.forms import ApplyForm, CategoriesForm, ImportForm, SharingForm
 from grid_app.exchange.models import CATEGORY_LABELS, ImportUpload
 from grid_app.extensions import db
@@ -20,7 +21,13 @@ from grid_app.grid.models import Grid
 from grid_app.web import htmx
 from grid_app.web.errors import error_response
 
-bp = Blueprint("exchange", __name__)
+bp = Blueprint("exchange", __name__, cli_group=None)
+
+
+@bp.record_once
+def _register_commands(_state: BlueprintSetupState) -> None:
+    for command in cli.COMMANDS:
+        bp.cli.add_command(command)
 
 
 @bp.app_template_global("can_exchange")
@@ -66,7 +73,7 @@ def _page(
     error: str = "",
     sharing_form: SharingForm | None = None,
 ) -> Response:
-    view = grid_queries.grid_view(grid)
+    view = service.live_view(grid)
     return htmx.render(
         "exchange/page.html",
         status=status,

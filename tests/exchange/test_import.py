@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 
 import pytest
 from openpyxl import Workbook
@@ -251,15 +252,23 @@ def test_applying_after_the_grid_changed_is_a_conflict_with_a_fresh_preview(
     assert texts(app, grid.id)[("Social work", "Strategy")] == "From the file"
 
 
+def plain_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("notes.txt", "not a workbook")
+    return buffer.getvalue()
+
+
 BAD_FILES = [
     ((b"", "empty.csv"), "The file is empty"),
     ((b"\x89PNG\r\n\x1a\n\x00\x00binary", "photo.png"), "not a spreadsheet"),
     ((b"PK\x03\x04 not really a zip", "broken.xlsx"), "not a spreadsheet"),
+    ((plain_zip(), "archive.xlsx"), "not a spreadsheet"),
     (("\n\n\n", "grid.csv"), "The sheet is empty"),
     (("Social work\nYouth Justice\n", "grid.csv"), "The first row must be a header"),
     (
         ("Service area,Strategy,\nSocial work,a,b\n", "grid.csv"),
-        "Row 1, column C: the header is empty",
+        "Row 2, column C has text, but the header",
     ),
     (("Service area,Strategy,strategy\nSocial work,a,b\n", "grid.csv"), "Row 1, column C"),
     ((HEADER + "Social work,a,,\nSocial Work,b,,\n", "grid.csv"), "Row 3, column A"),
