@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e import test_discussion_journeys as discussion_pages
+from tests.e2e import test_exchange_journeys as exchange_pages
 from tests.e2e import test_gap_journeys as gap_pages
 from tests.e2e.conftest import (
     LiveServer,
@@ -160,6 +161,8 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "comment-edit": discussion_pages.open_comment_edit,
     "comment-edit-conflict": discussion_pages.open_comment_edit_conflict,
     "comment-history": discussion_pages.open_comment_history,
+    "exchange": exchange_pages.open_exchange,
+    "exchange-import-preview": exchange_pages.open_import_preview,
 }
 
 
