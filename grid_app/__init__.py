@@ -44,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from grid_app.auth.views import bp as auth_bp
     from grid_app.dashboard.views import bp as dashboard_bp
     from grid_app.discussion.views import bp as discussion_bp
+    from grid_app.exchange.views import bp as exchange_bp
     from grid_app.gaps.views import bp as gaps_bp
     from grid_app.grid.views import bp as grid_bp
 
@@ -52,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(gaps_bp)
     app.register_blueprint(discussion_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(exchange_bp)
 
     from grid_app import cli
 

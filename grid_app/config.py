@@ -27,6 +27,11 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,
     "CELL_TEXT_MAX": 20_000,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    # Imports: the largest spreadsheet accepted, and the most service areas in one.
+    "IMPORT_MAX_BYTES": 2 * 1024 * 1024,
+    "IMPORT_MAX_ROWS": 1_000,
+    # The authority named in the sharing-practice document unless another is typed.
+    "AUTHORITY_NAME": "Our council",
     "PASSWORD_HASH_METHOD": "scrypt",
     # Sign-in attempts allowed per email address and per client address.
     "SIGN_IN_LIMIT_PER_EMAIL": "10 per 5 minutes",
@@ -62,6 +67,7 @@ ENV_NAMES = (
     "SMTP_PASSWORD",
     "MAIL_FROM",
     "BASE_URL",
+    "AUTHORITY_NAME",
 )
 ENV_INTS = ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "PROXY_COUNT", "SMTP_PORT", "MAIL_TIMEOUT")
 ENV_BOOLS = ("SESSION_COOKIE_SECURE", "MAIL_SEND_AFTER_COMMIT")

@@ -11,6 +11,7 @@ from grid_app.discussion.models import (
     OutgoingMail,
     Watch,
 )
+from grid_app.exchange.models import ImportUpload, ServiceAreaCategory
 from grid_app.gaps.models import CellFlagTally, GapFlag, GapFlagEvent
 from grid_app.grid.models import (
     Cell,
@@ -36,11 +37,13 @@ __all__ = [
     "Grid",
     "GridChange",
     "GridColumn",
+    "ImportUpload",
     "Mention",
     "Notification",
     "OutgoingMail",
     "Role",
     "ServiceArea",
+    "ServiceAreaCategory",
     "User",
     "UserRole",
     "UserSession",

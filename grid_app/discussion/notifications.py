@@ -219,15 +219,15 @@ def place(cell: Cell) -> str:
 class _Batch:
     """The notifications one event causes: one per person, the most specific reason wins."""
 
-    def __init__(self, actor: User, cell: Cell, **links: int | None) -> None:
-        self.actor = actor
+    def __init__(self, actor: User | None, cell: Cell, **links: int | None) -> None:
+        self.actor_id = actor.id if actor else None
         self.cell = cell
         self.links = links
         self.messages: dict[int, tuple[NotificationKind, str]] = {}
 
     def add(self, user_ids: Iterable[int | None], kind: NotificationKind, text: str) -> None:
         for user_id in user_ids:
-            if user_id is not None and user_id != self.actor.id and user_id not in self.messages:
+            if user_id is not None and user_id != self.actor_id and user_id not in self.messages:
                 self.messages[user_id] = (kind, text)
 
     def send(self) -> list[Notification]:
@@ -245,7 +245,7 @@ class _Batch:
                 kind=kind.value,
                 message=text[:400],
                 cell_id=self.cell.id,
-                actor_id=self.actor.id,
+                actor_id=self.actor_id,
                 created_at=now,
                 **self.links,
             )
@@ -314,13 +314,18 @@ def _thread_voices(thread_id: int) -> tuple[int | None, set[int]]:
     return author, {a for c, a in rows if c != thread_id and a is not None}
 
 
+def who(actor: User | None) -> str:
+    """How a notification names the person who acted; nobody for the command line."""
+    return actor.display_name if actor else "An operator"
+
+
 @signals.cell_changed.connect
-def _cell_changed(revision: CellRevision, *, actor: User, **_: Any) -> None:
+def _cell_changed(revision: CellRevision, *, actor: User | None, **_: Any) -> None:
     """Tell the people watching a cell, or its service area, that it changed."""
     cell = db.session.get_one(Cell, revision.cell_id)
     batch = _Batch(actor, cell)
     verb = REVISION_WORDS.get(revision.kind, "changed")
-    batch.add(_watchers(cell), K.WATCHED, f"{actor.display_name} {verb} {place(cell)}")
+    batch.add(_watchers(cell), K.WATCHED, f"{who(actor)} {verb} {place(cell)}")
     batch.send()
 
 

@@ -28,3 +28,8 @@ def lines(header: list[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
         buffer.truncate()
         writer.writerow([safe(value) for value in row])
         yield buffer.getvalue()
+
+
+def unguard(text: str) -> str:
+    """Undo ``safe``: drop the apostrophe it put before a formula character."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text

@@ -575,8 +575,13 @@ HISTORY_CSV_HEADER = [
 ]
 
 
-def history_rows(grid: Grid, cell: Cell | None = None) -> Iterator[list[Any]]:
-    """Every revision of a grid (or one cell) as CSV rows, oldest first, streamed."""
+def history_rows(
+    grid: Grid, cell: Cell | None = None, newest: int | None = None
+) -> Iterator[list[Any]]:
+    """Every revision of a grid (or one cell) as CSV rows, oldest first, streamed.
+
+    With ``newest``, only that many of the latest revisions (found through the grid's
+    (grid_id, created_at) index, so the cost does not grow with the history)."""
     names: dict[int, str] = dict(db.session.execute(select(User.id, User.display_name)).all())
     query = (
         select(CellRevision, ServiceArea.name, GridColumn.name)
@@ -589,6 +594,14 @@ def history_rows(grid: Grid, cell: Cell | None = None) -> Iterator[list[Any]]:
     )
     if cell is not None:
         query = query.where(CellRevision.cell_id == cell.id)
+    if newest is not None:
+        latest = (
+            select(CellRevision.id)
+            .where(CellRevision.grid_id == grid.id)
+            .order_by(CellRevision.created_at.desc(), CellRevision.id.desc())
+            .limit(newest)
+        )
+        query = query.where(CellRevision.id.in_(latest.scalar_subquery()))
     result = db.session.execute(query)
     try:
         for revision, area, column in result:

@@ -34,7 +34,7 @@ def can_change_structure(actor: User | None) -> bool:
 
 
 def add(
-    actor: User,
+    actor: User | None,
     grid: Grid,
     *,
     expected_version: int,
@@ -42,7 +42,9 @@ def add(
     name: str,
     column_kind: ColumnKind = ColumnKind.TEXT,
 ) -> GridChange:
-    """Add a service area or a column at the end, with an empty cell for each crossing."""
+    """Add a service area or a column at the end, with an empty cell for each crossing.
+
+    An ``actor`` of None is the operator at the command line (an import)."""
     _begin(actor, grid, expected_version)
     name = _valid_name(what, name)
     now = utcnow()
@@ -166,8 +168,8 @@ def _reorder(
     return _record(actor, grid, _kind(part, "moved"), part, {"order": before}, after)
 
 
-def _begin(actor: User, grid: Grid, expected_version: int, part: Part | None = None) -> None:
-    if not can_change_structure(actor):
+def _begin(actor: User | None, grid: Grid, expected_version: int, part: Part | None = None) -> None:
+    if actor is not None and not can_change_structure(actor):
         raise Forbidden("Only an admin can change the grid's rows and columns.")
     if part is not None and part.grid_id != grid.id:
         raise Invalid("That is not part of this grid.")
@@ -185,7 +187,7 @@ def _begin(actor: User, grid: Grid, expected_version: int, part: Part | None = N
 
 
 def _record(
-    actor: User,
+    actor: User | None,
     grid: Grid,
     kind: ChangeKind,
     part: Part,
@@ -200,7 +202,7 @@ def _record(
         column_id=part.id if isinstance(part, GridColumn) else None,
         before=before,
         after=after,
-        author_id=actor.id,
+        author_id=actor.id if actor else None,
         created_at=utcnow(),
         undoes_id=undoes.id if undoes else None,
     )

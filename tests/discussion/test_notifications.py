@@ -413,3 +413,24 @@ def test_suggestions_match_names_word_starts_and_addresses(app: Flask, people):
         assert notifications.suggest_people(me, "") == []
         person(people["manager"]).active = False
         assert notifications.suggest_people(me, "mo") == []
+
+
+def test_watchers_hear_of_an_import_made_at_the_command_line(app: Flask, people, grid):
+    from grid_app.grid.models import RevisionKind
+
+    with app.app_context():
+        cell = a_cell(grid)
+        notifications.set_watch(person(people["other"]), cell, whole_row=True, on=True)
+        db.session.commit()
+        grid_service.save_cell(
+            None,
+            cell,
+            expected_version=cell.version,
+            text="From the spreadsheet",
+            kind=RevisionKind.IMPORT,
+        )
+        db.session.commit()
+        assert told(people["other"]) == [
+            ("watched", "An operator imported new text into Social work × Evidence")
+        ]
+        assert db.session.scalar(db.select(Notification.actor_id)) is None

@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e import test_dashboard_journeys as dashboard_pages
 from tests.e2e import test_discussion_journeys as discussion_pages
+from tests.e2e import test_exchange_journeys as exchange_pages
 from tests.e2e import test_gap_journeys as gap_pages
 from tests.e2e import test_notification_journeys as notification_pages
 from tests.e2e.conftest import (
@@ -168,6 +169,8 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "dashboard": dashboard_pages.open_dashboard,
     "dashboard-report": dashboard_pages.open_report,
     "dashboard-error": dashboard_pages.open_dashboard_with_error,
+    "exchange": exchange_pages.open_exchange,
+    "exchange-import-preview": exchange_pages.open_import_preview,
 }
 
 

@@ -1,0 +1,269 @@
+"""Export and import: the exchange page, downloads, the import preview and applying it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask.blueprints import BlueprintSetupState
+from flask_login import current_user
+from werkzeug import Response
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from grid_app.errors import EditConflict, Forbidden, Invalid
+from grid_app.exchange import cli, importer, service, sharing, spreadsheets
+from grid_app.exchange.forms import ApplyForm, CategoriesForm, ImportForm, SharingForm
+from grid_app.exchange.models import CATEGORY_LABELS, ImportUpload
+from grid_app.extensions import db
+from grid_app.grid import queries as grid_queries
+from grid_app.grid.models import Grid
+from grid_app.web import htmx
+from grid_app.web.errors import error_response
+
+bp = Blueprint("exchange", __name__, cli_group=None)
+
+
+@bp.record_once
+def _register_commands(_state: BlueprintSetupState) -> None:
+    for command in cli.COMMANDS:
+        bp.cli.add_command(command)
+
+
+@bp.app_template_global("can_exchange")
+def _can_exchange() -> bool:
+    return service.can_exchange(current_user if current_user.is_authenticated else None)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_error: RequestEntityTooLarge) -> Response:
+    db.session.rollback()
+    limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+    return error_response(
+        413,
+        f"The file is larger than {limit} MB, so nothing was imported. Split the spreadsheet "
+        "into smaller files, or remove pictures and other sheets from it, then upload again.",
+    )
+
+
+def _require() -> None:
+    if not service.can_exchange(current_user):
+        abort(403, "Only a manager or an admin can export or import the grid.")
+
+
+@bp.get("/exchange")
+def home() -> Response:
+    """The default grid's export and import page (the site navigation links here)."""
+    _require()
+    return redirect(url_for("exchange.page", slug=grid_queries.default_grid().slug))
+
+
+@bp.get("/grids/<slug>/exchange")
+def page(slug: str) -> Response:
+    """What can be downloaded, the import form and the sharing categories."""
+    grid = grid_queries.grid_by_slug(slug)
+    _require()
+    return _page(grid, ImportForm(formdata=None))
+
+
+def _page(
+    grid: Grid,
+    form: ImportForm,
+    status: int = 200,
+    error: str = "",
+    sharing_form: SharingForm | None = None,
+) -> Response:
+    view = service.live_view(grid)
+    return htmx.render(
+        "exchange/page.html",
+        status=status,
+        grid=grid,
+        rows=view.rows,
+        form=form,
+        error=error,
+        sharing_form=sharing_form
+        or SharingForm(formdata=None, authority=current_app.config["AUTHORITY_NAME"]),
+        categories=service.row_categories(grid),
+        category_labels=CATEGORY_LABELS,
+        tags_form=CategoriesForm(formdata=None),
+        history_limit=service.HISTORY_SHEET_MAX,
+        max_rows=current_app.config["IMPORT_MAX_ROWS"],
+        max_mb=current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024),
+    )
+
+
+# --- Downloads ----------------------------------------------------------------------
+
+CSV_TYPE = "text/csv"
+
+
+def _download(body: bytes | Iterable[str], mimetype: str, name: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/grids/<slug>/export/grid.<fmt>")
+def export_grid(slug: str, fmt: str) -> Response:
+    """The grid as CSV, or as a workbook with its open gaps and newest changes."""
+    grid = grid_queries.grid_by_slug(slug)
+    _require()
+    if fmt == "csv":
+        lines = service.grid_csv(current_user, grid)
+        db.session.commit()
+        return _download(lines, CSV_TYPE, service.filename(grid, "grid", "csv"))
+    if fmt == "xlsx":
+        data = service.grid_xlsx(current_user, grid)
+        db.session.commit()
+        return _download(data, spreadsheets.XLSX_TYPE, service.filename(grid, "grid", "xlsx"))
+    abort(404, "There is no such download.")
+
+
+@bp.get("/grids/<slug>/export/gaps.<fmt>")
+def export_gaps(slug: str, fmt: str) -> Response:
+    """The grid's open gaps as CSV or as a workbook."""
+    grid = grid_queries.grid_by_slug(slug)
+    _require()
+    if fmt == "csv":
+        lines = service.gaps_csv(current_user, grid)
+        db.session.commit()
+        return _download(lines, CSV_TYPE, service.filename(grid, "open-gaps", "csv"))
+    if fmt == "xlsx":
+        data = service.gaps_xlsx(current_user, grid)
+        db.session.commit()
+        name = service.filename(grid, "open-gaps", "xlsx")
+        return _download(data, spreadsheets.XLSX_TYPE, name)
+    abort(404, "There is no such download.")
+
+
+@bp.get("/grids/<slug>/export/sharing-practice.<fmt>")
+def export_sharing(slug: str, fmt: str) -> Response:
+    """The sharing-practice document as Word or Markdown, for the authority named."""
+    grid = grid_queries.grid_by_slug(slug)
+    _require()
+    if fmt not in ("docx", "md"):
+        abort(404, "There is no such download.")
+    form = SharingForm(request.args)
+    authority = form.authority.data if "authority" in request.args else None
+    if authority is None:
+        authority = current_app.config["AUTHORITY_NAME"]
+    try:
+        document = sharing.build(current_user, grid, authority)
+    except Invalid as error:
+        db.session.rollback()
+        form.authority.errors = [error.field_errors.get("authority", error.message)]
+        return _page(grid, ImportForm(formdata=None), 422, error.message, sharing_form=form)
+    db.session.commit()
+    name = service.filename(grid, "sharing-practice", fmt)
+    if fmt == "docx":
+        return _download(sharing.to_docx(document), sharing.DOCX_TYPE, name)
+    return _download(sharing.to_markdown(document), "text/markdown; charset=utf-8", name)
+
+
+# --- Sharing categories ---------------------------------------------------------------
+
+
+@bp.post("/grids/<slug>/categories")
+def set_categories(slug: str) -> Response:
+    """Tag the grid's service areas with the categories they are shared in."""
+    grid = grid_queries.grid_by_slug(slug)
+    _require()
+    CategoriesForm()  # CSRF is checked app-wide; the checkboxes are read by name.
+    chosen: dict[int, list[str]] = {}
+    for key in request.form:
+        if key.startswith("row-") and key[4:].isdigit():
+            chosen[int(key[4:])] = [v for v in request.form.getlist(key) if v]
+    try:
+        changed = service.set_categories(current_user, grid, chosen)
+    except Invalid as error:
+        db.session.rollback()
+        return _page(grid, ImportForm(formdata=None), 422, error.message)
+    db.session.commit()
+    if changed:
+        count = len(changed)
+        flash(f"Sharing categories saved for {count} service area{'s' * (count != 1)}.", "success")
+    else:
+        flash("No sharing categories changed.", "success")
+    return htmx.redirect_after_post(url_for("exchange.page", slug=slug) + "#sharing")
+
+
+# --- Import -------------------------------------------------------------------------
+
+
+@bp.post("/grids/<slug>/import")
+def upload(slug: str) -> Response:
+    """Keep an uploaded spreadsheet and show what importing it would do."""
+    grid = grid_queries.grid_by_slug(slug)
+    _require()
+    form = ImportForm()
+    file = form.file.data
+    if file is None or not getattr(file, "filename", ""):
+        form.file.errors = ["Choose a spreadsheet to import."]
+        return _page(grid, form, 422, "Choose a spreadsheet to import.")
+    target = None if form.target.data == "new" else grid
+    try:
+        stored = importer.store(
+            current_user, target, file.filename, file.read(), form.new_grid_name.data or ""
+        )
+    except Invalid as error:
+        db.session.rollback()
+        for name, message in error.field_errors.items():
+            getattr(form, name).errors = [message]
+        return _page(grid, form, 422, error.message)
+    except Forbidden as error:
+        db.session.rollback()
+        form.target.errors = [error.message]
+        return _page(grid, form, 403, error.message)
+    db.session.commit()
+    return htmx.redirect_after_post(url_for("exchange.preview", token=stored.id))
+
+
+@bp.get("/imports/<token>")
+def preview(token: str) -> Response:
+    """What the import would add and change, with the button to apply it."""
+    _require()
+    found = importer.upload_for(current_user, token)
+    return _preview(found)
+
+
+def _preview(found: ImportUpload, status: int = 200, **extra: Any) -> Response:
+    try:
+        result = importer.preview(current_user, found)
+    except Invalid as error:
+        return error_response(422, error.message)
+    home = db.session.get(Grid, found.grid_id) if found.grid_id else None
+    return htmx.render(
+        "exchange/preview.html",
+        status=status,
+        upload=found,
+        preview=result,
+        back_grid=home or grid_queries.default_grid(),
+        form=ApplyForm(formdata=None, base=result.base),
+        **extra,
+    )
+
+
+@bp.post("/imports/<token>")
+def apply(token: str) -> Response:
+    """Apply the previewed import; if the grid moved on meanwhile, show a fresh preview."""
+    _require()
+    found = importer.upload_for(current_user, token)
+    form = ApplyForm()
+    try:
+        outcome = importer.apply(current_user, found, base=form.base.data or "")
+    except EditConflict as error:
+        db.session.rollback()
+        found = importer.upload_for(current_user, token)
+        return _preview(found, 409, conflict=error.message)
+    except Invalid as error:
+        db.session.rollback()
+        return error_response(422, error.message)
+    db.session.commit()
+    flash(
+        f"Imported: {outcome.cells_changed} cell{'s' * (outcome.cells_changed != 1)} changed, "
+        f"{outcome.rows_added} service area{'s' * (outcome.rows_added != 1)} and "
+        f"{outcome.columns_added} column{'s' * (outcome.columns_added != 1)} added.",
+        "success",
+    )
+    return htmx.redirect_after_post(url_for("grid.show", slug=outcome.grid.slug))

@@ -1,0 +1,64 @@
+"""Export and import in a real browser: a manager downloads the workbook, then imports a CSV."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import load_workbook
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import LiveServer, cell_id, sign_in
+
+MANAGER = "manager@example.org"
+AREA = "Safe spaces for staff"
+NEW_EVIDENCE = "Attendance counted each month since March; 60% of black staff have come."
+UPLOAD = f"Service area,Evidence\n{AREA},{NEW_EVIDENCE}\n".encode()
+
+
+def open_exchange(page: Page, server: LiveServer) -> None:
+    """The export and import page, reached from the site navigation."""
+    sign_in(page, server, MANAGER)
+    page.get_by_role("navigation", name="Site").get_by_role(
+        "link", name="Export and import"
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Export and import")
+
+
+def open_import_preview(page: Page, server: LiveServer) -> None:
+    """The preview of an uploaded CSV, before it is applied."""
+    open_exchange(page, server)
+    page.get_by_label("Spreadsheet (.xlsx or .csv)").set_input_files(
+        {"name": "safe-spaces.csv", "mimeType": "text/csv", "buffer": UPLOAD}
+    )
+    page.get_by_role("button", name="Upload and preview").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check the import")
+
+
+def test_manager_exports_the_workbook_then_imports_a_csv_and_sees_it_in_history(
+    page: Page, live_server, console_errors
+):
+    open_exchange(page, live_server)
+    with page.expect_download() as info:
+        page.get_by_role("link", name="The grid as a workbook (XLSX)").click()
+    download = info.value
+    assert download.suggested_filename.startswith("grid-for-supporting-people-grid-")
+    assert download.suggested_filename.endswith(".xlsx")
+    book = load_workbook(io.BytesIO(open(download.path(), "rb").read()))  # noqa: SIM115
+    assert book.sheetnames == ["Grid", "Open gaps", "History"]
+    assert book["Grid"]["A2"].value == AREA
+
+    page.get_by_label("Spreadsheet (.xlsx or .csv)").set_input_files(
+        {"name": "safe-spaces.csv", "mimeType": "text/csv", "buffer": UPLOAD}
+    )
+    page.get_by_role("button", name="Upload and preview").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check the import")
+    expect(page.get_by_role("heading", name="Filled cells (1)")).to_be_visible()
+    expect(page.get_by_role("rowheader", name=f"Evidence for {AREA}")).to_be_visible()
+    page.get_by_role("button", name="Apply the import").click()
+
+    expect(page.get_by_text("Imported: 1 cell changed")).to_be_visible()
+    expect(page.get_by_role("table").get_by_text(NEW_EVIDENCE)).to_be_visible()
+    page.goto(f"{live_server.url}/cells/{cell_id(live_server, AREA, 'Evidence')}/history")
+    newest = page.get_by_role("row").filter(has_text="Imported from a spreadsheet").first
+    expect(newest).to_contain_text("import")
+    assert console_errors == []
