@@ -57,30 +57,41 @@ def workbook(sheets: Sequence[Sheet]) -> bytes:
             sheet.column_dimensions[letter].width = max(WIDTH_MIN, min(WIDTH_MAX, width))
         header_row = 1
         if spec.note:
-            sheet.append([_cell(sheet, spec.note, font=Font(italic=True))])
+            note = WriteOnlyCell(sheet)
+            note.font = Font(italic=True)
+            sheet.append([_fill(note, spec.note)])
             header_row = 2
         sheet.freeze_panes = f"A{header_row + 1}"
-        sheet.append([_cell(sheet, title, font=bold, alignment=wrap) for title in spec.header])
+        header = [WriteOnlyCell(sheet) for _ in spec.header]
+        for cell in header:
+            cell.font = bold
+            cell.alignment = wrap
+        sheet.append([_fill(cell, title) for cell, title in zip(header, spec.header, strict=True)])
+        # One styled cell per column, refilled for every row: a write-only sheet writes each
+        # row as it is appended, and styling a fresh cell per value would triple the time.
+        cells = [WriteOnlyCell(sheet) for _ in spec.header]
+        for cell in cells:
+            cell.alignment = wrap
         for row in spec.rows:
-            sheet.append([_cell(sheet, value, alignment=wrap) for value in row])
+            while len(cells) < len(row):
+                cells.append(WriteOnlyCell(sheet))
+            sheet.append([_fill(cell, value) for cell, value in zip(cells, row, strict=False)])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
-def _cell(
-    sheet: Any, value: Any, font: Font | None = None, alignment: Alignment | None = None
-) -> WriteOnlyCell:
-    """A write-only cell; text is always a string cell, so "=…" is never a formula."""
-    if isinstance(value, bool | int | float | datetime | date) or value is None:
-        cell = WriteOnlyCell(sheet, value=value)
-    else:
-        cell = WriteOnlyCell(sheet, value=_printable(str(value)))
+def _fill(cell: Any, value: Any) -> Any:
+    """Put ``value`` in ``cell``; text is always a string cell, so "=…" is never a formula."""
+    if isinstance(value, str):
+        # Set directly: assigning ``value`` would make text starting with "=" a formula.
+        cell._value = _printable(value)
         cell.data_type = "s"
-    if font is not None:
-        cell.font = font
-    if alignment is not None:
-        cell.alignment = alignment
+    elif isinstance(value, bool | int | float | datetime | date) or value is None:
+        cell.value = value
+    else:
+        cell._value = _printable(str(value))
+        cell.data_type = "s"
     return cell
 
 

@@ -337,12 +337,12 @@ def test_import_limit_below_the_request_limit_is_also_refused(app, grid, manager
     assert "larger than" in response.text
 
 
-def test_a_failure_while_applying_leaves_nothing_applied(app, people, grid, manager):
+def test_someone_deactivated_after_the_preview_cannot_apply_it(app, people, grid, manager):
     url, page = preview_of(
         manager, grid, csv_file(HEADER + "Social work,First,Second,\nYouth Justice,Third,,\n")
     )
     with app.app_context():
-        # The manager loses the role between the preview and applying it.
+        # The manager is deactivated between the preview and applying it.
         user = db.session.get_one(User, people["manager"].id)
         user.active = False
         db.session.commit()
