@@ -173,28 +173,8 @@ def add(url: str, comments: int, flags: int, seed: int) -> None:
     _insert(engine, GapFlagEvent, events)
     print(f"  {flags:,} gap flags ({len(events):,} timeline steps)", flush=True)
 
-    # What the services keep current with each change, counted once for the bulk insert.
     with engine.begin() as conn:
-        for table in ("cell_thread_tally", "cell_flag_tally"):
-            conn.execute(text(f"DELETE FROM {table}"))
-        conn.execute(
-            text(
-                "INSERT INTO cell_thread_tally (cell_id, grid_id, open_threads) "
-                "SELECT c.cell_id, c.grid_id, count(*) FROM comment c "
-                "WHERE c.parent_id IS NULL AND c.resolved_at IS NULL AND (c.deleted_at IS NULL "
-                "OR EXISTS (SELECT 1 FROM comment r WHERE r.parent_id = c.id)) "
-                "GROUP BY c.cell_id, c.grid_id"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO cell_flag_tally (cell_id, grid_id, open_flags, open_high) "
-                "SELECT cell_id, grid_id, count(*), "
-                "sum(CASE WHEN severity = 'high' THEN 1 ELSE 0 END) FROM gap_flag "
-                "WHERE status IN ('open', 'acknowledged', 'in_progress') "
-                "GROUP BY cell_id, grid_id"
-            )
-        )
+        fill_tallies(conn)
 
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -203,6 +183,34 @@ def add(url: str, comments: int, flags: int, seed: int) -> None:
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))
     print(f"  elapsed: {time.perf_counter() - started:.1f}s")
+
+
+def fill_tallies(conn: Any) -> None:
+    """Count every cell's open threads and open flags into the tallies the grid page reads.
+
+    The services keep the tallies current with each change; rows inserted in bulk, as here
+    and in build_large.py, are counted once at the end.
+    """
+    for table in ("cell_thread_tally", "cell_flag_tally"):
+        conn.execute(text(f"DELETE FROM {table}"))
+    conn.execute(
+        text(
+            "INSERT INTO cell_thread_tally (cell_id, grid_id, open_threads) "
+            "SELECT c.cell_id, c.grid_id, count(*) FROM comment c "
+            "WHERE c.parent_id IS NULL AND c.resolved_at IS NULL AND (c.deleted_at IS NULL "
+            "OR EXISTS (SELECT 1 FROM comment r WHERE r.parent_id = c.id)) "
+            "GROUP BY c.cell_id, c.grid_id"
+        )
+    )
+    conn.execute(
+        text(
+            "INSERT INTO cell_flag_tally (cell_id, grid_id, open_flags, open_high) "
+            "SELECT cell_id, grid_id, count(*), "
+            "sum(CASE WHEN severity = 'high' THEN 1 ELSE 0 END) FROM gap_flag "
+            "WHERE status IN ('open', 'acknowledged', 'in_progress') "
+            "GROUP BY cell_id, grid_id"
+        )
+    )
 
 
 def _insert(engine: Any, model: Any, rows: list[dict[str, Any]]) -> None:

@@ -41,6 +41,8 @@ from sqlalchemy.engine import URL, Engine
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from add_discussion import fill_tallies  # noqa: E402  (bench/ is this script's folder)
+
 from grid_app import create_app  # noqa: E402
 from grid_app.auth import service as auth_service  # noqa: E402
 from grid_app.auth.models import Role  # noqa: E402
@@ -394,6 +396,7 @@ def create_flags(
             db.session.execute(
                 text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), MAX(id)) FROM {name}")
             )
+    fill_tallies(db.session)
     db.session.commit()
     return still_open
 
