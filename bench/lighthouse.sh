@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lighthouse scores for the grid page, a cell page and the sign-in page, with demo data,
+# Lighthouse scores for the grid, a cell, the dashboard, notifications and sign-in, with demo data,
 # served by gunicorn as `make run` serves it. Needs Node 20+, npm and Debian's chromium.
 #   bash bench/lighthouse.sh            → bench/out/lighthouse-*.json and a summary table
 set -euo pipefail
@@ -19,12 +19,13 @@ server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 
-# Sign in as the contributor and hand Lighthouse the session cookie.
-cookie=$(.venv/bin/python bench/sign_in.py "http://127.0.0.1:$PORT" contributor@example.org bench-password)
+# Sign in as the manager (who sees every page) and hand Lighthouse the session cookie.
+cookie=$(.venv/bin/python bench/sign_in.py "http://127.0.0.1:$PORT" manager@example.org bench-password)
 
 flags="--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --disable-background-networking --disable-component-update --disable-sync --no-first-run"
-printf '%-10s %12s %14s %15s\n' page performance accessibility best-practices
-for page in grid:/grids/grid-for-supporting-people cell:/cells/2 sign-in:/sign-in; do
+printf '%-14s %12s %14s %15s\n' page performance accessibility best-practices
+for page in grid:/grids/grid-for-supporting-people cell:/cells/2 \
+  dashboard:/grids/grid-for-supporting-people/dashboard notifications:/notifications sign-in:/sign-in; do
   name="${page%%:*}"; path="${page#*:}"
   headers="{\"Cookie\": \"$cookie\"}"
   [ "$name" = sign-in ] && headers='{}'
@@ -35,6 +36,6 @@ for page in grid:/grids/grid-for-supporting-people cell:/cells/2 sign-in:/sign-i
 import json, sys
 report = json.load(open(sys.argv[1]))
 scores = {k: round(v["score"] * 100) for k, v in report["categories"].items()}
-print(f"{sys.argv[2]:<10} {scores['performance']:>12} {scores['accessibility']:>14} {scores['best-practices']:>15}")
+print(f"{sys.argv[2]:<14} {scores['performance']:>12} {scores['accessibility']:>14} {scores['best-practices']:>15}")
 PY
 done
