@@ -105,7 +105,8 @@ SUGGESTIONS = 8
 
 
 def suggest_people(actor: User, typed: str) -> list[User]:
-    """Active people whose name or address starts with (or has a word starting with) ``typed``."""
+    """Active people whose name or address starts with (or has a word starting with)
+    ``typed``, other than the actor."""
     if not actor.active:
         raise Forbidden("Only people who can comment can mention others.")
     typed = typed.strip().lower()[:60]
@@ -118,6 +119,7 @@ def suggest_people(actor: User, typed: str) -> list[User]:
             select(User)
             .where(
                 User.active.is_(True),
+                User.id != actor.id,
                 or_(
                     name.like(f"{like}%", escape="\\"),
                     name.like(f"% {like}%", escape="\\"),

@@ -409,6 +409,7 @@ def test_suggestions_match_names_word_starts_and_addresses(app: Flask, people):
         assert [p.email for p in notifications.suggest_people(me, "other@")] == [
             "other@example.org"
         ]
+        assert notifications.suggest_people(me, "cara") == []  # not oneself
         assert notifications.suggest_people(me, "%") == []
         assert notifications.suggest_people(me, "") == []
         person(people["manager"]).active = False
