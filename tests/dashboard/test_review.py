@@ -13,6 +13,7 @@ from grid_app.errors import EditConflict, Forbidden, Invalid
 from grid_app.extensions import db
 from grid_app.grid import service as grid_service
 from grid_app.grid.models import CellRevision, Grid
+from tests.conftest import TEST_HASH_METHOD
 from tests.dashboard.builders import cell, person, write
 
 EVIDENCE = ("Social work", "Evidence")
@@ -132,3 +133,51 @@ def test_setting_the_review_period_is_audited(app, people, grid):
         assert event is not None and event.details == {"before": 180, "after": 90}
         with pytest.raises(Forbidden):
             service.set_review_period(person(people["contributor"]), the_grid, "30")
+
+
+def test_reviews_and_saves_racing_from_one_version_keep_one_save_and_a_valid_chain(
+    app, client, people, grid
+):
+    """Three managers review and three people save one cell at the same moment, each from
+    the same version, in their own OS processes."""
+    import multiprocessing as mp
+
+    from tests.grid.test_concurrency import _writer
+
+    with app.app_context():
+        found = stale_cell(people, grid)
+        cell_id, version = found.id, str(found.version)
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SECRET_KEY": "test-secret",
+        "INSTANCE_PATH": app.instance_path,
+        "PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
+    }
+    jobs = [(f"/cells/{cell_id}/review", {"version": version})] * 3 + [
+        (f"/cells/{cell_id}", {"version": version, "text": f"Saved by writer {n}"})
+        for n in range(3)
+    ]
+    ctx = mp.get_context("spawn")
+    with ctx.Manager() as manager:
+        barrier = manager.Barrier(len(jobs))
+        with ctx.Pool(len(jobs)) as pool:
+            pending = [
+                pool.apply_async(_writer, (config, people["manager"].email, url, form, barrier))
+                for url, form in jobs
+            ]
+            statuses = [p.get(timeout=120) for p in pending]
+    reviews, saves = statuses[:3], statuses[3:]
+    assert sorted(saves) == [200, 409, 409]  # exactly one save wins
+    assert set(reviews) <= {303, 409}
+    with app.app_context():
+        kinds = list(
+            db.session.scalars(
+                db.select(CellRevision.kind)
+                .where(CellRevision.cell_id == cell_id)
+                .order_by(CellRevision.number)
+            )
+        )
+    assert kinds.count("edit") == 2 and kinds.count("review") == reviews.count(303)
+    result = app.test_cli_runner().invoke(args=["verify-history"])
+    assert result.exit_code == 0, result.output
