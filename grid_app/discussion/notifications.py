@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import event, func, or_, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from grid_app import signals
 from grid_app.auth.models import EmailFrequency, User
@@ -33,7 +33,7 @@ from grid_app.discussion.models import (
 )
 from grid_app.errors import Forbidden, Invalid, NotFound
 from grid_app.extensions import db
-from grid_app.grid.models import Cell, CellRevision, ServiceArea
+from grid_app.grid.models import Cell, CellRevision, RevisionKind, ServiceArea
 
 K = NotificationKind
 
@@ -321,14 +321,68 @@ def who(actor: User | None) -> str:
     return actor.display_name if actor else "An operator"
 
 
+# Cells an import changed in this transaction, by who imported them: (actor, cell ids).
+IMPORTED = "grid_app.imported_cells"
+
+
 @signals.cell_changed.connect
 def _cell_changed(revision: CellRevision, *, actor: User | None, **_: Any) -> None:
     """Tell the people watching a cell, or its service area, that it changed."""
+    if revision.kind == RevisionKind.IMPORT.value:
+        # An import changes many cells at once: each watcher hears of it once, at commit.
+        pending = db.session.info.setdefault(IMPORTED, {})
+        pending.setdefault(actor.id if actor else None, (actor, []))[1].append(revision.cell_id)
+        return
     cell = db.session.get_one(Cell, revision.cell_id)
     batch = _Batch(actor, cell)
     verb = REVISION_WORDS.get(revision.kind, "changed")
     batch.add(_watchers(cell), K.WATCHED, f"{who(actor)} {verb} {place(cell)}")
     batch.send()
+
+
+@event.listens_for(Session, "before_commit")
+def _tell_of_imports(session: Session) -> None:
+    """One notification per watcher per import, naming how many watched cells it changed."""
+    pending = session.info.pop(IMPORTED, None)
+    for actor, cell_ids in (pending or {}).values():
+        cells = {
+            c.id: c
+            for c in session.scalars(
+                select(Cell)
+                .where(Cell.id.in_(cell_ids))
+                .options(joinedload(Cell.row), joinedload(Cell.column))
+            )
+        }
+        watched: dict[int, list[Cell]] = {}
+        for user_id, cell_id, row_id in session.execute(
+            select(Watch.user_id, Watch.cell_id, Watch.row_id).where(
+                or_(
+                    Watch.cell_id.in_(cells),
+                    Watch.row_id.in_({c.row_id for c in cells.values()}),
+                )
+            )
+        ):
+            hits = [c for c in cells.values() if c.id == cell_id or c.row_id == row_id]
+            seen = watched.setdefault(user_id, [])
+            seen.extend(c for c in hits if c not in seen)
+        for user_id, hits in watched.items():
+            hits.sort(key=lambda c: c.id)
+            first = hits[0]
+            if len(hits) == 1:
+                text = f"{who(actor)} imported new text into {place(first)}"
+            else:
+                text = (
+                    f"{who(actor)} imported changes to {len(hits)} cells you watch, "
+                    f"{place(first)} among them"
+                )
+            batch = _Batch(actor, first)
+            batch.add([user_id], K.WATCHED, text)
+            batch.send()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_imports(session: Session) -> None:
+    session.info.pop(IMPORTED, None)
 
 
 @signals.gap_flag_changed.connect

@@ -435,3 +435,59 @@ def test_watchers_hear_of_an_import_made_at_the_command_line(app: Flask, people,
             ("watched", "An operator imported new text into Social work × Evidence")
         ]
         assert db.session.scalar(db.select(Notification.actor_id)) is None
+
+
+def test_an_import_tells_each_watcher_once_however_many_cells_it_changes(app: Flask, people, grid):
+    from grid_app.grid.models import RevisionKind
+
+    with app.app_context():
+        notifications.set_watch(person(people["other"]), a_cell(grid), whole_row=True, on=True)
+        notifications.set_watch(
+            person(people["manager"]), a_cell(grid, YJ_EVIDENCE), whole_row=False, on=True
+        )
+        choose_email(people["other"], "immediate")
+        db.session.commit()
+        importer = person(people["admin"])
+        for where in (STRATEGY, EVIDENCE, YJ_EVIDENCE, ("Youth Justice", "Strategy")):
+            cell = a_cell(grid, where)
+            grid_service.save_cell(
+                importer,
+                cell,
+                expected_version=cell.version,
+                text="Imported",
+                kind=RevisionKind.IMPORT,
+            )
+        db.session.commit()
+        assert told(people["other"]) == [
+            (
+                "watched",
+                "Ade Admin imported changes to 2 cells you watch, Social work × Strategy "
+                "among them",
+            )
+        ]
+        assert told(people["manager"]) == [
+            ("watched", "Ade Admin imported new text into Youth Justice × Evidence")
+        ]
+        assert sorted(m.to_address for m in mails()) == [
+            "manager@example.org",
+            "other@example.org",
+        ]
+
+
+def test_an_import_that_rolls_back_tells_nobody(app: Flask, people, grid):
+    from grid_app.grid.models import RevisionKind
+
+    with app.app_context():
+        notifications.set_watch(person(people["other"]), a_cell(grid), whole_row=True, on=True)
+        db.session.commit()
+        cell = a_cell(grid)
+        grid_service.save_cell(
+            person(people["admin"]),
+            cell,
+            expected_version=cell.version,
+            text="x",
+            kind=RevisionKind.IMPORT,
+        )
+        db.session.rollback()
+        db.session.commit()
+        assert told(people["other"]) == []
