@@ -51,6 +51,7 @@ from grid_app.grid.models import (
     ServiceArea,
     cell_owner,
 )
+from grid_app.grid.queries import grid_structure
 
 OPEN_VALUES = [s.value for s in OPEN_STATUSES]
 SEVERITIES = [GapSeverity.HIGH.value, GapSeverity.MEDIUM.value, GapSeverity.LOW.value]
@@ -162,20 +163,7 @@ def coverage(grid: Grid, now: datetime | None = None) -> Coverage:
     """Every live cell's state, owners and the headline figures, in five queries."""
     now = now or utcnow()
     stale_before = now - timedelta(days=grid.review_period_days)
-    rows = list(
-        db.session.scalars(
-            select(ServiceArea)
-            .where(ServiceArea.grid_id == grid.id, ServiceArea.archived_at.is_(None))
-            .order_by(ServiceArea.position, ServiceArea.id)
-        )
-    )
-    columns = list(
-        db.session.scalars(
-            select(GridColumn)
-            .where(GridColumn.grid_id == grid.id, GridColumn.archived_at.is_(None))
-            .order_by(GridColumn.position, GridColumn.id)
-        )
-    )
+    rows, columns = grid_structure(grid, live_only=True)
     owner_column = next((c for c in columns if c.kind == ColumnKind.PEOPLE.value), None)
     rows_by_id = {r.id: r for r in rows}
     columns_by_id = {c.id: c for c in columns}

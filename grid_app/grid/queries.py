@@ -109,20 +109,7 @@ def grid_by_slug(slug: str) -> Grid:
 def grid_view(grid: Grid) -> GridView:
     """Everything the grid page shows, in four queries (and one per badge provider)
     whatever the grid's size."""
-    rows = list(
-        db.session.scalars(
-            select(ServiceArea)
-            .where(ServiceArea.grid_id == grid.id, ServiceArea.archived_at.is_(None))
-            .order_by(ServiceArea.position, ServiceArea.id)
-        )
-    )
-    columns = list(
-        db.session.scalars(
-            select(GridColumn)
-            .where(GridColumn.grid_id == grid.id, GridColumn.archived_at.is_(None))
-            .order_by(GridColumn.position, GridColumn.id)
-        )
-    )
+    rows, columns = grid_structure(grid, live_only=True)
     cells = db.session.scalars(
         select(Cell)
         .where(Cell.grid_id == grid.id)
@@ -534,18 +521,18 @@ def _newest_per_cell(revisions: Select[Any], cell_ids: list[int], wanted: int) -
     return select(CellRevision).where(CellRevision.id.in_(union_all(*newest)))
 
 
-def grid_structure(grid: Grid) -> tuple[list[ServiceArea], list[GridColumn]]:
-    """Every row and column of ``grid``, archived ones included, in order."""
-    rows = db.session.scalars(
-        select(ServiceArea)
-        .where(ServiceArea.grid_id == grid.id)
-        .order_by(ServiceArea.position, ServiceArea.id)
-    )
-    columns = db.session.scalars(
-        select(GridColumn)
-        .where(GridColumn.grid_id == grid.id)
-        .order_by(GridColumn.position, GridColumn.id)
-    )
+def grid_structure(
+    grid: Grid, live_only: bool = False
+) -> tuple[list[ServiceArea], list[GridColumn]]:
+    """The rows and columns of ``grid`` in order: every one, or with ``live_only`` those
+    not archived."""
+    row_query = select(ServiceArea).where(ServiceArea.grid_id == grid.id)
+    column_query = select(GridColumn).where(GridColumn.grid_id == grid.id)
+    if live_only:
+        row_query = row_query.where(ServiceArea.archived_at.is_(None))
+        column_query = column_query.where(GridColumn.archived_at.is_(None))
+    rows = db.session.scalars(row_query.order_by(ServiceArea.position, ServiceArea.id))
+    columns = db.session.scalars(column_query.order_by(GridColumn.position, GridColumn.id))
     return list(rows), list(columns)
 
 
