@@ -74,12 +74,8 @@ def live_view(grid: Grid) -> queries.GridView:
 
     Unlike the grid page's read model it adds no badges, which need a request to link to.
     """
-    rows, columns = queries.grid_structure(grid)
-    view = queries.GridView(
-        grid,
-        [r for r in rows if r.archived_at is None],
-        [c for c in columns if c.archived_at is None],
-    )
+    rows, columns = queries.grid_structure(grid, live_only=True)
+    view = queries.GridView(grid, rows, columns)
     cells = db.session.scalars(
         select(Cell).where(Cell.grid_id == grid.id).options(selectinload(Cell.owners))
     )
