@@ -22,6 +22,8 @@ class Comment(Base):
         Index("ix_comment_cell_id_created_at", "cell_id", "created_at"),
         # A grid's open threads: the counts on every cell.
         Index("ix_comment_grid_id_resolved_at", "grid_id", "resolved_at"),
+        # A grid's newest comments: the activity feed.
+        Index("ix_comment_grid_id_created_at", "grid_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

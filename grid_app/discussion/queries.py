@@ -14,7 +14,7 @@ from grid_app.discussion.models import CellThreadTally, Comment, CommentEdit
 from grid_app.errors import NotFound
 from grid_app.extensions import db
 from grid_app.grid.models import Cell, ColumnKind, Grid, GridColumn, ServiceArea, cell_owner
-from grid_app.grid.queries import Badge, cell_address
+from grid_app.grid.queries import Badge, FeedEntry, FeedFilters, cell_address
 
 
 @dataclass
@@ -158,3 +158,34 @@ def cell_page_link(cell: Cell) -> Badge:
         href=url_for("discussion.cell_comments", cell_id=cell.id),
         modifier="discussion",
     )
+
+
+def feed_entries(grid: Grid, filters: FeedFilters, wanted: int) -> list[FeedEntry]:
+    """The grid's newest comments and replies (deleted ones left out), for the activity feed."""
+    query = (
+        select(Comment)
+        .where(Comment.grid_id == grid.id, Comment.deleted_at.is_(None))
+        .options(
+            joinedload(Comment.author),
+            joinedload(Comment.cell).joinedload(Cell.row),
+            joinedload(Comment.cell).joinedload(Cell.column),
+        )
+        .order_by(Comment.created_at.desc(), Comment.id.desc())
+        .limit(wanted)
+    )
+    if filters.person_id is not None:
+        query = query.where(Comment.author_id == filters.person_id)
+    if filters.since is not None:
+        query = query.where(Comment.created_at >= filters.since)
+    if filters.until is not None:
+        query = query.where(Comment.created_at < filters.until)
+    if filters.row_id is not None or filters.column_id is not None:
+        query = query.join(Cell, Cell.id == Comment.cell_id)
+        if filters.row_id is not None:
+            query = query.where(Cell.row_id == filters.row_id)
+        if filters.column_id is not None:
+            query = query.where(Cell.column_id == filters.column_id)
+    return [
+        FeedEntry(comment.created_at, item=comment, template="discussion/_feed_entry.html")
+        for comment in db.session.scalars(query).unique()
+    ]

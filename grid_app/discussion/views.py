@@ -28,6 +28,7 @@ bp = Blueprint("discussion", __name__)
 @bp.record_once
 def _show_threads_on_cells(_state: BlueprintSetupState) -> None:
     grid_queries.register_cell_extension(queries.cell_badges, queries.cell_page_link)
+    grid_queries.register_feed_source(queries.feed_entries)
 
 
 @bp.app_context_processor

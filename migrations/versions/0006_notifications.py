@@ -121,6 +121,9 @@ def upgrade():
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.add_column(sa.Column('email_frequency', sa.String(length=12), server_default='immediate', nullable=False))
 
+    with op.batch_alter_table('comment', schema=None) as batch_op:
+        batch_op.create_index('ix_comment_grid_id_created_at', ['grid_id', 'created_at'], unique=False)
+
     # Tally what is already there; the app keeps the tallies current from now on.
     op.execute(
         "INSERT INTO cell_thread_tally (cell_id, grid_id, open_threads) "
@@ -138,6 +141,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('comment', schema=None) as batch_op:
+        batch_op.drop_index('ix_comment_grid_id_created_at')
+
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.drop_column('email_frequency')
 

@@ -456,3 +456,25 @@ def test_every_form_swaps_the_whole_discussion(app, client, people, grid):
     page = client.get(f"/cells/{grid.cells[EVIDENCE]}/comments").text
     for url in (f"/comments/{thread}/reply", f"/comments/{thread}/delete"):
         assert f'hx-post="{url}" hx-target="#discussion" hx-swap="outerHTML"' in page
+
+
+def test_comments_and_replies_are_in_the_activity_feed_under_its_filters(
+    app: Flask, client, people, grid
+):
+    thread = comment_on(app, people, grid, body="Where is the **data**?")
+    comment_on(app, people, grid, who="other", body="Coming soon.", parent_id=thread)
+    gone = comment_on(app, people, grid, body="Never mind", where=("Youth Justice", "Evidence"))
+    with app.app_context():
+        service.delete(
+            db.session.get_one(User, people["contributor"].id), db.session.get_one(Comment, gone)
+        )
+        db.session.commit()
+    client.sign_in(people["manager"])
+    feed = client.get(f"/grids/{grid.slug}/activity")
+    assert "commented on" in feed.text and "replied in a thread on" in feed.text
+    assert f'href="/cells/{grid.cells[EVIDENCE]}/comments#comment-{thread}"' in feed.text
+    assert "“Where is the **data**?”" in feed.text
+    assert "Never mind" not in feed.text
+    only_other = client.get(f"/grids/{grid.slug}/activity?person={people['other'].id}")
+    assert "replied in a thread on" in only_other.text
+    assert "commented on" not in only_other.text
