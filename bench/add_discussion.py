@@ -145,6 +145,7 @@ def add(url: str, comments: int, flags: int, seed: int) -> None:
         events.append(
             {
                 "flag_id": flag_id,
+                "grid_id": grid_id,
                 "actor_id": raiser,
                 "created_at": raised,
                 "kind": "raised",
@@ -159,6 +160,7 @@ def add(url: str, comments: int, flags: int, seed: int) -> None:
             events.append(
                 {
                     "flag_id": flag_id,
+                    "grid_id": grid_id,
                     "actor_id": rng.choice(people),
                     "created_at": moved,
                     "kind": kind,

@@ -377,6 +377,7 @@ def create_flags(
             steps.append(
                 {
                     "flag_id": flag_id,
+                    "grid_id": grid_id,
                     "actor_id": rng.choice(people),
                     "created_at": at,
                     "kind": kind,

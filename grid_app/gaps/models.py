@@ -89,12 +89,17 @@ class GapFlagEvent(Base):
     __tablename__ = "gap_flag_event"
     __table_args__ = (
         Index("ix_gap_flag_event_flag_id_id", "flag_id", "id"),
+        # A grid's newest steps: the activity feed.
+        Index("ix_gap_flag_event_grid_id_created_at", "grid_id", "created_at"),
         # Steps in a time range: the dashboard's open flags per week.
         Index("ix_gap_flag_event_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     flag_id: Mapped[int] = mapped_column(ForeignKey("gap_flag.id", ondelete="CASCADE"))
+    # Copied from the flag (which never moves grid) so the feed reads a grid's steps in time
+    # order through one index.
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id", ondelete="CASCADE"))
     actor_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True
     )

@@ -163,8 +163,7 @@ def feed_entries(grid: Grid, filters: FeedFilters, wanted: int) -> list[FeedEntr
     """The newest steps in the grid's flags' timelines, for the activity feed."""
     query = (
         select(GapFlagEvent)
-        .join(GapFlag, GapFlag.id == GapFlagEvent.flag_id)
-        .where(GapFlag.grid_id == grid.id)
+        .where(GapFlagEvent.grid_id == grid.id)
         .options(
             joinedload(GapFlagEvent.actor),
             joinedload(GapFlagEvent.flag).joinedload(GapFlag.cell).joinedload(Cell.row),
@@ -180,7 +179,9 @@ def feed_entries(grid: Grid, filters: FeedFilters, wanted: int) -> list[FeedEntr
     if filters.until is not None:
         query = query.where(GapFlagEvent.created_at < filters.until)
     if filters.row_id is not None or filters.column_id is not None:
-        query = query.join(Cell, Cell.id == GapFlag.cell_id)
+        query = query.join(GapFlag, GapFlag.id == GapFlagEvent.flag_id).join(
+            Cell, Cell.id == GapFlag.cell_id
+        )
         if filters.row_id is not None:
             query = query.where(Cell.row_id == filters.row_id)
         if filters.column_id is not None:

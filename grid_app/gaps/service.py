@@ -142,6 +142,7 @@ def raise_flag(actor: User, cell: Cell, *, what_is_missing: str, severity: str) 
     db.session.flush()
     raised = GapFlagEvent(
         flag_id=flag.id,
+        grid_id=flag.grid_id,
         actor_id=actor.id,
         created_at=now,
         kind="raised",
@@ -203,6 +204,7 @@ def change(
         ) from exc
     step = GapFlagEvent(
         flag_id=flag.id,
+        grid_id=flag.grid_id,
         actor_id=actor.id,
         created_at=now,
         kind=EVENT_KIND[action],

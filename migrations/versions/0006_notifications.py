@@ -124,6 +124,18 @@ def upgrade():
     with op.batch_alter_table('comment', schema=None) as batch_op:
         batch_op.create_index('ix_comment_grid_id_created_at', ['grid_id', 'created_at'], unique=False)
 
+    # Each gap flag step carries its flag's grid, for the activity feed's index.
+    with op.batch_alter_table('gap_flag_event', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('grid_id', sa.Integer(), nullable=True))
+    op.execute(
+        "UPDATE gap_flag_event SET grid_id = "
+        "(SELECT gap_flag.grid_id FROM gap_flag WHERE gap_flag.id = gap_flag_event.flag_id)"
+    )
+    with op.batch_alter_table('gap_flag_event', schema=None) as batch_op:
+        batch_op.alter_column('grid_id', existing_type=sa.Integer(), nullable=False)
+        batch_op.create_foreign_key(batch_op.f('fk_gap_flag_event_grid_id_grid'), 'grid', ['grid_id'], ['id'], ondelete='CASCADE')
+        batch_op.create_index('ix_gap_flag_event_grid_id_created_at', ['grid_id', 'created_at'], unique=False)
+
     # Tally what is already there; the app keeps the tallies current from now on.
     op.execute(
         "INSERT INTO cell_thread_tally (cell_id, grid_id, open_threads) "
@@ -141,6 +153,11 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('gap_flag_event', schema=None) as batch_op:
+        batch_op.drop_index('ix_gap_flag_event_grid_id_created_at')
+        batch_op.drop_constraint(batch_op.f('fk_gap_flag_event_grid_id_grid'), type_='foreignkey')
+        batch_op.drop_column('grid_id')
+
     with op.batch_alter_table('comment', schema=None) as batch_op:
         batch_op.drop_index('ix_comment_grid_id_created_at')
 

@@ -73,6 +73,7 @@ def flag(
         db.session.add(
             GapFlagEvent(
                 flag_id=found.id,
+                grid_id=grid.id,
                 created_at=at,
                 kind="raised" if before is None else "step",
                 from_status=before,
