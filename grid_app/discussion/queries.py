@@ -14,7 +14,14 @@ from grid_app.discussion.models import CellThreadTally, Comment, CommentEdit
 from grid_app.errors import NotFound
 from grid_app.extensions import db
 from grid_app.grid.models import Cell, ColumnKind, Grid, GridColumn, ServiceArea, cell_owner
-from grid_app.grid.queries import Badge, FeedEntry, FeedFilters, cell_address
+from grid_app.grid.queries import (
+    Badge,
+    FeedEntry,
+    FeedFilters,
+    cell_address,
+    feed_cells,
+    narrow_feed,
+)
 
 
 @dataclass
@@ -173,18 +180,10 @@ def feed_entries(grid: Grid, filters: FeedFilters, wanted: int) -> list[FeedEntr
         .order_by(Comment.created_at.desc(), Comment.id.desc())
         .limit(wanted)
     )
-    if filters.person_id is not None:
-        query = query.where(Comment.author_id == filters.person_id)
-    if filters.since is not None:
-        query = query.where(Comment.created_at >= filters.since)
-    if filters.until is not None:
-        query = query.where(Comment.created_at < filters.until)
-    if filters.row_id is not None or filters.column_id is not None:
-        query = query.join(Cell, Cell.id == Comment.cell_id)
-        if filters.row_id is not None:
-            query = query.where(Cell.row_id == filters.row_id)
-        if filters.column_id is not None:
-            query = query.where(Cell.column_id == filters.column_id)
+    query = narrow_feed(query, filters, at=Comment.created_at, person=Comment.author_id)
+    cells = feed_cells(grid, filters)
+    if cells is not None:
+        query = query.where(Comment.cell_id.in_(cells))
     return [
         FeedEntry(comment.created_at, item=comment, template="discussion/_feed_entry.html")
         for comment in db.session.scalars(query).unique()

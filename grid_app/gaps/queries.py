@@ -13,7 +13,14 @@ from grid_app.errors import NotFound
 from grid_app.extensions import db
 from grid_app.gaps.models import OPEN_STATUSES, CellFlagTally, GapFlag, GapFlagEvent, GapSeverity
 from grid_app.grid.models import Cell, Grid, ServiceArea
-from grid_app.grid.queries import Badge, FeedEntry, FeedFilters, cell_address
+from grid_app.grid.queries import (
+    Badge,
+    FeedEntry,
+    FeedFilters,
+    cell_address,
+    feed_cells,
+    narrow_feed,
+)
 
 OPEN_VALUES = [s.value for s in OPEN_STATUSES]
 # High first: the order managers triage in.
@@ -172,20 +179,11 @@ def feed_entries(grid: Grid, filters: FeedFilters, wanted: int) -> list[FeedEntr
         .order_by(GapFlagEvent.created_at.desc(), GapFlagEvent.id.desc())
         .limit(wanted)
     )
-    if filters.person_id is not None:
-        query = query.where(GapFlagEvent.actor_id == filters.person_id)
-    if filters.since is not None:
-        query = query.where(GapFlagEvent.created_at >= filters.since)
-    if filters.until is not None:
-        query = query.where(GapFlagEvent.created_at < filters.until)
-    if filters.row_id is not None or filters.column_id is not None:
-        query = query.join(GapFlag, GapFlag.id == GapFlagEvent.flag_id).join(
-            Cell, Cell.id == GapFlag.cell_id
-        )
-        if filters.row_id is not None:
-            query = query.where(Cell.row_id == filters.row_id)
-        if filters.column_id is not None:
-            query = query.where(Cell.column_id == filters.column_id)
+    query = narrow_feed(query, filters, at=GapFlagEvent.created_at, person=GapFlagEvent.actor_id)
+    cells = feed_cells(grid, filters)
+    if cells is not None:
+        flags = select(GapFlag.id).where(GapFlag.cell_id.in_(cells))
+        query = query.where(GapFlagEvent.flag_id.in_(flags))
     return [
         FeedEntry(event.created_at, item=event, template="gaps/_feed_entry.html")
         for event in db.session.scalars(query).unique()

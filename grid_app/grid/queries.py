@@ -425,6 +425,33 @@ FeedSource = Callable[[Grid, FeedFilters, int], list[FeedEntry]]
 FEED_SOURCES: list[FeedSource] = []
 
 
+Q = TypeVar("Q", bound=Select[Any])
+
+
+def narrow_feed(query: Q, filters: FeedFilters, *, at: Any, person: Any) -> Q:
+    """``query`` narrowed to the filters' person (column ``person``) and dates (``at``)."""
+    if filters.person_id is not None:
+        query = query.where(person == filters.person_id)
+    if filters.since is not None:
+        query = query.where(at >= filters.since)
+    if filters.until is not None:
+        query = query.where(at < filters.until)
+    return query
+
+
+def feed_cells(grid: Grid, filters: FeedFilters) -> Select[Any] | None:
+    """The ids of the grid's cells in the filters' service area and column, or None when
+    the feed is not narrowed to either."""
+    if filters.row_id is None and filters.column_id is None:
+        return None
+    cells = select(Cell.id).where(Cell.grid_id == grid.id)
+    if filters.row_id is not None:
+        cells = cells.where(Cell.row_id == filters.row_id)
+    if filters.column_id is not None:
+        cells = cells.where(Cell.column_id == filters.column_id)
+    return cells
+
+
 def register_feed_source(source: FeedSource) -> None:
     """Add a domain's entries to the activity feed (once, however many apps are created)."""
     if source not in FEED_SOURCES:
@@ -449,23 +476,16 @@ def feed(grid: Grid, filters: FeedFilters, page: int = 1, size: int = FEED_PAGE)
     wanted = page * size + 1
     revisions = select(CellRevision).where(CellRevision.grid_id == grid.id)
     changes = select(GridChange).where(GridChange.grid_id == grid.id)
-    if filters.person_id is not None:
-        revisions = revisions.where(CellRevision.author_id == filters.person_id)
-        changes = changes.where(GridChange.author_id == filters.person_id)
-    if filters.since is not None:
-        revisions = revisions.where(CellRevision.created_at >= filters.since)
-        changes = changes.where(GridChange.created_at >= filters.since)
-    if filters.until is not None:
-        revisions = revisions.where(CellRevision.created_at < filters.until)
-        changes = changes.where(GridChange.created_at < filters.until)
-    if filters.row_id is not None or filters.column_id is not None:
-        cells = select(Cell.id).where(Cell.grid_id == grid.id)
-        if filters.row_id is not None:
-            cells = cells.where(Cell.row_id == filters.row_id)
-            changes = changes.where(GridChange.row_id == filters.row_id)
-        if filters.column_id is not None:
-            cells = cells.where(Cell.column_id == filters.column_id)
-            changes = changes.where(GridChange.column_id == filters.column_id)
+    revisions = narrow_feed(
+        revisions, filters, at=CellRevision.created_at, person=CellRevision.author_id
+    )
+    changes = narrow_feed(changes, filters, at=GridChange.created_at, person=GridChange.author_id)
+    if filters.row_id is not None:
+        changes = changes.where(GridChange.row_id == filters.row_id)
+    if filters.column_id is not None:
+        changes = changes.where(GridChange.column_id == filters.column_id)
+    cells = feed_cells(grid, filters)
+    if cells is not None:
         revisions = _newest_per_cell(revisions, list(db.session.scalars(cells)), wanted)
     found_revisions = db.session.scalars(
         revisions.options(
