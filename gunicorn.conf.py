@@ -2,6 +2,11 @@
 
 import gc
 
+from grid_app.web.privacy import AccessLogger
+
+# No access log line for safe-space requests (see grid_app/web/privacy.py).
+logger_class = AccessLogger
+
 
 def post_worker_init(worker: object) -> None:
     """Move everything loaded at start-up out of the garbage collector's way.

@@ -35,10 +35,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     htmx.init_app(app)
     limiter.init_app(app)
 
-    from grid_app.web import authz, errors, security, templating
+    from grid_app.web import authz, errors, privacy, security, templating
 
     authz.init_app(app)
     security.init_app(app)
+    privacy.init_app(app)
     templating.init_app(app)
 
     from grid_app.auth.views import bp as auth_bp
@@ -47,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from grid_app.exchange.views import bp as exchange_bp
     from grid_app.gaps.views import bp as gaps_bp
     from grid_app.grid.views import bp as grid_bp
+    from grid_app.safe_space.views import bp as safe_space_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(grid_bp)
@@ -54,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(discussion_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(exchange_bp)
+    app.register_blueprint(safe_space_bp)
 
     from grid_app import cli
 

@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(verify_history)
     app.cli.add_command(send_mail)
     app.cli.add_command(send_digest)
+    app.cli.add_command(purge_sessions)
 
 
 @click.command("seed-demo")
@@ -113,3 +114,23 @@ def send_digest(period: str) -> None:
         f"Queued {len(addresses)} {period} digest{'' if len(addresses) == 1 else 's'}; "
         f"sent {report.sent}; {report.retrying} will be retried."
     )
+
+
+@click.command("purge-sessions")
+@click.option("--dry-run", is_flag=True, help="List what would be purged; change nothing.")
+@with_appcontext
+def purge_sessions(dry_run: bool) -> None:
+    """Delete safe-space sessions' raw contributions once their retention period is over
+    (meant for cron). Sessions, counts, consents and insights stay."""
+    from grid_app.safe_space import service
+
+    items = service.purge_due(dry_run=dry_run)
+    db.session.commit()
+    verb = "Would purge" if dry_run else "Purged"
+    for item in items:
+        click.echo(
+            f"{verb} session {item.session_id} “{item.title}” (closed {item.closed_at:%Y-%m-%d}): "
+            f"{item.contributions} contribution{'' if item.contributions == 1 else 's'}"
+        )
+    if not items:
+        click.echo("No session is due for purging.")

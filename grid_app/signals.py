@@ -16,3 +16,8 @@ cell_changed = _signals.signal("cell-changed")
 
 # sender: the new GapFlagEvent (raised, acknowledged, assigned…); keyword ``actor``.
 gap_flag_changed = _signals.signal("gap-flag-changed")
+
+# sender: an Insight in the grid whose basis changed (consent or a contribution withdrawn);
+# keywords ``cell`` (where it is) and ``recipient_id`` (the facilitator to tell). No actor:
+# the person withdrawing may be an anonymous contributor.
+insight_needs_review = _signals.signal("insight-needs-review")

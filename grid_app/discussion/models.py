@@ -148,6 +148,7 @@ class NotificationKind(enum.StrEnum):
     WATCHED = "watched"
     FLAG_ASSIGNED = "flag_assigned"
     FLAG_STATUS = "flag_status"
+    INSIGHT_REVIEW = "insight_review"
 
 
 class Notification(Base):

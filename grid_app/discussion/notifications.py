@@ -415,6 +415,22 @@ def _gap_flag_changed(step: Any, *, actor: User, **_: Any) -> None:
     batch.send()
 
 
+@signals.insight_needs_review.connect
+def _insight_needs_review(_insight: Any, *, cell: Cell, recipient_id: int | None, **_: Any) -> None:
+    """Ask the facilitator to look again at an insight they promoted.
+
+    Names nobody: the withdrawal may have been an anonymous contributor's.
+    """
+    batch = _Batch(None, cell)
+    batch.add(
+        [recipient_id],
+        K.INSIGHT_REVIEW,
+        f"Consent or a contribution behind the insight you promoted into {place(cell)} "
+        "was withdrawn: review it",
+    )
+    batch.send()
+
+
 # --- Email ------------------------------------------------------------------------------
 
 SUBJECT_PREFIX = "[Supporting People Grid] "

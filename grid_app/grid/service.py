@@ -142,6 +142,36 @@ def _append_revision(
     return revision
 
 
+def add_insight(actor: User, cell: Cell, *, text: str, summary: str) -> CellRevision:
+    """Append an insight from a safe-space session to a text cell, as a revision of kind
+    "insight". The caller has already checked that the people it draws on agreed.
+
+    Facilitators may do this even without the contributor role: the insight is the one
+    thing they bring to the grid. The text is added below what the cell holds, under the
+    cell's row lock, so nobody's edit is overwritten.
+    """
+    if not (actor.active and actor.has_role(Role.FACILITATOR)):
+        raise Forbidden("Only a facilitator can add an insight to the grid.")
+    if cell.column.holds_people:
+        raise Invalid(
+            "The insight was not promoted.",
+            {"cell": "That cell holds people; choose a cell in a text column."},
+        )
+    db.session.execute(select(Cell.id).where(Cell.id == cell.id).with_for_update())
+    db.session.refresh(cell)
+    combined = normalise_text(f"{cell.text}\n\n{text}" if cell.text.strip() else text)
+    if len(combined) > current_app.config["CELL_TEXT_MAX"]:
+        raise Invalid(
+            "The insight was not promoted.",
+            {"cell": "That cell is too full to take this insight; choose another."},
+        )
+    now = utcnow()
+    cell.text, cell.html = combined, markdown.render(combined)
+    cell.updated_at, cell.updated_by_id = now, actor.id
+    db.session.flush()
+    return _append_revision(actor, cell, kind=RevisionKind.INSIGHT, summary=summary, at=now)
+
+
 def can_review_cells(actor: User | None) -> bool:
     """Whether ``actor`` may mark cells reviewed: managers and admins."""
     return actor is not None and actor.active and actor.has_role(Role.MANAGER, Role.ADMIN)

@@ -1,0 +1,1 @@
+"""Safe-space sessions: contributions, themes, consent and insights."""

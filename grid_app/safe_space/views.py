@@ -1,0 +1,563 @@
+"""Safe-space sessions on the web. Every page here is private: nothing is cached, htmx
+keeps no snapshot, and every page that shows contributions is audited as a read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, make_response, request, url_for
+from flask_login import current_user
+from werkzeug import Response
+
+from grid_app.errors import Invalid, NotFound
+from grid_app.extensions import db
+from grid_app.grid import queries as grid_queries
+from grid_app.safe_space import queries, service
+from grid_app.safe_space.forms import (
+    ContributionForm,
+    GroupConsentForm,
+    InsightForm,
+    PromoteForm,
+    ReceiptForm,
+    SessionForm,
+    TemplateForm,
+    ThemeForm,
+    int_or_none,
+    show_errors,
+)
+from grid_app.safe_space.models import Contribution, Insight, SafeSpaceSession, Theme
+from grid_app.web import htmx
+
+bp = Blueprint("safe_space", __name__, url_prefix="/safe-space")
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    """Nothing from a session is kept by the browser or any cache on the way."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+@bp.app_context_processor
+def _nav() -> dict[str, Any]:
+    return {"can_facilitate": service.can_facilitate}
+
+
+def _session(session_id: int) -> SafeSpaceSession:
+    found = queries.session_by_id(session_id)
+    service.check_access(current_user, found)
+    return found
+
+
+def _back(found: SafeSpaceSession, anchor: str | None = None) -> Response:
+    return htmx.redirect_after_post(url_for("safe_space.show", session_id=found.id, _anchor=anchor))
+
+
+# --- Sessions ----------------------------------------------------------------------------
+
+
+@bp.get("/")
+def index() -> Response:
+    """The sessions a person holds or is invited to."""
+    return htmx.render("safe_space/index.html", listings=queries.sessions_for(current_user))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new() -> Response:
+    """Create a session, starting from the default ground rules."""
+    if not service.can_facilitate(current_user):
+        abort(403, "Only a facilitator can create a safe-space session.")
+    form = SessionForm()
+    if request.method == "GET":
+        defaults = service.template()
+        form.ground_rules.data, form.signposting.data = defaults.ground_rules, defaults.signposting
+        form.retention_days.data = str(service.RETENTION_DEFAULT)
+        return htmx.render("safe_space/settings.html", form=form, found=None)
+    try:
+        created = service.create_session(current_user, form.fields())
+    except Invalid as error:
+        db.session.rollback()
+        show_errors(form, error)
+        return htmx.render(
+            "safe_space/settings.html", status=422, form=form, found=None, error=error.message
+        )
+    db.session.commit()
+    flash("The session was created and the people invited can now open it.", "success")
+    return _back(created)
+
+
+@bp.route("/template", methods=["GET", "POST"])
+def template() -> Response:
+    """The default ground rules and signposting new sessions start from."""
+    if not service.can_facilitate(current_user):
+        abort(403, "Only a facilitator can change the default ground rules.")
+    form = TemplateForm()
+    if request.method == "GET":
+        current = service.template()
+        form.ground_rules.data, form.signposting.data = current.ground_rules, current.signposting
+        return htmx.render("safe_space/template.html", form=form)
+    try:
+        service.save_template(
+            current_user,
+            ground_rules=form.ground_rules.data or "",
+            signposting=form.signposting.data or "",
+        )
+    except Invalid as error:
+        db.session.rollback()
+        show_errors(form, error)
+        return htmx.render("safe_space/template.html", status=422, form=form, error=error.message)
+    db.session.commit()
+    flash("The default ground rules were saved. New sessions start from them.", "success")
+    return htmx.redirect_after_post(url_for("safe_space.index"))
+
+
+@bp.get("/<int:session_id>")
+def show(session_id: int) -> Response:
+    """The session: ground rules, signposting, and (once joined) its contributions."""
+    found = _session(session_id)
+    return _show(found)
+
+
+def _show(
+    found: SafeSpaceSession, status: int = 200, fragment: str | None = None, **context: Any
+) -> Response:
+    view = queries.session_view(current_user, found)
+    if view.joined:
+        service.record_read(current_user, found)
+        db.session.commit()
+    defaults: dict[str, Any] = {
+        "contribution_form": ContributionForm(formdata=None),
+        "theme_form": ThemeForm(formdata=None),
+        "insight_form": InsightForm(formdata=None),
+    }
+    return htmx.render(
+        "safe_space/show.html",
+        fragment,
+        status=status,
+        view=view,
+        found=found,
+        count=queries.contribution_count(found),
+        **{**defaults, **context},
+    )
+
+
+@bp.route("/<int:session_id>/settings", methods=["GET", "POST"])
+def settings(session_id: int) -> Response:
+    """Change a session's title, time, ground rules, signposting, retention and invitations."""
+    found = _session(session_id)
+    if not service.is_facilitator_of(current_user, found):
+        abort(403, "Only the session's facilitator can change its settings.")
+    form = SessionForm()
+    if request.method == "GET":
+        form.process(data=vars(service.session_fields(found)))
+        return htmx.render("safe_space/settings.html", form=form, found=found)
+    try:
+        service.update_session(current_user, found, form.fields())
+    except Invalid as error:
+        db.session.rollback()
+        show_errors(form, error)
+        found = queries.session_by_id(session_id)
+        return htmx.render(
+            "safe_space/settings.html", status=422, form=form, found=found, error=error.message
+        )
+    db.session.commit()
+    flash("The session's settings were saved.", "success")
+    return _back(found)
+
+
+@bp.post("/<int:session_id>/accept")
+def accept(session_id: int) -> Response:
+    """Accept the ground rules and join the session."""
+    found = _session(session_id)
+    service.accept_rules(current_user, found)
+    db.session.commit()
+    flash("Thank you. You have joined the session.", "success")
+    return _back(found, "contribute")
+
+
+@bp.post("/<int:session_id>/close")
+def close(session_id: int) -> Response:
+    """Close the session to contributions; the retention period starts."""
+    found = _session(session_id)
+    service.close_session(current_user, found)
+    db.session.commit()
+    flash(
+        f"The session is closed. Raw contributions will be purged after "
+        f"{found.retention_days} days.",
+        "success",
+    )
+    return _back(found)
+
+
+# --- Contributions -----------------------------------------------------------------------
+
+
+@bp.post("/<int:session_id>/contributions")
+def contribute(session_id: int) -> Response:
+    """Add a contribution. An anonymous one answers with its receipt code, shown once."""
+    found = _session(session_id)
+    form = ContributionForm()
+    try:
+        _, receipt = service.add_contribution(
+            current_user, found, body=form.body.data or "", anonymous=bool(form.anonymous.data)
+        )
+    except Invalid as error:
+        db.session.rollback()
+        show_errors(form, error)
+        found = queries.session_by_id(session_id)
+        return _show(found, status=422, contribution_form=form, contribution_error=error.message)
+    db.session.commit()
+    if receipt is not None:
+        return htmx.render("safe_space/receipt.html", found=found, receipt=receipt)
+    flash("Your contribution was added, with your name.", "success")
+    return _back(found, "contributions")
+
+
+def _contribution(session_id: int, key: str) -> tuple[SafeSpaceSession, Contribution]:
+    found = _session(session_id)
+    return found, queries.part_of(found.id, Contribution, key)
+
+
+@bp.route("/<int:session_id>/contributions/<key>/edit", methods=["GET", "POST"])
+def edit_contribution(session_id: int, key: str) -> Response:
+    """Change one's own named contribution while the session is open."""
+    found, contribution = _contribution(session_id, key)
+    form = ContributionForm(data={"body": contribution.body})
+    if request.method == "GET":
+        if contribution.anonymous or contribution.author_id != current_user.id:
+            abort(403, "You can change only your own named contributions.")
+        return htmx.render("safe_space/edit.html", found=found, item=contribution, form=form)
+    try:
+        service.edit_contribution(current_user, contribution, form.body.data or "")
+    except Invalid as error:
+        db.session.rollback()
+        show_errors(form, error)
+        found, contribution = _contribution(session_id, key)
+        return htmx.render(
+            "safe_space/edit.html",
+            status=422,
+            found=found,
+            item=contribution,
+            form=form,
+            error=error.message,
+        )
+    db.session.commit()
+    flash("Your contribution was changed.", "success")
+    return _back(found, "contributions")
+
+
+@bp.post("/<int:session_id>/contributions/<key>/withdraw")
+def withdraw_contribution(session_id: int, key: str) -> Response:
+    """Withdraw one's own named contribution: its text is deleted."""
+    found, contribution = _contribution(session_id, key)
+    service.withdraw_contribution(current_user, contribution)
+    db.session.commit()
+    flash("Your contribution was withdrawn and its text deleted.", "success")
+    return _back(found, "contributions")
+
+
+@bp.route("/<int:session_id>/withdraw", methods=["GET", "POST"])
+def withdraw_by_receipt(session_id: int) -> Response:
+    """Withdraw an anonymous contribution with its receipt code."""
+    found = _session(session_id)
+    form = ReceiptForm()
+    if request.method == "GET":
+        return htmx.render("safe_space/withdraw.html", found=found, form=form)
+    try:
+        service.withdraw_by_receipt(current_user, found, form.code.data or "")
+    except Invalid as error:
+        db.session.rollback()
+        show_errors(form, error)
+        found = queries.session_by_id(session_id)
+        return htmx.render(
+            "safe_space/withdraw.html", status=422, found=found, form=form, error=error.message
+        )
+    db.session.commit()
+    flash("The contribution was withdrawn and its text deleted.", "success")
+    return _back(found)
+
+
+@bp.post("/<int:session_id>/contributions/<key>/moderate")
+def moderate(session_id: int, key: str) -> Response:
+    """Hide a contribution from the other participants, or show it again."""
+    found, contribution = _contribution(session_id, key)
+    service.set_hidden(current_user, contribution, request.form.get("hidden") == "1")
+    db.session.commit()
+    if htmx.wants_fragment():
+        return _show(found, fragment="safe_space/_board.html")
+    return _back(found, f"contribution-{key}")
+
+
+@bp.post("/<int:session_id>/contributions/<key>/theme")
+def move(session_id: int, key: str) -> Response:
+    """Put a contribution under a theme (or under none)."""
+    found, contribution = _contribution(session_id, key)
+    try:
+        service.move_contribution(
+            current_user, contribution, int_or_none(request.form.get("theme"))
+        )
+    except Invalid as error:
+        db.session.rollback()
+        found = queries.session_by_id(session_id)
+        return _show(found, 422, "safe_space/_board.html", board_error=_first(error))
+    db.session.commit()
+    if htmx.wants_fragment():
+        return _show(found, fragment="safe_space/_board.html")
+    return _back(found, f"contribution-{key}")
+
+
+# --- Themes ------------------------------------------------------------------------------
+
+
+@bp.post("/<int:session_id>/themes")
+def create_theme(session_id: int) -> Response:
+    """Start a theme."""
+    found = _session(session_id)
+    form = ThemeForm()
+    try:
+        theme = service.create_theme(current_user, found, form.name.data or "")
+    except Invalid as error:
+        db.session.rollback()
+        show_errors(form, error)
+        found = queries.session_by_id(session_id)
+        return _show(found, status=422, theme_form=form)
+    db.session.commit()
+    return _back(found, f"theme-{theme.id}")
+
+
+@bp.route("/<int:session_id>/themes/<int:theme_id>", methods=["GET", "POST"])
+def theme(session_id: int, theme_id: int) -> Response:
+    """Rename a theme, keep notes on it, or merge it into another."""
+    found = _session(session_id)
+    if not service.is_facilitator_of(current_user, found):
+        abort(403, "Only the session's facilitator can change themes.")
+    item = queries.part_of(found.id, Theme, theme_id)
+    form = ThemeForm(data={"name": item.name, "notes": item.notes})
+    if request.method == "GET":
+        return _theme_page(found, item, form)
+    try:
+        service.update_theme(
+            current_user, item, name=form.name.data or "", notes=form.notes.data or ""
+        )
+    except Invalid as error:
+        db.session.rollback()
+        show_errors(form, error)
+        found = queries.session_by_id(session_id)
+        item = queries.part_of(found.id, Theme, theme_id)
+        return _theme_page(found, item, form, 422, error=error.message)
+    db.session.commit()
+    flash("The theme was saved.", "success")
+    return _back(found, f"theme-{theme_id}")
+
+
+def _theme_page(
+    found: SafeSpaceSession, item: Theme, form: ThemeForm, status: int = 200, **context: Any
+) -> Response:
+    view = queries.session_view(current_user, found)
+    return htmx.render(
+        "safe_space/theme.html",
+        status=status,
+        found=found,
+        item=item,
+        form=form,
+        others=[t.theme for t in view.themes if t.theme.id != item.id],
+        **context,
+    )
+
+
+@bp.post("/<int:session_id>/themes/<int:theme_id>/merge")
+def merge_theme(session_id: int, theme_id: int) -> Response:
+    """Fold a theme into another."""
+    found = _session(session_id)
+    item = queries.part_of(found.id, Theme, theme_id)
+    try:
+        into = service.merge_theme(current_user, item, int_or_none(request.form.get("into")))
+    except Invalid as error:
+        db.session.rollback()
+        found = queries.session_by_id(session_id)
+        item = queries.part_of(found.id, Theme, theme_id)
+        form = ThemeForm(formdata=None, data={"name": item.name, "notes": item.notes})
+        return _theme_page(found, item, form, 422, merge_error=_first(error))
+    db.session.commit()
+    flash(f"The themes were merged into “{into.name}”.", "success")
+    return _back(found, f"theme-{into.id}")
+
+
+# --- Insights ----------------------------------------------------------------------------
+
+
+@bp.post("/<int:session_id>/insights")
+def draft_insight(session_id: int) -> Response:
+    """Draft an insight from a theme."""
+    found = _session(session_id)
+    form = InsightForm()
+    try:
+        insight = service.draft_insight(
+            current_user, found, int_or_none(form.theme.data), form.text.data or ""
+        )
+    except Invalid as error:
+        db.session.rollback()
+        show_errors(form, error)
+        found = queries.session_by_id(session_id)
+        return _show(found, status=422, insight_form=form)
+    db.session.commit()
+    flash("The insight was drafted. Ask the people it draws on to agree to it.", "success")
+    return htmx.redirect_after_post(
+        url_for("safe_space.insight", session_id=found.id, insight_id=insight.id)
+    )
+
+
+@bp.route("/<int:session_id>/insights/<int:insight_id>", methods=["GET", "POST"])
+def insight(session_id: int, insight_id: int) -> Response:
+    """An insight: its wording, who has agreed, and promotion into the grid."""
+    found = _session(session_id)
+    item = queries.part_of(found.id, Insight, insight_id)
+    form = InsightForm(data={"text": item.text})
+    if request.method == "GET":
+        return _insight_page(found, item, text_form=form)
+    try:
+        service.edit_insight(current_user, item, form.text.data or "")
+    except Invalid as error:
+        db.session.rollback()
+        show_errors(form, error)
+        return _refused_insight(session_id, insight_id, text_form=form, error=error.message)
+    db.session.commit()
+    flash("The insight was reworded. Everyone's agreement is needed again.", "success")
+    return _to_insight(found, item)
+
+
+def _insight_page(
+    found: SafeSpaceSession, item: Insight, status: int = 200, **context: Any
+) -> Response:
+    facilitating = service.is_facilitator_of(current_user, found)
+    defaults: dict[str, Any] = {
+        "text_form": InsightForm(formdata=None, data={"text": item.text}),
+        "group_form": GroupConsentForm(formdata=None),
+        "promote_form": PromoteForm(formdata=None),
+    }
+    return htmx.render(
+        "safe_space/insight.html",
+        status=status,
+        found=found,
+        item=item,
+        state=service.consent_state(item),
+        facilitating=facilitating,
+        cells=queries.cell_choices() if facilitating else [],
+        **{**defaults, **context},
+    )
+
+
+def _refused_insight(session_id: int, insight_id: int, **context: Any) -> Response:
+    found = queries.session_by_id(session_id)
+    item = queries.part_of(found.id, Insight, insight_id)
+    return _insight_page(found, item, 422, **context)
+
+
+def _to_insight(found: SafeSpaceSession, item: Insight) -> Response:
+    return htmx.redirect_after_post(
+        url_for("safe_space.insight", session_id=found.id, insight_id=item.id)
+    )
+
+
+@bp.post("/<int:session_id>/insights/<int:insight_id>/consent")
+def consent(session_id: int, insight_id: int) -> Response:
+    """A named contributor agrees to the insight, or refuses or withdraws agreement."""
+    found = _session(session_id)
+    item = queries.part_of(found.id, Insight, insight_id)
+    decision = request.form.get("decision")
+    if decision not in ("agree", "refuse"):
+        abort(400, "Choose whether you agree.")
+    try:
+        service.decide_consent(current_user, item, decision == "agree")
+    except Invalid as error:
+        db.session.rollback()
+        return _refused_insight(session_id, insight_id, consent_error=error.message)
+    db.session.commit()
+    flash(
+        "Thank you: your agreement was recorded."
+        if decision == "agree"
+        else "Recorded: you do not agree. The insight cannot be promoted with your words.",
+        "success",
+    )
+    return _to_insight(found, item)
+
+
+@bp.post("/<int:session_id>/insights/<int:insight_id>/group-consent")
+def group_consent(session_id: int, insight_id: int) -> Response:
+    """The facilitator records the group's agreement (for anonymous contributions)."""
+    found = _session(session_id)
+    item = queries.part_of(found.id, Insight, insight_id)
+    form = GroupConsentForm()
+    try:
+        service.record_group_consent(current_user, item, form.note.data or "")
+    except Invalid as error:
+        db.session.rollback()
+        show_errors(form, error)
+        return _refused_insight(session_id, insight_id, group_form=form, group_error=error.message)
+    db.session.commit()
+    flash("The group's agreement was recorded.", "success")
+    return _to_insight(found, item)
+
+
+@bp.post("/<int:session_id>/insights/<int:insight_id>/promote")
+def promote(session_id: int, insight_id: int) -> Response:
+    """Put the insight into a grid cell, as a revision of kind "insight"."""
+    found = _session(session_id)
+    item = queries.part_of(found.id, Insight, insight_id)
+    form = PromoteForm()
+    cell_id = int_or_none(form.cell.data)
+    try:
+        cell = grid_queries.cell_by_id(cell_id) if cell_id else None
+    except NotFound:
+        cell = None  # answered as bad input by the service
+    try:
+        service.promote(current_user, item, cell)
+    except Invalid as error:
+        db.session.rollback()
+        show_errors(form, error)
+        return _refused_insight(
+            session_id, insight_id, promote_form=form, promote_error=error.message
+        )
+    db.session.commit()
+    flash("The insight is in the grid now.", "success")
+    return _to_insight(found, item)
+
+
+@bp.post("/<int:session_id>/insights/<int:insight_id>/reviewed")
+def reviewed(session_id: int, insight_id: int) -> Response:
+    """The facilitator has looked again at an insight whose consent changed."""
+    found = _session(session_id)
+    item = queries.part_of(found.id, Insight, insight_id)
+    service.mark_reviewed(current_user, item)
+    db.session.commit()
+    return _to_insight(found, item)
+
+
+# --- Summary -----------------------------------------------------------------------------
+
+
+@bp.get("/<int:session_id>/summary.md")
+def summary(session_id: int) -> Response:
+    """The session's summary as Markdown: themes, counts and insights; what was said only
+    when the facilitator asks for it."""
+    found = _session(session_id)
+    include_raw = request.args.get("raw") == "1"
+    if include_raw:
+        if not service.is_facilitator_of(current_user, found):
+            abort(403, "Only the facilitator can export what was said.")
+        if found.is_purged:
+            abort(404, "What was said has been purged; only the summary is left.")
+        service.record_read(current_user, found, what="summary with contributions")
+    body = queries.summary_markdown(current_user, found, include_raw=include_raw)
+    db.session.commit()
+    response = make_response(body)
+    response.mimetype = "text/markdown"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="safe-space-session-{found.id}-summary.md"'
+    )
+    return response
+
+
+def _first(error: Invalid) -> str:
+    return next(iter(error.field_errors.values()), error.message)
