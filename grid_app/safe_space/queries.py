@@ -86,8 +86,7 @@ def sessions_for(user: User) -> list[SessionListing]:
             SessionListing(
                 found,
                 facilitating=found.facilitator_id == user.id,
-                accepted=invitation is not None
-                and invitation.rules_accepted_version == found.rules_version,
+                accepted=service.has_joined(invitation),
             )
         )
     return result
@@ -136,10 +135,7 @@ class SessionView:
     @property
     def joined(self) -> bool:
         """True when the viewer may read the contributions."""
-        return self.facilitating or (
-            self.invitation is not None
-            and self.invitation.rules_accepted_version == self.session.rules_version
-        )
+        return self.facilitating or service.has_joined(self.invitation)
 
 
 def session_view(viewer: User, session: SafeSpaceSession) -> SessionView:

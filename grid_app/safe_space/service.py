@@ -100,6 +100,19 @@ def check_access(actor: User, session: SafeSpaceSession) -> SessionParticipant |
     return invitation
 
 
+def may_read_contributions(actor: User, session: SafeSpaceSession) -> bool:
+    """True for the facilitator, and for participants who accepted the current ground rules."""
+    return is_facilitator_of(actor, session) or has_joined(participant_record(actor, session))
+
+
+def has_joined(invitation: SessionParticipant | None) -> bool:
+    """True when an invited person accepted the session's current ground rules."""
+    return (
+        invitation is not None
+        and invitation.rules_accepted_version == invitation.session.rules_version
+    )
+
+
 def _require_facilitator(actor: User, session: SafeSpaceSession) -> None:
     check_access(actor, session)
     if not is_facilitator_of(actor, session):
@@ -110,7 +123,7 @@ def _require_joined(actor: User, session: SafeSpaceSession) -> SessionParticipan
     invitation = check_access(actor, session)
     if invitation is None:
         raise Forbidden("The facilitator holds the session; only participants contribute.")
-    if invitation.rules_accepted_version != session.rules_version:
+    if not has_joined(invitation):
         raise Forbidden("Read and accept the ground rules first.")
     return invitation
 

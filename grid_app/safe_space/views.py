@@ -122,10 +122,11 @@ def show(session_id: int) -> Response:
 def _show(
     found: SafeSpaceSession, status: int = 200, fragment: str | None = None, **context: Any
 ) -> Response:
-    view = queries.session_view(current_user, found)
-    if view.joined:
+    if service.may_read_contributions(current_user, found):
+        # Written and committed first: a commit after loading would expire every row shown.
         service.record_read(current_user, found)
         db.session.commit()
+    view = queries.session_view(current_user, found)
     defaults: dict[str, Any] = {
         "contribution_form": ContributionForm(formdata=None),
         "theme_form": ThemeForm(formdata=None),

@@ -1,0 +1,607 @@
+"""Sessions on the web: who is refused where, bad input, fragments, privacy headers and the
+audit of reads."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+
+from grid_app.audit.models import AuditEvent
+from grid_app.auth import service as auth_service
+from grid_app.auth.models import Role
+from grid_app.extensions import db
+from grid_app.grid.models import Cell
+from grid_app.safe_space import service
+from grid_app.safe_space.models import Contribution, Insight, SafeSpaceSession, Theme
+from tests.conftest import HX, PASSWORD, GridRef, Person
+from tests.safe_space.conftest import SessionRef, contribute, held, user
+
+EVIDENCE = ("Social work", "Evidence")
+
+
+@dataclass(frozen=True)
+class Scene:
+    """A session with a named and an anonymous contribution, a theme and an insight."""
+
+    session: SessionRef
+    named: str
+    anonymous: str
+    receipt: str
+    theme: int
+    insight: int
+
+
+@pytest.fixture
+def scene(app: Flask, people, safe_session: SessionRef, grid: GridRef) -> Scene:
+    named, _ = contribute(app, people["contributor"], safe_session, "NAMED-WORDS said aloud")
+    anonymous, receipt = contribute(app, people["other"], safe_session, "ANON-WORDS", True)
+    assert receipt
+    with app.app_context():
+        facilitator = user(people["facilitator"])
+        theme = service.create_theme(facilitator, held(safe_session.id), "Being overlooked")
+        for key in (named, anonymous):
+            service.move_contribution(facilitator, db.session.get_one(Contribution, key), theme.id)
+        insight = service.draft_insight(facilitator, held(safe_session.id), theme.id, "A summary")
+        db.session.commit()
+        return Scene(safe_session, named, anonymous, receipt, theme.id, insight.id)
+
+
+def routes(s: Scene) -> list[tuple[str, str]]:
+    """Every route of one session, with the method that uses it."""
+    base = s.session.url
+    return [
+        ("GET", base),
+        ("GET", f"{base}/settings"),
+        ("POST", f"{base}/settings"),
+        ("POST", f"{base}/accept"),
+        ("POST", f"{base}/close"),
+        ("POST", f"{base}/contributions"),
+        ("GET", f"{base}/contributions/{s.named}/edit"),
+        ("POST", f"{base}/contributions/{s.named}/edit"),
+        ("POST", f"{base}/contributions/{s.named}/withdraw"),
+        ("GET", f"{base}/withdraw"),
+        ("POST", f"{base}/withdraw"),
+        ("POST", f"{base}/contributions/{s.anonymous}/moderate"),
+        ("POST", f"{base}/contributions/{s.anonymous}/theme"),
+        ("POST", f"{base}/themes"),
+        ("GET", f"{base}/themes/{s.theme}"),
+        ("POST", f"{base}/themes/{s.theme}"),
+        ("POST", f"{base}/themes/{s.theme}/merge"),
+        ("POST", f"{base}/insights"),
+        ("GET", f"{base}/insights/{s.insight}"),
+        ("POST", f"{base}/insights/{s.insight}"),
+        ("POST", f"{base}/insights/{s.insight}/consent"),
+        ("POST", f"{base}/insights/{s.insight}/group-consent"),
+        ("POST", f"{base}/insights/{s.insight}/promote"),
+        ("POST", f"{base}/insights/{s.insight}/reviewed"),
+        ("GET", f"{base}/summary.md"),
+        ("GET", f"{base}/summary.md?raw=1"),
+    ]
+
+
+def call(client, method: str, url: str, data: dict[str, str] | None = None, **kwargs):
+    if method == "GET":
+        return client.get(url, **kwargs)
+    return client.post_form(url, data or {}, **kwargs)
+
+
+def stored_words(app: Flask) -> list[str | None]:
+    with app.app_context():
+        return sorted((c.body or "") for c in db.session.scalars(db.select(Contribution)))
+
+
+@pytest.mark.parametrize("who", ["manager", "admin", "reader", "facilitator-elsewhere"])
+def test_every_session_route_refuses_people_outside_the_session(app, client, people, scene, who):
+    if who == "facilitator-elsewhere":
+        with app.app_context():
+            auth_service.create_user(
+                None,
+                "fola@example.org",
+                "Fola Other",
+                PASSWORD,
+                roles=[Role.FACILITATOR, Role.ADMIN],
+            )
+            db.session.commit()
+        client.sign_in(Person(0, "fola@example.org", "Fola Other"))
+    else:
+        client.sign_in(people[who])
+    before = stored_words(app)
+    for method, url in routes(scene):
+        response = call(
+            client, method, url, {"body": "x", "name": "x", "text": "x", "theme": str(scene.theme)}
+        )
+        assert response.status_code == 403, (method, url, response.status_code)
+        assert "ANON-WORDS" not in response.text and "NAMED-WORDS" not in response.text
+        assert "Only this session" in response.text
+    assert stored_words(app) == before
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client, scene):
+    for method, url in routes(scene):
+        response = call(client, method, url)
+        assert response.status_code == 302, (method, url)
+        assert "/sign-in" in response.headers["Location"]
+
+
+FACILITATOR_ONLY = [
+    ("GET", "/settings"),
+    ("POST", "/settings"),
+    ("POST", "/close"),
+    ("POST", "/contributions/{anonymous}/moderate"),
+    ("POST", "/contributions/{anonymous}/theme"),
+    ("POST", "/themes"),
+    ("GET", "/themes/{theme}"),
+    ("POST", "/themes/{theme}"),
+    ("POST", "/themes/{theme}/merge"),
+    ("POST", "/insights"),
+    ("POST", "/insights/{insight}"),
+    ("POST", "/insights/{insight}/group-consent"),
+    ("POST", "/insights/{insight}/promote"),
+    ("POST", "/insights/{insight}/reviewed"),
+    ("GET", "/summary.md?raw=1"),
+]
+
+
+def test_participants_cannot_do_what_only_the_facilitator_does(app, client, people, scene):
+    client.sign_in(people["contributor"])
+    for method, path in FACILITATOR_ONLY:
+        url = scene.session.url + path.format(
+            anonymous=scene.anonymous, theme=scene.theme, insight=scene.insight
+        )
+        response = call(client, method, url, {"name": "x", "text": "x", "note": "x", "hidden": "1"})
+        assert response.status_code == 403, (method, url)
+    with app.app_context():
+        assert not db.session.get_one(Contribution, scene.anonymous).hidden
+        assert db.session.get_one(SafeSpaceSession, scene.session.id).is_open
+
+
+def test_people_cannot_change_someone_elses_named_contribution(app, client, people, scene):
+    client.sign_in(people["other"])
+    base = f"{scene.session.url}/contributions/{scene.named}"
+    assert client.get(f"{base}/edit").status_code == 403
+    assert client.post_form(f"{base}/edit", {"body": "hijacked"}).status_code == 403
+    assert client.post_form(f"{base}/withdraw", {}).status_code == 403
+    assert "NAMED-WORDS said aloud" in stored_words(app)
+
+
+def test_the_facilitator_cannot_contribute_or_consent_for_others(client, people, scene):
+    client.sign_in(people["facilitator"])
+    assert (
+        client.post_form(f"{scene.session.url}/contributions", {"body": "Mine"}).status_code == 403
+    )
+    refused = client.post_form(
+        f"{scene.session.url}/insights/{scene.insight}/consent", {"decision": "agree"}
+    )
+    assert refused.status_code == 403
+
+
+def test_invited_people_see_the_rules_and_signposting_before_joining_but_no_contributions(
+    app, client, people, scene
+):
+    with app.app_context():
+        session = held(scene.session.id)
+        service.update_session(
+            user(people["facilitator"]),
+            session,
+            service.SessionFields(
+                **{
+                    **vars(service.session_fields(session)),
+                    "invitees": "contributor@example.org\nother@example.org\nmanager@example.org",
+                }
+            ),
+        )
+        db.session.commit()
+    client.sign_in(people["manager"])
+    page = client.get(scene.session.url)
+    assert page.status_code == 200
+    assert "I accept the ground rules" in page.text and "Samaritans" in page.text
+    assert "ANON-WORDS" not in page.text and "NAMED-WORDS" not in page.text
+    assert (
+        client.post_form(f"{scene.session.url}/contributions", {"body": "Too soon"}).status_code
+        == 403
+    )
+    client.post_form(f"{scene.session.url}/accept", {})
+    assert "ANON-WORDS" in client.get(scene.session.url).text
+
+
+def test_every_page_is_private_to_the_browser(client, people, scene):
+    client.sign_in(people["contributor"])
+    for url in (
+        "/safe-space/",
+        scene.session.url,
+        f"{scene.session.url}/withdraw",
+        f"{scene.session.url}/insights/{scene.insight}",
+    ):
+        response = client.get(url)
+        assert response.headers["Cache-Control"] == "no-store", url
+        assert 'hx-history="false"' in response.text, url
+    assert client.get(f"{scene.session.url}/summary.md").headers["Cache-Control"] == "no-store"
+
+
+def test_every_read_of_contributions_is_audited(app, client, people, scene):
+    client.sign_in(people["contributor"])
+    client.get(scene.session.url)
+    client.get(scene.session.url)
+    facilitator = app.test_client()
+    facilitator.sign_in(people["facilitator"])
+    facilitator.post_form(
+        f"{scene.session.url}/contributions/{scene.anonymous}/moderate", {"hidden": "1"}, headers=HX
+    )
+    facilitator.get(f"{scene.session.url}/summary.md?raw=1")
+    with app.app_context():
+        reads = db.session.scalars(
+            db.select(AuditEvent)
+            .where(AuditEvent.action == "safe_space.contributions_read")
+            .order_by(AuditEvent.id)
+        ).all()
+        assert [(e.actor_id, e.target_id) for e in reads] == [
+            (people["contributor"].id, str(scene.session.id)),
+            (people["contributor"].id, str(scene.session.id)),
+            (people["facilitator"].id, str(scene.session.id)),
+            (people["facilitator"].id, str(scene.session.id)),
+        ]
+        assert reads[-1].details == {"what": "summary with contributions"}
+
+
+def test_the_anonymous_contribution_shows_no_author(client, people, scene):
+    client.sign_in(people["facilitator"])
+    page = client.get(scene.session.url).text
+    item = re.search(rf'<li id="contribution-{scene.anonymous}".*?</li>', page, re.S)
+    assert item and "ANON-WORDS" in item.group(0) and "Anonymous" in item.group(0)
+    assert "Olu Other" not in item.group(0)
+
+
+def test_adding_a_named_contribution_shows_it_with_the_name(client, people, safe_session):
+    client.sign_in(people["contributor"])
+    response = client.post_form(f"{safe_session.url}/contributions", {"body": "In my own name"})
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).text
+    assert "In my own name" in page and "Cara Contributor" in page
+
+
+def test_adding_an_anonymous_contribution_shows_the_receipt_once(app, client, people, safe_session):
+    client.sign_in(people["contributor"])
+    response = client.post_form(
+        f"{safe_session.url}/contributions", {"body": "Quietly", "anonymous": "y"}
+    )
+    assert response.status_code == 200
+    code = re.search(r'id="receipt-code">([A-Z0-9-]{14})<', response.text)
+    assert code
+    assert code.group(1) not in client.get(safe_session.url).text
+    withdrawn = client.post_form(f"{safe_session.url}/withdraw", {"code": code.group(1)})
+    assert withdrawn.status_code == 303
+    assert "Quietly" not in client.get(safe_session.url).text
+    again = client.post_form(f"{safe_session.url}/withdraw", {"code": code.group(1)})
+    assert again.status_code == 422 and "already been used" in again.text
+    assert code.group(1) in again.text  # what they typed is kept
+
+
+@pytest.mark.parametrize(
+    ("body", "message"), [("", "Write something to contribute."), ("y" * 5001, "5,001 characters")]
+)
+def test_a_bad_contribution_is_refused_next_to_the_field_keeping_the_text(
+    client, people, safe_session, body, message
+):
+    client.sign_in(people["contributor"])
+    response = client.post_form(
+        f"{safe_session.url}/contributions", {"body": body, "anonymous": "y"}
+    )
+    assert response.status_code == 422
+    assert 'id="body-error"' in response.text and message in response.text
+    assert body in response.text
+    assert "checked" in response.text.split('id="anonymous"')[1].split(">")[0]
+
+
+def test_a_wrong_receipt_code_is_refused(client, people, scene):
+    client.sign_in(people["contributor"])
+    response = client.post_form(f"{scene.session.url}/withdraw", {"code": "ZZZZ-ZZZZ-ZZZZ"})
+    assert response.status_code == 422 and "does not match" in response.text
+    assert 'value="ZZZZ-ZZZZ-ZZZZ"' in response.text
+
+
+def test_editing_after_the_session_closed_is_refused_and_keeps_the_text(app, client, people, scene):
+    with app.app_context():
+        service.close_session(user(people["facilitator"]), held(scene.session.id))
+        db.session.commit()
+    client.sign_in(people["contributor"])
+    url = f"{scene.session.url}/contributions/{scene.named}/edit"
+    response = client.post_form(url, {"body": "Second thoughts"})
+    assert (
+        response.status_code == 422
+        and "closed" in response.text
+        and "Second thoughts" in response.text
+    )
+    assert (
+        client.post_form(f"{scene.session.url}/contributions", {"body": "Late"}).status_code == 422
+    )
+    assert "NAMED-WORDS said aloud" in stored_words(app)
+
+
+def test_editing_a_named_contribution(app, client, people, scene):
+    client.sign_in(people["contributor"])
+    url = f"{scene.session.url}/contributions/{scene.named}/edit"
+    assert "NAMED-WORDS said aloud" in client.get(url).text
+    assert client.post_form(url, {"body": "  "}).status_code == 422
+    assert client.post_form(url, {"body": "Put better"}).status_code == 303
+    assert "Put better" in client.get(scene.session.url).text
+    assert (
+        client.post_form(
+            f"{scene.session.url}/contributions/{scene.named}/withdraw", {}
+        ).status_code
+        == 303
+    )
+    assert "Put better" not in client.get(scene.session.url).text
+
+
+def test_hiding_swaps_the_board_and_hides_it_from_other_participants(app, client, people, scene):
+    client.sign_in(people["facilitator"])
+    url = f"{scene.session.url}/contributions/{scene.anonymous}/moderate"
+    fragment = client.post_form(url, {"hidden": "1"}, headers=HX)
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith('<div id="session-board"')
+    assert "Hidden from participants" in fragment.text and "<html" not in fragment.text
+    other = app.test_client()
+    other.sign_in(people["contributor"])
+    assert "ANON-WORDS" not in other.get(scene.session.url).text
+    full = client.post_form(url, {"hidden": "0"})
+    assert full.status_code == 303 and full.headers["Location"].endswith(
+        f"#contribution-{scene.anonymous}"
+    )
+    assert "ANON-WORDS" in other.get(scene.session.url).text
+
+
+def test_a_named_author_still_sees_their_own_hidden_contribution(app, client, people, scene):
+    facilitator = app.test_client()
+    facilitator.sign_in(people["facilitator"])
+    facilitator.post_form(
+        f"{scene.session.url}/contributions/{scene.named}/moderate", {"hidden": "1"}
+    )
+    client.sign_in(people["contributor"])
+    page = client.get(scene.session.url).text
+    assert "NAMED-WORDS" in page and "Hidden from participants" in page
+
+
+def test_moving_a_contribution_between_themes(app, client, people, scene):
+    client.sign_in(people["facilitator"])
+    created = client.post_form(f"{scene.session.url}/themes", {"name": "Pay"})
+    assert created.status_code == 303
+    with app.app_context():
+        pay = db.session.scalar(db.select(Theme.id).where(Theme.name == "Pay"))
+    url = f"{scene.session.url}/contributions/{scene.named}/theme"
+    fragment = client.post_form(url, {"theme": str(pay)}, headers=HX)
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    section = re.search(
+        rf'<section class="app-theme" id="theme-{pay}".*?</section>', fragment.text, re.S
+    )
+    assert section and "NAMED-WORDS" in section.group(0)
+    assert client.post_form(url, {"theme": ""}).status_code == 303
+    with app.app_context():
+        assert db.session.get_one(Contribution, scene.named).theme_id is None
+
+
+def test_moving_into_another_sessions_theme_is_refused(app, client, people, scene):
+    with app.app_context():
+        other = service.create_session(
+            user(people["facilitator"]),
+            service.SessionFields(
+                title="Other", starts_at="2027-02-01T10:00", invitees="other@example.org"
+            ),
+        )
+        foreign = service.create_theme(user(people["facilitator"]), other, "Elsewhere").id
+        db.session.commit()
+    client.sign_in(people["facilitator"])
+    response = client.post_form(
+        f"{scene.session.url}/contributions/{scene.named}/theme",
+        {"theme": str(foreign)},
+        headers=HX,
+    )
+    assert response.status_code == 422 and "Choose one of this session" in response.text
+    with app.app_context():
+        assert db.session.get_one(Contribution, scene.named).theme_id == scene.theme
+
+
+def test_theme_rename_notes_and_merge(app, client, people, scene):
+    client.sign_in(people["facilitator"])
+    url = f"{scene.session.url}/themes/{scene.theme}"
+    too_long = client.post_form(url, {"name": "n" * 121, "notes": "keep me"})
+    assert (
+        too_long.status_code == 422
+        and "120 characters" in too_long.text
+        and "keep me" in too_long.text
+    )
+    assert (
+        client.post_form(url, {"name": "Not being heard", "notes": "Raised twice"}).status_code
+        == 303
+    )
+    client.post_form(f"{scene.session.url}/themes", {"name": "Pay"})
+    with app.app_context():
+        pay = db.session.scalar(db.select(Theme.id).where(Theme.name == "Pay"))
+    assert client.post_form(f"{url}/merge", {"into": ""}).status_code == 422
+    assert client.post_form(f"{url}/merge", {"into": str(pay)}).status_code == 303
+    with app.app_context():
+        assert db.session.get(Theme, scene.theme) is None
+        assert db.session.get_one(Theme, pay).notes == "Raised twice"
+    assert client.post_form(f"{scene.session.url}/themes", {"name": " "}).status_code == 422
+
+
+def test_settings_and_creation_refuse_bad_input_keeping_it(app, client, people, scene):
+    client.sign_in(people["facilitator"])
+    response = client.post_form(
+        "/safe-space/new",
+        {
+            "title": "Circle",
+            "starts_at": "next week",
+            "retention_days": "ninety",
+            "invitees": "contributor@example.org",
+        },
+    )
+    assert response.status_code == 422
+    assert 'id="starts-at-error"' in response.text and 'id="retention-days-error"' in response.text
+    assert 'value="Circle"' in response.text and "next week" in response.text
+    settings = client.post_form(
+        f"{scene.session.url}/settings",
+        {
+            "title": "",
+            "starts_at": "2027-01-14T10:00",
+            "retention_days": "90",
+            "invitees": "facilitator@example.org",
+        },
+    )
+    assert settings.status_code == 422 and "You hold the session" in settings.text
+    with app.app_context():
+        assert held(scene.session.id).title == "Listening session"
+
+
+def test_creating_a_session_from_the_default_template(app, client, people):
+    client.sign_in(people["facilitator"])
+    form = client.get("/safe-space/new").text
+    assert "What is said here stays here" in form and 'value="90"' in form
+    response = client.post_form(
+        "/safe-space/new",
+        {
+            "title": "Circle",
+            "starts_at": "2027-03-01T09:30",
+            "retention_days": "30",
+            "ground_rules": "- Be kind",
+            "signposting": "- EAP",
+            "invitees": "Contributor@Example.org, other@example.org",
+        },
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        created = db.session.scalars(db.select(SafeSpaceSession)).one()
+        assert (created.retention_days, created.facilitator_id, len(created.participants)) == (
+            30,
+            people["facilitator"].id,
+            2,
+        )
+    client.sign_in(people["contributor"])
+    assert "Circle" in client.get("/safe-space/").text
+
+
+def test_the_default_template_is_editable_by_facilitators_only(client, people):
+    client.sign_in(people["admin"])
+    assert client.get("/safe-space/template").status_code == 403
+    client.sign_in(people["facilitator"])
+    refused = client.post_form(
+        "/safe-space/template", {"ground_rules": "r" * 10001, "signposting": "EAP"}
+    )
+    assert refused.status_code == 422 and "10,001 characters" in refused.text
+    assert (
+        client.post_form(
+            "/safe-space/template", {"ground_rules": "- Listen first", "signposting": "EAP"}
+        ).status_code
+        == 303
+    )
+    assert "Listen first" in client.get("/safe-space/new").text
+
+
+def test_only_facilitators_may_create_sessions(client, people):
+    for who in ("contributor", "manager", "admin"):
+        client.sign_in(people[who])
+        assert client.get("/safe-space/new").status_code == 403
+        assert client.post_form("/safe-space/new", {"title": "Mine"}).status_code == 403
+
+
+def test_the_sessions_list_shows_only_ones_own_sessions(client, people, scene):
+    client.sign_in(people["manager"])
+    page = client.get("/safe-space/")
+    assert page.status_code == 200 and "Listening session" not in page.text
+    client.sign_in(people["other"])
+    assert "Listening session" in client.get("/safe-space/").text
+
+
+def test_promoting_without_consent_is_refused_then_works_with_it(app, client, people, scene, grid):
+    client.sign_in(people["facilitator"])
+    url = f"{scene.session.url}/insights/{scene.insight}"
+    cell = grid.cells[EVIDENCE]
+    refused = client.post_form(f"{url}/promote", {"cell": str(cell)})
+    assert refused.status_code == 422
+    assert "Waiting for agreement from: Cara Contributor" in refused.text
+    assert "Record the group" in refused.text
+    assert client.post_form(f"{url}/group-consent", {"note": ""}).status_code == 422
+    assert client.post_form(f"{url}/group-consent", {"note": "Show of hands"}).status_code == 303
+    participant = app.test_client()
+    participant.sign_in(people["contributor"])
+    page = participant.get(url).text
+    assert "I agree to these words" in page
+    assert participant.post_form(f"{url}/consent", {"decision": "maybe"}).status_code == 400
+    assert participant.post_form(f"{url}/consent", {"decision": "agree"}).status_code == 303
+    assert client.post_form(f"{url}/promote", {"cell": ""}).status_code == 422
+    assert client.post_form(f"{url}/promote", {"cell": "999999"}).status_code == 422
+    assert client.post_form(f"{url}/promote", {"cell": str(cell)}).status_code == 303
+    with app.app_context():
+        assert db.session.get_one(Cell, cell).text == "A summary"
+    history = client.get(f"/cells/{cell}/history").text
+    assert "Insight from a safe-space session held on 14 January 2027" in history
+    assert "Being overlooked" not in history and "NAMED-WORDS" not in history
+    assert client.post_form(f"{url}/promote", {"cell": str(cell)}).status_code == 422
+
+
+def test_an_insight_cannot_be_reworded_to_nothing(app, client, people, scene):
+    client.sign_in(people["facilitator"])
+    url = f"{scene.session.url}/insights/{scene.insight}"
+    response = client.post_form(url, {"text": ""})
+    assert response.status_code == 422 and "Write the insight" in response.text
+    assert (
+        client.post_form(
+            f"{scene.session.url}/insights", {"theme": "", "text": "Draft"}
+        ).status_code
+        == 422
+    )
+    with app.app_context():
+        assert db.session.get_one(Insight, scene.insight).text == "A summary"
+
+
+def test_closing_a_session(app, client, people, scene):
+    client.sign_in(people["facilitator"])
+    assert client.post_form(f"{scene.session.url}/close", {}).status_code == 303
+    assert client.post_form(f"{scene.session.url}/close", {}).status_code == 422
+    assert client.get(f"{scene.session.url}/settings").status_code == 200
+    assert client.post_form(f"{scene.session.url}/settings", {"title": "New"}).status_code == 422
+
+
+def test_the_summary_export(client, people, scene):
+    client.sign_in(people["contributor"])
+    summary = client.get(f"{scene.session.url}/summary.md")
+    assert summary.status_code == 200 and summary.mimetype == "text/markdown"
+    assert "- Being overlooked: 2 contributions" in summary.text and "A summary" in summary.text
+    assert "ANON-WORDS" not in summary.text and "NAMED-WORDS" not in summary.text
+    client.sign_in(people["facilitator"])
+    raw = client.get(f"{scene.session.url}/summary.md?raw=1").text
+    assert "> ANON-WORDS" in raw and "> NAMED-WORDS" in raw
+    assert "Cara Contributor" not in raw and "Olu Other" not in raw
+
+
+def test_accepting_is_for_the_invited_only(client, people, scene):
+    client.sign_in(people["facilitator"])
+    assert client.post_form(f"{scene.session.url}/accept", {}).status_code == 403
+
+
+def test_the_session_page_asks_the_same_few_queries_however_many_contributions(
+    app, client, people, scene, count_queries
+):
+    client.sign_in(people["facilitator"])
+    client.get(scene.session.url)
+    with count_queries() as few:
+        client.get(scene.session.url)
+    for n in range(30):
+        contribute(
+            app,
+            people["contributor" if n % 2 else "other"],
+            scene.session,
+            f"Point {n}",
+            anonymous=n % 3 == 0,
+        )
+    with app.app_context():
+        facilitator = user(people["facilitator"])
+        for name in ("Pay", "Progression", "Recruitment"):
+            service.create_theme(facilitator, held(scene.session.id), name)
+        db.session.commit()
+    with count_queries() as many:
+        page = client.get(scene.session.url)
+    assert page.text.count('<li id="contribution-') == 32
+    assert len(many) == len(few), "\n".join(q[:150] for q in many)
