@@ -21,3 +21,7 @@ gap_flag_changed = _signals.signal("gap-flag-changed")
 # keywords ``cell`` (where it is) and ``recipient_id`` (the facilitator to tell). No actor:
 # the person withdrawing may be an anonymous contributor.
 insight_needs_review = _signals.signal("insight-needs-review")
+
+# sender: a SafeSpaceSession; keywords ``actor`` (its facilitator) and ``people`` (the Users
+# just invited). Receivers must not pass on the session's title: it may say too much.
+session_invited = _signals.signal("session-invited")

@@ -431,6 +431,29 @@ def _insight_needs_review(_insight: Any, *, cell: Cell, recipient_id: int | None
     batch.send()
 
 
+@signals.session_invited.connect
+def _session_invited(session: Any, *, actor: User, people: list[User], **_: Any) -> None:
+    """Email each person invited to a safe-space session, unless they asked for no email.
+
+    The email gives who and when, and a link; never the session's title.
+    """
+    link = mail.absolute_url("safe_space.show", session_id=session.id)
+    when = f"{session.starts_at:%A %-d %B %Y at %H:%M}"
+    for person in people:
+        if person.email_frequency == EmailFrequency.NONE:
+            continue
+        mail.queue(
+            to=person.email,
+            subject=f"{SUBJECT_PREFIX}{actor.display_name} invited you to a safe-space session",
+            body=(
+                f"Hello {person.display_name},\n\n{actor.display_name} invited you to a "
+                f"safe-space session on {when}.\n\nRead its ground rules and join it: {link}\n\n"
+                "Only the facilitator and the people invited can see what is said there.\n"
+            ),
+            user_id=person.id,
+        )
+
+
 # --- Email ------------------------------------------------------------------------------
 
 SUBJECT_PREFIX = "[Supporting People Grid] "

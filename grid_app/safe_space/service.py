@@ -207,7 +207,7 @@ def create_session(actor: User, fields: SessionFields) -> SafeSpaceSession:
     )
     db.session.add(session)
     db.session.flush()
-    _set_participants(session, invitees)
+    _set_participants(session, invitees, actor)
     audit.record(
         actor, "safe_space.session_created", "safe_space_session", session.id, invited=len(invitees)
     )
@@ -226,7 +226,7 @@ def update_session(actor: User, session: SafeSpaceSession, fields: SessionFields
     session.title, session.starts_at, session.ground_rules = title, starts_at, rules
     session.signposting = _clean(fields.signposting)
     session.retention_days = retention
-    _set_participants(session, invitees)
+    _set_participants(session, invitees, actor)
     audit.record(actor, "safe_space.session_changed", "safe_space_session", session.id)
     db.session.flush()
 
@@ -304,15 +304,18 @@ def _invitees(actor: User, raw: str, errors: dict[str, str]) -> list[User]:
     return [found[a] for a in addresses if a in found]
 
 
-def _set_participants(session: SafeSpaceSession, people: list[User]) -> None:
+def _set_participants(session: SafeSpaceSession, people: list[User], actor: User) -> None:
+    """Invite ``people`` (telling those newly invited) and uninvite everyone else."""
     wanted = {p.id for p in people}
     current = {p.user_id: p for p in session.participants}
     for user_id, participant in current.items():
         if user_id not in wanted:
             session.participants.remove(participant)
-    session.participants.extend(
-        SessionParticipant(user_id=p.id) for p in people if p.id not in current
-    )
+    new = [p for p in people if p.id not in current]
+    session.participants.extend(SessionParticipant(user_id=p.id) for p in new)
+    db.session.flush()
+    if new:
+        signals.session_invited.send(session, actor=actor, people=new)
 
 
 def accept_rules(actor: User, session: SafeSpaceSession) -> None:

@@ -1,11 +1,13 @@
-"""Safe-space sessions on the web. Every page here is private: nothing is cached, htmx
-keeps no snapshot, and every page that shows contributions is audited as a read."""
+"""Safe-space sessions on the web. Like every page, nothing here is cached (web/security.py);
+htmx keeps no snapshot (templates/safe_space/_layout.html), and every page that shows
+contributions is audited as a read."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Blueprint, abort, flash, make_response, request, url_for
+from flask import session as browser_session
 from flask_login import current_user
 from werkzeug import Response
 
@@ -29,14 +31,7 @@ from grid_app.safe_space.models import Contribution, Insight, SafeSpaceSession, 
 from grid_app.web import htmx
 
 bp = Blueprint("safe_space", __name__, url_prefix="/safe-space")
-
-
-@bp.after_request
-def _private(response: Response) -> Response:
-    """Nothing from a session is kept by the browser or any cache on the way."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    return response
+RECEIPT_KEY = "safe_space_receipt"
 
 
 @bp.app_context_processor
@@ -210,9 +205,20 @@ def contribute(session_id: int) -> Response:
         return _show(found, status=422, contribution_form=form, contribution_error=error.message)
     db.session.commit()
     if receipt is not None:
-        return htmx.render("safe_space/receipt.html", found=found, receipt=receipt)
+        # Shown on the next page once, then forgotten: a reload cannot post it twice.
+        browser_session[RECEIPT_KEY] = receipt
+        return htmx.redirect_after_post(url_for("safe_space.receipt", session_id=found.id))
     flash("Your contribution was added, with your name.", "success")
     return _back(found, "contributions")
+
+
+@bp.get("/<int:session_id>/receipt")
+def receipt(session_id: int) -> Response:
+    """The receipt code of the anonymous contribution just added, shown this once."""
+    found = _session(session_id)
+    return htmx.render(
+        "safe_space/receipt.html", found=found, receipt=browser_session.pop(RECEIPT_KEY, None)
+    )
 
 
 def _contribution(session_id: int, key: str) -> tuple[SafeSpaceSession, Contribution]:

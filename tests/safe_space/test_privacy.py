@@ -91,7 +91,8 @@ def traces(app: Flask, new_client, people: dict[str, Person], grid: GridRef, cap
         f"{session_url}/contributions",
         {"body": f"Something {ANON_MARK} happened", "anonymous": "y"},
     )
-    assert receipt_page.status_code == 200
+    assert receipt_page.status_code == 303
+    assert author_client.get(receipt_page.headers["Location"]).status_code == 200
 
     from grid_app.safe_space.models import Contribution, Theme
 

@@ -63,6 +63,7 @@ def routes(s: Scene) -> list[tuple[str, str]]:
         ("POST", f"{base}/contributions/{s.named}/edit"),
         ("POST", f"{base}/contributions/{s.named}/withdraw"),
         ("GET", f"{base}/withdraw"),
+        ("GET", f"{base}/receipt"),
         ("POST", f"{base}/withdraw"),
         ("POST", f"{base}/contributions/{s.anonymous}/moderate"),
         ("POST", f"{base}/contributions/{s.anonymous}/theme"),
@@ -267,10 +268,15 @@ def test_adding_an_anonymous_contribution_shows_the_receipt_once(app, client, pe
     response = client.post_form(
         f"{safe_session.url}/contributions", {"body": "Quietly", "anonymous": "y"}
     )
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"{safe_session.url}/receipt")
+    response = client.get(response.headers["Location"])
     assert response.status_code == 200
     code = re.search(r'id="receipt-code">([A-Z0-9-]{14})<', response.text)
     assert code
     assert code.group(1) not in client.get(safe_session.url).text
+    again_shown = client.get(f"{safe_session.url}/receipt").text
+    assert "Receipt already shown" in again_shown and code.group(1) not in again_shown
     withdrawn = client.post_form(f"{safe_session.url}/withdraw", {"code": code.group(1)})
     assert withdrawn.status_code == 303
     assert "Quietly" not in client.get(safe_session.url).text
@@ -605,3 +611,35 @@ def test_the_session_page_asks_the_same_few_queries_however_many_contributions(
         page = client.get(scene.session.url)
     assert page.text.count('<li id="contribution-') == 32
     assert len(many) == len(few), "\n".join(q[:150] for q in many)
+
+
+def test_invited_people_are_emailed_who_and_when_but_not_the_title(
+    app, client, people, smtp_server
+):
+    from grid_app.auth.models import EmailFrequency
+    from grid_app.discussion import mail
+    from tests.conftest import use_smtp
+
+    use_smtp(app, smtp_server.port)
+    with app.app_context():
+        user(people["other"]).email_frequency = EmailFrequency.NONE.value
+        db.session.commit()
+    client.sign_in(people["facilitator"])
+    created = client.post_form(
+        "/safe-space/new",
+        {
+            "title": "Private title",
+            "starts_at": "2027-03-01T09:30",
+            "retention_days": "90",
+            "invitees": "contributor@example.org\nother@example.org",
+        },
+    )
+    assert created.status_code == 303
+    with app.app_context():
+        mail.deliver_due()
+    [message] = smtp_server.wait_for(1)
+    assert message["To"] == "contributor@example.org"
+    assert "Fay Facilitator invited you to a safe-space session" in message["Subject"]
+    body = message.get_content()
+    assert "Monday 1 March 2027 at 09:30" in body and "/safe-space/" in body
+    assert "Private title" not in body + message["Subject"]
