@@ -131,6 +131,8 @@ class SessionView:
     unthemed: list[Contribution]
     insights: list[Insight]
     participants: list[SessionParticipant]
+    # Themes holding the viewer's own named contributions: insights from them ask the viewer.
+    my_theme_ids: set[int] = field(default_factory=set)
 
     @property
     def joined(self) -> bool:
@@ -153,6 +155,8 @@ def session_view(viewer: User, session: SafeSpaceSession) -> SessionView:
     for contribution in visible_contributions(viewer, session):
         theme = views.get(contribution.theme_id) if contribution.theme_id else None
         (theme.contributions if theme else unthemed).append(contribution)
+        if theme and not contribution.anonymous and contribution.author_id == viewer.id:
+            view.my_theme_ids.add(theme.theme.id)
     if not session.is_purged:
         for theme_view in views.values():
             theme_view.count = len(theme_view.contributions)

@@ -643,3 +643,10 @@ def test_invited_people_are_emailed_who_and_when_but_not_the_title(
     body = message.get_content()
     assert "Monday 1 March 2027 at 09:30" in body and "/safe-space/" in body
     assert "Private title" not in body + message["Subject"]
+
+
+def test_named_contributors_see_which_insights_ask_for_their_agreement(app, client, people, scene):
+    client.sign_in(people["contributor"])
+    assert "Your agreement is asked" in client.get(scene.session.url).text
+    client.sign_in(people["other"])  # only anonymous in that theme: the group is asked
+    assert "Your agreement is asked" not in client.get(scene.session.url).text
