@@ -36,6 +36,9 @@ DEFAULTS: dict[str, Any] = {
     # Sign-in attempts allowed per email address and per client address.
     "SIGN_IN_LIMIT_PER_EMAIL": "10 per 5 minutes",
     "SIGN_IN_LIMIT_PER_ADDRESS": "50 per 5 minutes",
+    # Receipt codes tried per session, whoever tries them (counting per person would record
+    # who withdrew an anonymous contribution).
+    "RECEIPT_LIMIT_PER_SESSION": "30 per 10 minutes",
     "RATELIMIT_HEADERS_ENABLED": False,
     # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none).
     "PROXY_COUNT": 0,

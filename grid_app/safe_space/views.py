@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, make_response, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, request, url_for
 from flask import session as browser_session
 from flask_login import current_user
 from werkzeug import Response
 
 from grid_app.errors import Invalid, NotFound
-from grid_app.extensions import db
+from grid_app.extensions import db, limiter
 from grid_app.grid import queries as grid_queries
 from grid_app.safe_space import queries, service
 from grid_app.safe_space.forms import (
@@ -264,7 +264,14 @@ def withdraw_contribution(session_id: int, key: str) -> Response:
     return _back(found, "contributions")
 
 
+def _receipt_key() -> str:
+    return f"receipt:{request.view_args.get('session_id') if request.view_args else ''}"
+
+
 @bp.route("/<int:session_id>/withdraw", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["RECEIPT_LIMIT_PER_SESSION"], methods=["POST"], key_func=_receipt_key
+)
 def withdraw_by_receipt(session_id: int) -> Response:
     """Withdraw an anonymous contribution with its receipt code."""
     found = _session(session_id)

@@ -650,3 +650,10 @@ def test_named_contributors_see_which_insights_ask_for_their_agreement(app, clie
     assert "Your agreement is asked" in client.get(scene.session.url).text
     client.sign_in(people["other"])  # only anonymous in that theme: the group is asked
     assert "Your agreement is asked" not in client.get(scene.session.url).text
+
+
+def test_guessing_receipt_codes_is_rate_limited_per_session(client, people, scene):
+    client.sign_in(people["contributor"])
+    url = f"{scene.session.url}/withdraw"
+    answers = [client.post_form(url, {"code": f"AAAA-BBBB-{n:04d}"}).status_code for n in range(31)]
+    assert answers[:30] == [422] * 30 and answers[30] == 429
