@@ -20,6 +20,7 @@ from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from grid_app import signals
+from grid_app.auth import queries as auth_queries
 from grid_app.auth.models import EmailFrequency, User
 from grid_app.database import utcnow
 from grid_app.discussion import mail
@@ -67,12 +68,7 @@ def mentioned_people(body: str, refusal: str) -> list[User]:
     addresses = list(dict.fromkeys(a.lower() for a in MENTION.findall(body)))
     if not addresses:
         return []
-    found = {
-        u.email.lower(): u
-        for u in db.session.scalars(
-            select(User).where(func.lower(User.email).in_(addresses), User.active.is_(True))
-        )
-    }
+    found = auth_queries.active_by_email(addresses)
     unknown = [a for a in addresses if a not in found]
     if unknown:
         names = ", ".join(f"@{a}" for a in unknown)

@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, select, update
 
 from grid_app import signals
 from grid_app.audit import service as audit
+from grid_app.auth import queries as auth_queries
 from grid_app.auth.models import Role, User
 from grid_app.database import utcnow
 from grid_app.errors import Forbidden, Invalid
@@ -287,12 +288,7 @@ def _invitees(actor: User, raw: str, errors: dict[str, str]) -> list[User]:
     if not addresses:
         errors["invitees"] = "Invite at least one person, by their email address."
         return []
-    found = {
-        u.email.lower(): u
-        for u in db.session.scalars(
-            select(User).where(func.lower(User.email).in_(addresses), User.active.is_(True))
-        )
-    }
+    found = auth_queries.active_by_email(addresses)
     unknown = [a for a in addresses if a not in found]
     if unknown:
         errors["invitees"] = (
