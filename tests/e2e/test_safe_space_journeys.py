@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from grid_app import demo
-from tests.e2e.conftest import LiveServer, new_signed_in_page, sign_in
+from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, new_signed_in_page, sign_in
 
 TITLE = "Lunchtime listening circle"
 THEME = "Talked over in meetings"
@@ -165,18 +165,28 @@ def test_a_contribution_becomes_an_agreed_insight_in_the_grid_and_can_still_be_w
     assert [line for line in request_log if "/safe-space" in line] == []
 
 
-def test_a_manager_who_was_not_invited_cannot_open_a_session(page: Page, live_server):
-    sign_in(page, live_server, "manager@example.org")
-    page.get_by_role("link", name="Safe-space sessions").click()
-    expect(page.get_by_text("You have not been invited to any session")).to_be_visible()
-    response = page.goto(demo_session_url(live_server))
-    assert response is not None and response.status == 403
+def test_a_manager_who_was_not_invited_cannot_open_a_session(page: Page, live_server, request_log):
+    # A link to the session, followed before signing in, comes back after sign-in.
+    page.goto(demo_session_url(live_server))
+    page.get_by_label("Email address").fill("manager@example.org")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "You do not have permission to do this"
     )
+    expect(
+        page.get_by_text("Only this session's facilitator and the people invited")
+    ).to_be_visible()
     for _, _, body, _ in demo.CONTRIBUTIONS:
         expect(page.get_by_text(body[:40])).to_have_count(0)
     expect(page.get_by_text(demo.INSIGHT[:40])).to_have_count(0)
+    expect(page.get_by_text(demo.SESSION_TITLE)).to_have_count(0)
+
+    page.get_by_role("link", name="Safe-space sessions").click()
+    expect(page.get_by_text("You have not been invited to any session")).to_be_visible()
+    # The sign-in page carried the session's address in its "next"; the log kept neither.
+    assert any("/sign-in" in line for line in request_log)
+    assert [line for line in request_log if "safe-space" in line] == []
 
 
 # --- Pages for the accessibility scan (tests/e2e/test_accessibility.py) ------------------
