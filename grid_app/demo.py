@@ -15,6 +15,7 @@ from grid_app.extensions import db
 from grid_app.gaps import service as gap_service
 from grid_app.grid import service as grid_service
 from grid_app.grid.models import Cell, ColumnKind, Grid, GridColumn, ServiceArea
+from grid_app.safe_space import service as safe_space
 
 GRID_NAME = "Grid for Supporting People"
 # How long ago each service area's cells were first written, row by row.
@@ -182,6 +183,7 @@ def load(password: str) -> bool:
             )
     _flag_gaps(people, cells)
     _discuss(people, cells)
+    _listen(people)
     for person in people.values():
         person.email_frequency = EmailFrequency.IMMEDIATE.value
     return True
@@ -206,6 +208,76 @@ def _discuss(people: dict[str, User], cells: dict[tuple[str, str], Cell]) -> Non
         body="Asked today. They expect to share them next month.",
         parent_id=thread.id,
     )
+
+
+SESSION_TITLE = "Listening session: experiences at work"
+SESSION_INVITED = ("contributor@example.org", "tom.hughes@example.org", "ngozi.adeyemi@example.org")
+# (who said it, anonymously?, what they said, under the theme?)
+CONTRIBUTIONS: list[tuple[str, bool, str, bool]] = [
+    (
+        "contributor@example.org",
+        False,
+        "In meetings my ideas are often passed over until someone else repeats them. It "
+        "happens often enough that I now rehearse what I am going to say beforehand.",
+        True,
+    ),
+    (
+        "tom.hughes@example.org",
+        True,
+        "When I raised a comment that had upset me, the first question was whether I might "
+        "have misunderstood it. I did not raise the next one.",
+        True,
+    ),
+    (
+        "ngozi.adeyemi@example.org",
+        False,
+        "Seeing people who look like me in senior roles would make a real difference to "
+        "whether I believe I can progress here.",
+        False,
+    ),
+    (
+        "contributor@example.org",
+        True,
+        "Comments about my hair, or questions about where I am really from, are small each "
+        "time, but they add up. I worry that saying so would make me seem difficult.",
+        False,
+    ),
+]
+THEME_NAME = "Not being heard or believed"
+INSIGHT = (
+    "Several people described their ideas and concerns being discounted at work: "
+    "suggestions overlooked until someone else repeats them, and concerns about racist "
+    "comments met first with doubt. Some have stopped raising concerns as a result."
+)
+
+
+def _listen(people: dict[str, User]) -> None:
+    """An open safe-space session held a few days ago, with named and anonymous
+    contributions, a theme and a drafted insight waiting for agreement."""
+    facilitator = people["facilitator@example.org"]
+    defaults = safe_space.template()
+    held = (utcnow() - timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
+    session = safe_space.create_session(
+        facilitator,
+        safe_space.SessionFields(
+            title=SESSION_TITLE,
+            starts_at=held.isoformat(),
+            ground_rules=defaults.ground_rules,
+            signposting=defaults.signposting,
+            invitees="\n".join(SESSION_INVITED),
+        ),
+    )
+    for email in SESSION_INVITED:
+        safe_space.accept_rules(people[email], session)
+    theme = safe_space.create_theme(facilitator, session, THEME_NAME)
+    for email, anonymous, body, themed in CONTRIBUTIONS:
+        # The receipt of a demo anonymous contribution is not kept: nobody can withdraw it.
+        contribution, _ = safe_space.add_contribution(
+            people[email], session, body=body, anonymous=anonymous
+        )
+        if themed:
+            safe_space.move_contribution(facilitator, contribution, theme.id)
+    safe_space.draft_insight(facilitator, session, theme.id, INSIGHT)
 
 
 def _flag_gaps(people: dict[str, User], cells: dict[tuple[str, str], Cell]) -> None:

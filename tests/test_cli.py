@@ -8,6 +8,7 @@ from grid_app.auth.models import Role, User
 from grid_app.extensions import db
 from grid_app.gaps.models import GapFlag
 from grid_app.grid.models import Cell, CellRevision, Grid, ServiceArea
+from grid_app.safe_space.models import Contribution, Insight, SafeSpaceSession
 
 
 def test_seed_demo_loads_the_grid_once_and_prints_the_sign_ins(app):
@@ -20,6 +21,8 @@ def test_seed_demo_loads_the_grid_once_and_prints_the_sign_ins(app):
             db.session.scalar(select(func.count(Grid.id))),
             db.session.scalar(select(func.count(User.id))),
             db.session.scalar(select(func.count(CellRevision.id))),
+            db.session.scalar(select(func.count(SafeSpaceSession.id))),
+            db.session.scalar(select(func.count(Contribution.id))),
         )
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0
@@ -29,6 +32,8 @@ def test_seed_demo_loads_the_grid_once_and_prints_the_sign_ins(app):
             db.session.scalar(select(func.count(Grid.id))),
             db.session.scalar(select(func.count(User.id))),
             db.session.scalar(select(func.count(CellRevision.id))),
+            db.session.scalar(select(func.count(SafeSpaceSession.id))),
+            db.session.scalar(select(func.count(Contribution.id))),
         )
         areas = list(db.session.scalars(select(ServiceArea.name)))
         empty = db.session.scalar(select(func.count(Cell.id)).where(Cell.text == ""))
@@ -40,6 +45,12 @@ def test_seed_demo_loads_the_grid_once_and_prints_the_sign_ins(app):
     with app.app_context():
         statuses = sorted(db.session.scalars(select(GapFlag.status)))
     assert statuses == ["acknowledged", "acknowledged", "open"]  # gaps to triage
+    # A listening session under way: open, with a theme and an insight awaiting agreement.
+    assert counts[3:] == (1, 4)
+    with app.app_context():
+        session = db.session.scalars(select(SafeSpaceSession)).one()
+        insight = db.session.scalars(select(Insight)).one()
+        assert session.is_open and not insight.is_promoted
 
 
 def test_demo_people_can_sign_in_with_the_demo_password(app, client):

@@ -3,13 +3,15 @@
 An access log line says who (an address, a browser) asked for what, and when. For a
 safe-space session that could tie a person to the moment an anonymous contribution was
 written, so requests under PRIVATE_PREFIX are never logged, by the development server or
-by gunicorn.
+by gunicorn. Nor are requests that name such an address elsewhere: the sign-in page's
+"next", or the Referer of a stylesheet or link followed from a session's page.
 """
 
 from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask
 from gunicorn.glogging import Logger
@@ -22,18 +24,29 @@ def is_private(path: str) -> bool:
     return path == PRIVATE_PREFIX or path.startswith(PRIVATE_PREFIX + "/")
 
 
+def mentions_private(environ: dict[str, Any]) -> bool:
+    """True when a request's address, query or Referer leads to a safe-space address."""
+    referer = urlsplit(environ.get("HTTP_REFERER", "")).path
+    return (
+        is_private(environ.get("PATH_INFO", ""))
+        or PRIVATE_PREFIX in unquote(environ.get("QUERY_STRING", ""))
+        or is_private(unquote(referer))
+    )
+
+
 class PrivateRequestFilter(logging.Filter):
-    """Drops log records that mention a safe-space address."""
+    """Drops log records that mention a safe-space address, written out or %-encoded."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return PRIVATE_PREFIX not in record.getMessage()
+        return PRIVATE_PREFIX not in unquote(record.getMessage())
 
 
 class AccessLogger(Logger):
-    """gunicorn's logger, without access lines for safe-space requests."""
+    """gunicorn's logger, without access lines that lead to a safe-space address (its
+    default format includes the Referer)."""
 
     def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
-        if is_private(environ.get("PATH_INFO", "")):
+        if mentions_private(environ):
             return
         super().access(resp, req, environ, request_time)
 

@@ -12,6 +12,7 @@ from tests.e2e import test_discussion_journeys as discussion_pages
 from tests.e2e import test_exchange_journeys as exchange_pages
 from tests.e2e import test_gap_journeys as gap_pages
 from tests.e2e import test_notification_journeys as notification_pages
+from tests.e2e import test_safe_space_journeys as safe_space_pages
 from tests.e2e.conftest import (
     LiveServer,
     assert_accessible,
@@ -171,6 +172,17 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "dashboard-error": dashboard_pages.open_dashboard_with_error,
     "exchange": exchange_pages.open_exchange,
     "exchange-import-preview": exchange_pages.open_import_preview,
+    "safe-space-sessions": safe_space_pages.open_sessions,
+    "safe-space-new": safe_space_pages.open_new_session,
+    "safe-space-new-errors": safe_space_pages.open_new_session_with_errors,
+    "safe-space-facilitator": safe_space_pages.open_session_as_facilitator,
+    "safe-space-before-joining": safe_space_pages.open_session_before_joining,
+    "safe-space-participant": safe_space_pages.open_session_as_participant,
+    "safe-space-receipt": safe_space_pages.open_receipt,
+    "safe-space-withdraw-error": safe_space_pages.open_withdraw_with_error,
+    "safe-space-theme": safe_space_pages.open_theme,
+    "safe-space-insight": safe_space_pages.open_insight_as_facilitator,
+    "safe-space-insight-contributor": safe_space_pages.open_insight_as_contributor,
 }
 
 
