@@ -254,10 +254,14 @@ def edit_contribution(session_id: int, key: str) -> Response:
     return _back(found, "contributions")
 
 
-@bp.post("/<int:session_id>/contributions/<key>/withdraw")
+@bp.route("/<int:session_id>/contributions/<key>/withdraw", methods=["GET", "POST"])
 def withdraw_contribution(session_id: int, key: str) -> Response:
-    """Withdraw one's own named contribution: its text is deleted."""
+    """Withdraw one's own named contribution (after a confirmation): its text is deleted."""
     found, contribution = _contribution(session_id, key)
+    if request.method == "GET":
+        if contribution.anonymous or contribution.author_id != current_user.id:
+            abort(403, "You can change only your own named contributions.")
+        return htmx.render("safe_space/withdraw_named.html", found=found, item=contribution)
     service.withdraw_contribution(current_user, contribution)
     db.session.commit()
     flash("Your contribution was withdrawn and its text deleted.", "success")

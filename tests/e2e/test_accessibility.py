@@ -180,6 +180,7 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "safe-space-participant": safe_space_pages.open_session_as_participant,
     "safe-space-receipt": safe_space_pages.open_receipt,
     "safe-space-withdraw-error": safe_space_pages.open_withdraw_with_error,
+    "safe-space-withdraw-named": safe_space_pages.open_withdraw_named,
     "safe-space-theme": safe_space_pages.open_theme,
     "safe-space-insight": safe_space_pages.open_insight_as_facilitator,
     "safe-space-insight-contributor": safe_space_pages.open_insight_as_contributor,

@@ -115,8 +115,8 @@ def test_a_contribution_becomes_an_agreed_insight_in_the_grid_and_can_still_be_w
     at = page.url
     for text in (ANONYMOUS, NAMED):
         item = contribution(page, text)
-        item.get_by_label("Theme of this contribution").select_option(label=THEME)
-        item.get_by_role("button", name="Move").click()
+        item.get_by_label(re.compile("^Theme of")).select_option(label=THEME)
+        item.get_by_role("button", name=re.compile("^Move")).click()
         expect(theme.get_by_role("listitem").filter(has_text=text)).to_be_visible()
     expect(theme).to_contain_text("(2 contributions)")
     # The board changed in place: the page did not reload or jump to the contribution.
@@ -290,3 +290,9 @@ def open_insight_as_contributor(page: Page, server: LiveServer) -> None:
     open_session_as_participant(page, server)
     page.get_by_role("link", name=demo.INSIGHT[:40]).click()
     expect(page.get_by_role("button", name="I agree to these words")).to_be_visible()
+
+
+def open_withdraw_named(page: Page, server: LiveServer) -> None:
+    open_session_as_participant(page, server)
+    page.get_by_role("link", name=re.compile("^Withdraw your contribution")).first.click()
+    expect(page.get_by_role("heading", name="Withdraw your contribution?")).to_be_visible()

@@ -61,6 +61,7 @@ def routes(s: Scene) -> list[tuple[str, str]]:
         ("POST", f"{base}/contributions"),
         ("GET", f"{base}/contributions/{s.named}/edit"),
         ("POST", f"{base}/contributions/{s.named}/edit"),
+        ("GET", f"{base}/contributions/{s.named}/withdraw"),
         ("POST", f"{base}/contributions/{s.named}/withdraw"),
         ("GET", f"{base}/withdraw"),
         ("GET", f"{base}/receipt"),
@@ -164,6 +165,7 @@ def test_people_cannot_change_someone_elses_named_contribution(app, client, peop
     base = f"{scene.session.url}/contributions/{scene.named}"
     assert client.get(f"{base}/edit").status_code == 403
     assert client.post_form(f"{base}/edit", {"body": "hijacked"}).status_code == 403
+    assert client.get(f"{base}/withdraw").status_code == 403
     assert client.post_form(f"{base}/withdraw", {}).status_code == 403
     assert "NAMED-WORDS said aloud" in stored_words(app)
 
@@ -333,6 +335,8 @@ def test_editing_a_named_contribution(app, client, people, scene):
     assert client.post_form(url, {"body": "  "}).status_code == 422
     assert client.post_form(url, {"body": "Put better"}).status_code == 303
     assert "Put better" in client.get(scene.session.url).text
+    confirm = client.get(f"{scene.session.url}/contributions/{scene.named}/withdraw").text
+    assert "Withdraw your contribution?" in confirm and "Put better" in confirm
     assert (
         client.post_form(
             f"{scene.session.url}/contributions/{scene.named}/withdraw", {}
