@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Lighthouse scores for the grid, a cell, the dashboard, notifications and sign-in, with demo data,
+# Lighthouse scores for the grid, a cell, the dashboard, notifications, a safe-space session
+# (as its facilitator) and sign-in, with demo data,
 # served by gunicorn as `make run` serves it. Needs Node 20+, npm and Debian's chromium.
 #   bash bench/lighthouse.sh            → bench/out/lighthouse-*.json and a summary table
 set -euo pipefail
@@ -19,16 +20,20 @@ server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 
-# Sign in as the manager (who sees every page) and hand Lighthouse the session cookie.
+# Sign in as the manager (who sees every page but safe-space sessions) and as the demo
+# session's facilitator, and hand Lighthouse the session cookie.
 cookie=$(.venv/bin/python bench/sign_in.py "http://127.0.0.1:$PORT" manager@example.org bench-password)
+facilitator=$(.venv/bin/python bench/sign_in.py "http://127.0.0.1:$PORT" facilitator@example.org bench-password)
 
 flags="--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --disable-background-networking --disable-component-update --disable-sync --no-first-run"
 printf '%-14s %12s %14s %15s\n' page performance accessibility best-practices
 for page in grid:/grids/grid-for-supporting-people cell:/cells/2 \
-  dashboard:/grids/grid-for-supporting-people/dashboard notifications:/notifications sign-in:/sign-in; do
+  dashboard:/grids/grid-for-supporting-people/dashboard notifications:/notifications \
+  safe-space:/safe-space/1 sign-in:/sign-in; do
   name="${page%%:*}"; path="${page#*:}"
   headers="{\"Cookie\": \"$cookie\"}"
   [ "$name" = sign-in ] && headers='{}'
+  [ "$name" = safe-space ] && headers="{\"Cookie\": \"$facilitator\"}"
   CHROME_PATH=/usr/bin/chromium bench/node_modules/.bin/lighthouse "http://127.0.0.1:$PORT$path" \
     --chrome-flags="$flags" --only-categories=performance,accessibility,best-practices \
     --extra-headers="$headers" --output=json --output-path="$OUT/lighthouse-$name.json" --quiet
