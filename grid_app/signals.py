@@ -22,6 +22,7 @@ gap_flag_changed = _signals.signal("gap-flag-changed")
 # the person withdrawing may be an anonymous contributor.
 insight_needs_review = _signals.signal("insight-needs-review")
 
-# sender: a SafeSpaceSession; keywords ``actor`` (its facilitator) and ``people`` (the Users
-# just invited). Receivers must not pass on the session's title: it may say too much.
-session_invited = _signals.signal("session-invited")
+# sender: a SafeSpaceSession; keywords ``actor`` (its facilitator), ``people`` (Users to ask)
+# and ``insight_id``: None to invite them, else to ask for their agreement to that insight.
+# Receivers must not pass on the session's title or any wording: they may say too much.
+session_request = _signals.signal("session-request")

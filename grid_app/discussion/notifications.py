@@ -427,27 +427,37 @@ def _insight_needs_review(_insight: Any, *, cell: Cell, recipient_id: int | None
     batch.send()
 
 
-@signals.session_invited.connect
-def _session_invited(session: Any, *, actor: User, people: list[User], **_: Any) -> None:
-    """Email each person invited to a safe-space session, unless they asked for no email.
-
-    The email gives who and when, and a link; never the session's title.
-    """
-    link = mail.absolute_url("safe_space.show", session_id=session.id)
+@signals.session_request.connect
+def _session_request(
+    session: Any, *, actor: User, people: list[User], insight_id: int | None, **_: Any
+) -> None:
+    """Email people invited to a safe-space session, or asked to agree to an insight, unless
+    they asked for no email. Who and when, and a link; never the title or any wording."""
     when = f"{session.starts_at:%A %-d %B %Y at %H:%M}"
-    for person in people:
-        if person.email_frequency == EmailFrequency.NONE:
-            continue
-        mail.queue(
-            to=person.email,
-            subject=f"{SUBJECT_PREFIX}{actor.display_name} invited you to a safe-space session",
-            body=(
-                f"Hello {person.display_name},\n\n{actor.display_name} invited you to a "
-                f"safe-space session on {when}.\n\nRead its ground rules and join it: {link}\n\n"
-                "Only the facilitator and the people invited can see what is said there.\n"
-            ),
-            user_id=person.id,
+    if insight_id is None:
+        subject = f"{actor.display_name} invited you to a safe-space session"
+        link = mail.absolute_url("safe_space.show", session_id=session.id)
+        text = (
+            f"{actor.display_name} invited you to a safe-space session on {when}.\n\n"
+            f"Read its ground rules and join it: {link}\n\n"
+            "Only the facilitator and the people invited can see what is said there."
         )
+    else:
+        subject = f"{actor.display_name} asks whether you agree to an insight"
+        link = mail.absolute_url("safe_space.insight", session_id=session.id, insight_id=insight_id)
+        text = (
+            f"{actor.display_name} has worded an insight from what you said, with your name, "
+            f"in the safe-space session on {when}. It goes into the grid only if you agree.\n\n"
+            f"Read it and answer: {link}"
+        )
+    for person in people:
+        if person.email_frequency != EmailFrequency.NONE:
+            mail.queue(
+                to=person.email,
+                subject=SUBJECT_PREFIX + subject,
+                body=f"Hello {person.display_name},\n\n{text}\n",
+                user_id=person.id,
+            )
 
 
 # --- Email ------------------------------------------------------------------------------

@@ -311,7 +311,7 @@ def _set_participants(session: SafeSpaceSession, people: list[User], actor: User
     session.participants.extend(SessionParticipant(user_id=p.id) for p in new)
     db.session.flush()
     if new:
-        signals.session_invited.send(session, actor=actor, people=new)
+        signals.session_request.send(session, actor=actor, people=new, insight_id=None)
 
 
 def accept_rules(actor: User, session: SafeSpaceSession) -> None:
@@ -566,6 +566,7 @@ def draft_insight(
     insight = Insight(session_id=session.id, theme_id=theme_id, text=text, drafted_by_id=actor.id)
     db.session.add(insight)
     db.session.flush()
+    _ask_consent(actor, session, insight)
     return insight
 
 
@@ -579,8 +580,17 @@ def edit_insight(actor: User, insight: Insight, text: str) -> None:
     errors = _insight_errors(text)
     if errors:
         raise Invalid("The insight was not saved.", errors)
-    insight.text = text
-    db.session.flush()
+    if text != insight.text:
+        insight.text = text
+        db.session.flush()
+        _ask_consent(actor, session, insight)
+
+
+def _ask_consent(actor: User, session: SafeSpaceSession, insight: Insight) -> None:
+    """Tell the named contributors an insight's wording awaits their answer."""
+    people = [person for person, _ in consent_state(insight).named]
+    if people:
+        signals.session_request.send(session, actor=actor, people=people, insight_id=insight.id)
 
 
 def _insight_errors(text: str) -> dict[str, str]:

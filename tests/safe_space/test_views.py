@@ -661,3 +661,32 @@ def test_guessing_receipt_codes_is_rate_limited_per_session(client, people, scen
     url = f"{scene.session.url}/withdraw"
     answers = [client.post_form(url, {"code": f"AAAA-BBBB-{n:04d}"}).status_code for n in range(31)]
     assert answers[:30] == [422] * 30 and answers[30] == 429
+
+
+def test_named_contributors_are_emailed_when_an_insight_asks_for_their_agreement(
+    app, client, people, safe_session, smtp_server
+):
+    from grid_app.discussion import mail
+    from tests.conftest import use_smtp
+
+    named, _ = contribute(app, people["contributor"], safe_session, "My named words")
+    anonymous, _ = contribute(app, people["other"], safe_session, "Unnamed words", True)
+    use_smtp(app, smtp_server.port)
+    client.sign_in(people["facilitator"])
+    client.post_form(f"{safe_session.url}/themes", {"name": "Pay"})
+    with app.app_context():
+        theme = db.session.scalar(db.select(Theme.id))
+    for key in (named, anonymous):
+        client.post_form(f"{safe_session.url}/contributions/{key}/theme", {"theme": str(theme)})
+    drafted = client.post_form(
+        f"{safe_session.url}/insights", {"theme": str(theme), "text": "SECRET-WORDING"}
+    )
+    client.post_form(drafted.headers["Location"], {"text": "SECRET-WORDING, reworded"})
+    with app.app_context():
+        mail.deliver_due()
+    # The first two are the invitations sent when the session was made.
+    messages = [m for m in smtp_server.wait_for(4) if "invited you" not in m["Subject"]]
+    assert [m["To"] for m in messages] == ["contributor@example.org"] * 2
+    assert "Fay Facilitator asks whether you agree to an insight" in messages[0]["Subject"]
+    body = messages[0].get_content()
+    assert drafted.headers["Location"] in body and "SECRET-WORDING" not in body
