@@ -111,6 +111,13 @@ def visible_contributions(viewer: User, session: SafeSpaceSession) -> list[Contr
     return list(db.session.scalars(query))
 
 
+def themes(session: SafeSpaceSession) -> list[Theme]:
+    """The session's themes, oldest first."""
+    return list(
+        db.session.scalars(select(Theme).where(Theme.session_id == session.id).order_by(Theme.id))
+    )
+
+
 @dataclass
 class ThemeView:
     """A theme with the contributions under it that the viewer may read."""
@@ -144,10 +151,7 @@ def session_view(viewer: User, session: SafeSpaceSession) -> SessionView:
     """The session as ``viewer`` may see it (the caller has checked access)."""
     facilitating = service.is_facilitator_of(viewer, session)
     invitation = None if facilitating else service.participant_record(viewer, session)
-    themes = list(
-        db.session.scalars(select(Theme).where(Theme.session_id == session.id).order_by(Theme.id))
-    )
-    views = {t.id: ThemeView(t, count=t.purged_contribution_count or 0) for t in themes}
+    views = {t.id: ThemeView(t, count=t.purged_contribution_count or 0) for t in themes(session)}
     unthemed: list[Contribution] = []
     view = SessionView(session, facilitating, invitation, list(views.values()), unthemed, [], [])
     if not view.joined:

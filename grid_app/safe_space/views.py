@@ -372,14 +372,13 @@ def theme(session_id: int, theme_id: int) -> Response:
 def _theme_page(
     found: SafeSpaceSession, item: Theme, form: ThemeForm, status: int = 200, **context: Any
 ) -> Response:
-    view = queries.session_view(current_user, found)
     return htmx.render(
         "safe_space/theme.html",
         status=status,
         found=found,
         item=item,
         form=form,
-        others=[t.theme for t in view.themes if t.theme.id != item.id],
+        others=[t for t in queries.themes(found) if t.id != item.id],
         **context,
     )
 
