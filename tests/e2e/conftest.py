@@ -153,6 +153,9 @@ def new_signed_in_page(browser: Browser, server: LiveServer, email: str, **optio
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:
     """Run axe-core for WCAG 2.0/2.1/2.2 A and AA on the page as it stands."""
+    # After a click that loads a new page, its heading can be found before its stylesheets
+    # have arrived; scanning then would judge unstyled links (too small, too close).
+    page.wait_for_load_state("load")
     page.evaluate(AXE.read_text())
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
