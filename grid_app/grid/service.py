@@ -100,18 +100,31 @@ def save_cell(
     ):
         return None
 
-    now = at or utcnow()
+    return _write(actor, cell, text, owners, kind=kind, summary=summary, at=at or utcnow())
+
+
+def _write(
+    actor: User | None,
+    cell: Cell,
+    text: str,
+    owners: list[User] | None,
+    *,
+    kind: RevisionKind,
+    summary: str,
+    at: datetime,
+) -> CellRevision:
+    """Put ``text`` (and ``owners``, unless None) into the cell and write its revision."""
     cell.text = text
     cell.html = markdown.render(text)
     if owners is not None:
         cell.owners = owners
-    cell.updated_at = now
+    cell.updated_at = at
     cell.updated_by_id = actor.id if actor else None
     try:
         db.session.flush()
     except StaleDataError as exc:
         raise EditConflict("Someone else saved this cell while you were editing it.") from exc
-    return _append_revision(actor, cell, kind=kind, summary=summary, at=now)
+    return _append_revision(actor, cell, kind=kind, summary=summary, at=at)
 
 
 def _append_revision(
@@ -165,11 +178,9 @@ def add_insight(actor: User, cell: Cell, *, text: str, summary: str) -> CellRevi
             "The insight was not promoted.",
             {"cell": "That cell is too full to take this insight; choose another."},
         )
-    now = utcnow()
-    cell.text, cell.html = combined, markdown.render(combined)
-    cell.updated_at, cell.updated_by_id = now, actor.id
-    db.session.flush()
-    return _append_revision(actor, cell, kind=RevisionKind.INSIGHT, summary=summary, at=now)
+    return _write(
+        actor, cell, combined, None, kind=RevisionKind.INSIGHT, summary=summary, at=utcnow()
+    )
 
 
 def can_review_cells(actor: User | None) -> bool:

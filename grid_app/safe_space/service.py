@@ -101,11 +101,6 @@ def check_access(actor: User, session: SafeSpaceSession) -> SessionParticipant |
     return invitation
 
 
-def may_read_contributions(actor: User, session: SafeSpaceSession) -> bool:
-    """True for the facilitator, and for participants who accepted the current ground rules."""
-    return is_facilitator_of(actor, session) or has_joined(participant_record(actor, session))
-
-
 def has_joined(invitation: SessionParticipant | None) -> bool:
     """True when an invited person accepted the session's current ground rules."""
     return (
@@ -114,9 +109,10 @@ def has_joined(invitation: SessionParticipant | None) -> bool:
     )
 
 
-def _require_facilitator(actor: User, session: SafeSpaceSession) -> None:
-    check_access(actor, session)
+def require_facilitator(actor: User, session: SafeSpaceSession) -> None:
+    """Refuse everyone but the session's facilitator (outsiders hear it is not theirs)."""
     if not is_facilitator_of(actor, session):
+        check_access(actor, session)
         raise Forbidden("Only the session's facilitator can do this.")
 
 
@@ -218,7 +214,7 @@ def create_session(actor: User, fields: SessionFields) -> SafeSpaceSession:
 
 def update_session(actor: User, session: SafeSpaceSession, fields: SessionFields) -> None:
     """Change a session's settings and who is invited (while it is open)."""
-    _require_facilitator(actor, session)
+    require_facilitator(actor, session)
     _require_open(session, "changing its settings")
     title, starts_at, retention, invitees = _parse(actor, fields)
     rules = _clean(fields.ground_rules)
@@ -334,7 +330,7 @@ def accept_rules(actor: User, session: SafeSpaceSession) -> None:
 
 def close_session(actor: User, session: SafeSpaceSession) -> None:
     """Stop contributions; the retention period for the raw text starts now."""
-    _require_facilitator(actor, session)
+    require_facilitator(actor, session)
     _require_open(session, "closing it again")
     session.status = SessionStatus.CLOSED.value
     session.closed_at = utcnow()
@@ -373,7 +369,7 @@ def add_contribution(
 
 def edit_contribution(actor: User, contribution: Contribution, body: str) -> None:
     """Change one's own named contribution while the session is open."""
-    session = _own_named(actor, contribution)
+    session = require_own_named(actor, contribution)
     _require_open(session, "editing a contribution")
     body = _body(body)
     if body != contribution.body:
@@ -384,7 +380,7 @@ def edit_contribution(actor: User, contribution: Contribution, body: str) -> Non
 
 def withdraw_contribution(actor: User, contribution: Contribution) -> None:
     """Take back one's own named contribution while the session is open."""
-    session = _own_named(actor, contribution)
+    session = require_own_named(actor, contribution)
     _require_open(session, "withdrawing a contribution here")
     _withdraw(contribution)
 
@@ -425,7 +421,8 @@ def _withdraw(contribution: Contribution) -> None:
         _ask_review(select(Insight).where(Insight.theme_id == theme_id))
 
 
-def _own_named(actor: User, contribution: Contribution) -> SafeSpaceSession:
+def require_own_named(actor: User, contribution: Contribution) -> SafeSpaceSession:
+    """The contribution's session, if ``actor`` wrote it with their name and it stands."""
     session = db.session.get_one(SafeSpaceSession, contribution.session_id)
     check_access(actor, session)
     if contribution.anonymous or contribution.author_id != actor.id:
@@ -438,7 +435,7 @@ def _own_named(actor: User, contribution: Contribution) -> SafeSpaceSession:
 def set_hidden(actor: User, contribution: Contribution, hidden: bool) -> None:
     """Hide a contribution from the other participants, or show it again (moderation)."""
     session = db.session.get_one(SafeSpaceSession, contribution.session_id)
-    _require_facilitator(actor, session)
+    require_facilitator(actor, session)
     _require_unpurged(session)
     if contribution.hidden != hidden:
         contribution.hidden = hidden
@@ -475,7 +472,7 @@ def _receipt_hash(code: str) -> str:
 
 def create_theme(actor: User, session: SafeSpaceSession, name: str) -> Theme:
     """Start a theme to group contributions under."""
-    _require_facilitator(actor, session)
+    require_facilitator(actor, session)
     _require_unpurged(session)
     theme = Theme(session_id=session.id, name=_theme_name(name))
     db.session.add(theme)
@@ -486,7 +483,7 @@ def create_theme(actor: User, session: SafeSpaceSession, name: str) -> Theme:
 def update_theme(actor: User, theme: Theme, *, name: str, notes: str) -> None:
     """Rename a theme and change its working notes."""
     session = db.session.get_one(SafeSpaceSession, theme.session_id)
-    _require_facilitator(actor, session)
+    require_facilitator(actor, session)
     _require_unpurged(session)
     notes = _clean(notes)
     errors = _text_errors("notes", notes, NOTES_MAX, "the notes")
@@ -503,7 +500,7 @@ def update_theme(actor: User, theme: Theme, *, name: str, notes: str) -> None:
 def merge_theme(actor: User, theme: Theme, into_id: int | None) -> Theme:
     """Fold ``theme`` into another: its contributions and insights move, it goes."""
     session = db.session.get_one(SafeSpaceSession, theme.session_id)
-    _require_facilitator(actor, session)
+    require_facilitator(actor, session)
     _require_unpurged(session)
     into = db.session.get(Theme, into_id) if into_id else None
     if into is None or into.session_id != session.id or into.id == theme.id:
@@ -522,7 +519,7 @@ def merge_theme(actor: User, theme: Theme, into_id: int | None) -> Theme:
 def move_contribution(actor: User, contribution: Contribution, theme_id: int | None) -> None:
     """Put a contribution under a theme, or under none."""
     session = db.session.get_one(SafeSpaceSession, contribution.session_id)
-    _require_facilitator(actor, session)
+    require_facilitator(actor, session)
     _require_unpurged(session)
     if contribution.withdrawn:
         raise Invalid("This contribution has been withdrawn.")
@@ -553,7 +550,7 @@ def draft_insight(
     actor: User, session: SafeSpaceSession, theme_id: int | None, text: str
 ) -> Insight:
     """Write an anonymised summary of a theme, in the facilitator's own words."""
-    _require_facilitator(actor, session)
+    require_facilitator(actor, session)
     _require_unpurged(session)
     theme = db.session.get(Theme, theme_id) if theme_id else None
     errors = {}
@@ -573,7 +570,7 @@ def draft_insight(
 def edit_insight(actor: User, insight: Insight, text: str) -> None:
     """Reword a draft; everyone's agreement then has to be given again for the new words."""
     session = db.session.get_one(SafeSpaceSession, insight.session_id)
-    _require_facilitator(actor, session)
+    require_facilitator(actor, session)
     if insight.is_promoted:
         raise Invalid("This insight is in the grid now; change the cell instead.")
     text = _clean(text)
@@ -701,7 +698,7 @@ def decide_consent(actor: User, insight: Insight, agreed: bool) -> None:
 def record_group_consent(actor: User, insight: Insight, note: str) -> None:
     """The facilitator records that the group agreed to this wording (anonymous contributions)."""
     session = db.session.get_one(SafeSpaceSession, insight.session_id)
-    _require_facilitator(actor, session)
+    require_facilitator(actor, session)
     if insight.is_promoted:
         raise Invalid("This insight is already in the grid.")
     note = " ".join(note.split())
@@ -729,7 +726,7 @@ def promote(actor: User, insight: Insight, cell: Cell | None) -> CellRevision:
     the session and never to a contribution.
     """
     session = db.session.get_one(SafeSpaceSession, insight.session_id)
-    _require_facilitator(actor, session)
+    require_facilitator(actor, session)
     if insight.is_promoted:
         raise Invalid("This insight is already in the grid.")
     if cell is None:
@@ -778,7 +775,7 @@ def _ask_review(insights: object) -> None:
 def mark_reviewed(actor: User, insight: Insight) -> None:
     """The facilitator has looked at an insight whose consent changed after promotion."""
     session = db.session.get_one(SafeSpaceSession, insight.session_id)
-    _require_facilitator(actor, session)
+    require_facilitator(actor, session)
     insight.needs_review = False
     audit.record(actor, "safe_space.insight_reviewed", "safe_space_insight", insight.id)
     db.session.flush()

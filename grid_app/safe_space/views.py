@@ -117,17 +117,13 @@ def show(session_id: int) -> Response:
 def _show(
     found: SafeSpaceSession, status: int = 200, fragment: str | None = None, **context: Any
 ) -> Response:
-    if service.may_read_contributions(current_user, found):
-        # Written and committed first: a commit after loading would expire every row shown.
-        service.record_read(current_user, found)
-        db.session.commit()
     view = queries.session_view(current_user, found)
     defaults: dict[str, Any] = {
         "contribution_form": ContributionForm(formdata=None),
         "theme_form": ThemeForm(formdata=None),
         "insight_form": InsightForm(formdata=None),
     }
-    return htmx.render(
+    response = htmx.render(
         "safe_space/show.html",
         fragment,
         status=status,
@@ -136,14 +132,18 @@ def _show(
         count=queries.contribution_count(found),
         **{**defaults, **context},
     )
+    if view.joined:
+        # Audited once the page is rendered: committing earlier would expire every row shown.
+        service.record_read(current_user, found)
+        db.session.commit()
+    return response
 
 
 @bp.route("/<int:session_id>/settings", methods=["GET", "POST"])
 def settings(session_id: int) -> Response:
     """Change a session's title, time, ground rules, signposting, retention and invitations."""
     found = _session(session_id)
-    if not service.is_facilitator_of(current_user, found):
-        abort(403, "Only the session's facilitator can change its settings.")
+    service.require_facilitator(current_user, found)
     form = SessionForm()
     if request.method == "GET":
         form.process(data=vars(service.session_fields(found)))
@@ -232,8 +232,7 @@ def edit_contribution(session_id: int, key: str) -> Response:
     found, contribution = _contribution(session_id, key)
     form = ContributionForm(data={"body": contribution.body})
     if request.method == "GET":
-        if contribution.anonymous or contribution.author_id != current_user.id:
-            abort(403, "You can change only your own named contributions.")
+        service.require_own_named(current_user, contribution)
         return htmx.render("safe_space/edit.html", found=found, item=contribution, form=form)
     try:
         service.edit_contribution(current_user, contribution, form.body.data or "")
@@ -259,8 +258,7 @@ def withdraw_contribution(session_id: int, key: str) -> Response:
     """Withdraw one's own named contribution (after a confirmation): its text is deleted."""
     found, contribution = _contribution(session_id, key)
     if request.method == "GET":
-        if contribution.anonymous or contribution.author_id != current_user.id:
-            abort(403, "You can change only your own named contributions.")
+        service.require_own_named(current_user, contribution)
         return htmx.render("safe_space/withdraw_named.html", found=found, item=contribution)
     service.withdraw_contribution(current_user, contribution)
     db.session.commit()
@@ -348,8 +346,7 @@ def create_theme(session_id: int) -> Response:
 def theme(session_id: int, theme_id: int) -> Response:
     """Rename a theme, keep notes on it, or merge it into another."""
     found = _session(session_id)
-    if not service.is_facilitator_of(current_user, found):
-        abort(403, "Only the session's facilitator can change themes.")
+    service.require_facilitator(current_user, found)
     item = queries.part_of(found.id, Theme, theme_id)
     form = ThemeForm(data={"name": item.name, "notes": item.notes})
     if request.method == "GET":
@@ -561,8 +558,7 @@ def summary(session_id: int) -> Response:
     found = _session(session_id)
     include_raw = request.args.get("raw") == "1"
     if include_raw:
-        if not service.is_facilitator_of(current_user, found):
-            abort(403, "Only the facilitator can export what was said.")
+        service.require_facilitator(current_user, found)
         if found.is_purged:
             abort(404, "What was said has been purged; only the summary is left.")
         service.record_read(current_user, found, what="summary with contributions")
