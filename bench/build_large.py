@@ -45,7 +45,7 @@ from add_discussion import fill_tallies  # noqa: E402  (bench/ is this script's 
 
 from grid_app import create_app  # noqa: E402
 from grid_app.auth import service as auth_service  # noqa: E402
-from grid_app.auth.models import Role  # noqa: E402
+from grid_app.auth.models import OPERATOR, Role  # noqa: E402
 from grid_app.database import utcnow  # noqa: E402
 from grid_app.extensions import db  # noqa: E402
 from grid_app.gaps.models import GapFlag, GapFlagEvent  # noqa: E402
@@ -273,7 +273,7 @@ def create_people(count: int) -> tuple[list[int], list[int]]:
             roles = (Role.CONTRIBUTOR,)
         specs.append((f"{first.lower()}.{last.lower()}{i}@example.org", f"{first} {last}", roles))
     for email, name, roles in specs:
-        user = auth_service.create_user(None, email, name, PASSWORD, roles=roles)
+        user = auth_service.create_user(OPERATOR, email, name, PASSWORD, roles=roles)
         if Role.CONTRIBUTOR in roles:
             editors.append(user.id)
         if Role.ADMIN in roles:
@@ -459,7 +459,7 @@ def build(args: argparse.Namespace) -> None:
             renames.append((start + timedelta(seconds=offset), part, before, after))
 
         grid = grid_service.create_grid(
-            None,
+            OPERATOR,
             GRID_NAME,
             rows=rows,
             columns=columns,

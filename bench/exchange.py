@@ -24,16 +24,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grid_app import create_app  # noqa: E402
+from grid_app.auth.models import OPERATOR  # noqa: E402
 from grid_app.exchange import service  # noqa: E402
 from grid_app.extensions import db  # noqa: E402
 from grid_app.grid import csvout, queries  # noqa: E402
+from grid_app.grid.models import Grid  # noqa: E402
 
 
 def full_history_csv(grid: object) -> int:
     """The full history as CSV, every line encoded, as the history download streams it."""
     return sum(
         len(line.encode())
-        for line in csvout.lines(queries.HISTORY_CSV_HEADER, queries.history_rows(grid))  # type: ignore[arg-type]
+        for line in csvout.lines(queries.HISTORY_CSV_HEADER, queries.history_rows(grid))
     )
 
 
@@ -48,10 +50,13 @@ def main() -> None:
     app = create_app(
         {"DATABASE_URL": args.database_url, "SECRET_KEY": "bench", "INSTANCE_PATH": "/tmp"}
     )
-    exports: list[tuple[str, Callable[[object], int]]] = [
-        ("grid CSV", lambda g: sum(len(x.encode()) for x in service.grid_csv(None, g))),  # type: ignore[arg-type]
-        ("grid XLSX (grid, open gaps, newest changes)", lambda g: len(service.grid_xlsx(None, g))),  # type: ignore[arg-type]
-        ("open gaps XLSX", lambda g: len(service.gaps_xlsx(None, g))),  # type: ignore[arg-type]
+    exports: list[tuple[str, Callable[[Grid], int]]] = [
+        ("grid CSV", lambda g: sum(len(x.encode()) for x in service.grid_csv(OPERATOR, g))),
+        (
+            "grid XLSX (grid, open gaps, newest changes)",
+            lambda g: len(service.grid_xlsx(OPERATOR, g)),
+        ),
+        ("open gaps XLSX", lambda g: len(service.gaps_xlsx(OPERATOR, g))),
     ]
     if not args.skip_full_history:
         exports.append(("full history CSV (every revision)", full_history_csv))

@@ -7,7 +7,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from grid_app.auth import service as auth_service
-from grid_app.auth.models import Role
+from grid_app.auth.models import OPERATOR, Role
 from grid_app.config import DEFAULTS
 from grid_app.errors import Invalid
 from grid_app.extensions import db
@@ -60,7 +60,7 @@ def create_user(email: str, display_name: str, roles: tuple[str, ...]) -> None:
     password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user = auth_service.create_user(
-            None, email, display_name, password, roles=[Role(r) for r in roles]
+            OPERATOR, email, display_name, password, roles=[Role(r) for r in roles]
         )
     except Invalid as error:
         db.session.rollback()

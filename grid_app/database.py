@@ -27,6 +27,25 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class AppendOnlyViolation(RuntimeError):
+    """Code tried to change or delete a row of an append-only model."""
+
+
+class AppendOnly:
+    """Marks a model whose rows, once written, are never changed or deleted (history,
+    timelines, earlier wordings). Every session refuses such a flush."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_rewriting_append_only(session: Session, *_: object) -> None:
+    for obj in session.deleted:
+        if isinstance(obj, AppendOnly):
+            raise AppendOnlyViolation(f"{type(obj).__name__} rows are never deleted.")
+    for obj in session.dirty:
+        if isinstance(obj, AppendOnly) and session.is_modified(obj):
+            raise AppendOnlyViolation(f"{type(obj).__name__} rows are never changed.")
+
+
 AnySession = Session | scoped_session[Any]
 
 

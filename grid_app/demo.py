@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from grid_app.auth import service as auth_service
-from grid_app.auth.models import EmailFrequency, Role, User
+from grid_app.auth.models import OPERATOR, EmailFrequency, Role, User
 from grid_app.database import utcnow
 from grid_app.discussion import notifications
 from grid_app.discussion import service as discussion_service
@@ -125,10 +125,10 @@ def load(password: str) -> bool:
     for email, name, roles in PEOPLE:
         existing = db.session.scalar(select(User).where(User.email == email))
         people[email] = existing or auth_service.create_user(
-            None, email, name, password, roles=roles
+            OPERATOR, email, name, password, roles=roles
         )
     grid = grid_service.create_grid(
-        None,
+        OPERATOR,
         GRID_NAME,
         rows=[row[0] for row in ROWS],
         columns=COLUMNS,

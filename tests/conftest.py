@@ -29,7 +29,7 @@ from sqlalchemy.engine import URL, Engine
 import grid_app.models  # noqa: F401  (every table, for create_all)
 from grid_app import create_app
 from grid_app.auth import service as auth_service
-from grid_app.auth.models import Role
+from grid_app.auth.models import OPERATOR, Role
 from grid_app.extensions import db
 from grid_app.grid import service as grid_service
 from grid_app.grid.models import Cell, ColumnKind, GridColumn, ServiceArea
@@ -152,7 +152,9 @@ def people(app: Flask) -> dict[str, Person]:
     result = {}
     with app.app_context():
         for key, (name, roles) in specs.items():
-            user = auth_service.create_user(None, f"{key}@example.org", name, PASSWORD, roles=roles)
+            user = auth_service.create_user(
+                OPERATOR, f"{key}@example.org", name, PASSWORD, roles=roles
+            )
             result[key] = Person(user.id, user.email, name)
         db.session.commit()
     return result
@@ -172,7 +174,7 @@ def grid(app: Flask) -> GridRef:
     """A two-by-three grid: Social work and Youth Justice × Strategy, Evidence, Owner."""
     with app.app_context():
         created = grid_service.create_grid(
-            None,
+            OPERATOR,
             "Test grid",
             rows=["Social work", "Youth Justice"],
             columns=[

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from grid_app.audit import service as audit
-from grid_app.auth.models import EmailFrequency, Role, User, UserRole, UserSession
+from grid_app.auth.models import Actor, EmailFrequency, Role, User, UserRole, UserSession
 from grid_app.database import utcnow
 from grid_app.errors import Forbidden, Invalid
 from grid_app.extensions import db
@@ -40,14 +40,14 @@ def validate_password(password: str) -> None:
 
 
 def create_user(
-    actor: User | None,
+    actor: Actor,
     email: str,
     display_name: str,
     password: str,
     roles: Iterable[Role] = (Role.CONTRIBUTOR,),
 ) -> User:
     """Create an account; only an admin (or the command line, with no actor) may."""
-    if actor is not None and not actor.has_role(Role.ADMIN):
+    if not actor.has_role(Role.ADMIN):
         raise Forbidden("Only an admin can add people.")
     email = email.strip().lower()
     display_name = display_name.strip()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from grid_app.audit import service as audit
-from grid_app.auth.models import Role, User
+from grid_app.auth.models import Actor, Role, User
 from grid_app.errors import Forbidden, Invalid
 from grid_app.extensions import db
 from grid_app.grid.models import Grid
@@ -12,9 +12,9 @@ PERIOD_MIN = 1
 PERIOD_MAX = 3650
 
 
-def can_view(actor: User | None) -> bool:
+def can_view(actor: Actor) -> bool:
     """Managers and admins see the dashboard."""
-    return actor is not None and actor.active and actor.has_role(Role.MANAGER, Role.ADMIN)
+    return actor.active and actor.has_role(Role.MANAGER, Role.ADMIN)
 
 
 def set_review_period(actor: User, grid: Grid, days: str) -> bool:

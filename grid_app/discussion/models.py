@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grid_app.auth.models import User
-from grid_app.database import Base, utcnow
+from grid_app.database import AppendOnly, Base, utcnow
 from grid_app.grid.models import Cell, ServiceArea
 
 
@@ -81,7 +81,7 @@ class CellThreadTally(Base):
     open_threads: Mapped[int] = mapped_column(default=0)
 
 
-class CommentEdit(Base):
+class CommentEdit(AppendOnly, Base):
     """The wording a comment had before one edit; written with the edit, never altered."""
 
     __tablename__ = "comment_edit"

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from grid_app import signals
 from grid_app.auth import queries as auth_queries
-from grid_app.auth.models import EmailFrequency, User
+from grid_app.auth.models import OPERATOR, Actor, EmailFrequency, User
 from grid_app.database import utcnow
 from grid_app.discussion import mail
 from grid_app.discussion.models import (
@@ -217,8 +217,8 @@ def place(cell: Cell) -> str:
 class _Batch:
     """The notifications one event causes: one per person, the most specific reason wins."""
 
-    def __init__(self, actor: User | None, cell: Cell, **links: int | None) -> None:
-        self.actor_id = actor.id if actor else None
+    def __init__(self, actor: Actor, cell: Cell, **links: int | None) -> None:
+        self.actor_id = actor.id
         self.cell = cell
         self.links = links
         self.messages: dict[int, tuple[NotificationKind, str]] = {}
@@ -312,9 +312,9 @@ def _thread_voices(thread_id: int) -> tuple[int | None, set[int]]:
     return author, {a for c, a in rows if c != thread_id and a is not None}
 
 
-def who(actor: User | None) -> str:
+def who(actor: Actor) -> str:
     """How a notification names the person who acted; nobody for the command line."""
-    return actor.display_name if actor else "An operator"
+    return actor.display_name
 
 
 # Cells an import changed in this transaction, by who imported them: (actor, cell ids).
@@ -322,12 +322,12 @@ IMPORTED = "grid_app.imported_cells"
 
 
 @signals.cell_changed.connect
-def _cell_changed(revision: CellRevision, *, actor: User | None, **_: Any) -> None:
+def _cell_changed(revision: CellRevision, *, actor: Actor, **_: Any) -> None:
     """Tell the people watching a cell, or its service area, that it changed."""
     if revision.kind == RevisionKind.IMPORT.value:
         # An import changes many cells at once: each watcher hears of it once, at commit.
         pending = db.session.info.setdefault(IMPORTED, {})
-        pending.setdefault(actor.id if actor else None, (actor, []))[1].append(revision.cell_id)
+        pending.setdefault(actor.id, (actor, []))[1].append(revision.cell_id)
         return
     cell = db.session.get_one(Cell, revision.cell_id)
     batch = _Batch(actor, cell)
@@ -417,7 +417,7 @@ def _insight_needs_review(_insight: Any, *, cell: Cell, recipient_id: int | None
 
     Names nobody: the withdrawal may have been an anonymous contributor's.
     """
-    batch = _Batch(None, cell)
+    batch = _Batch(OPERATOR, cell)
     batch.add(
         [recipient_id],
         K.INSIGHT_REVIEW,

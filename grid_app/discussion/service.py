@@ -6,12 +6,10 @@ the earlier wording as a CommentEdit; an edit made from an older version is an E
 
 from __future__ import annotations
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from grid_app.audit import service as audit
-from grid_app.auth.models import Role, User
+from grid_app.auth.models import Actor, Role, User
 from grid_app.database import recount_tally, utcnow
 from grid_app.discussion import notifications, queries
 from grid_app.discussion.models import CellThreadTally, Comment, CommentEdit
@@ -19,35 +17,29 @@ from grid_app.errors import EditConflict, Forbidden, Invalid
 from grid_app.extensions import db
 from grid_app.grid import markdown
 from grid_app.grid import service as grid_service
-from grid_app.grid.history import AppendOnlyViolation
 from grid_app.grid.models import Cell
 
 BODY_MAX = 5_000
 STALE = "You or someone else changed this comment while you were editing it."
 
 
-def can_comment(actor: User | None) -> bool:
+def can_comment(actor: Actor) -> bool:
     """Anyone who can edit cells can comment on them and reply."""
     return grid_service.can_edit_cells(actor)
 
 
-def can_change(actor: User | None, comment: Comment) -> bool:
+def can_change(actor: Actor, comment: Comment) -> bool:
     """Only a comment's author edits or deletes it, and not once it is deleted."""
-    return (
-        actor is not None
-        and actor.active
-        and comment.author_id == actor.id
-        and not comment.is_deleted
-    )
+    return actor.active and comment.author_id == actor.id and not comment.is_deleted
 
 
-def can_resolve(actor: User | None, thread: Comment, owner_ids: set[int]) -> bool:
+def can_resolve(actor: Actor, thread: Comment, owner_ids: set[int]) -> bool:
     """The thread's author, an owner of the cell's service area, a manager or an admin.
 
     ``owner_ids`` are the people in the owner column of the cell's row
     (queries.row_owner_ids), passed in so that a page of threads asks once.
     """
-    if actor is None or not actor.active:
+    if not actor.active:
         return False
     return (
         thread.author_id == actor.id
@@ -204,14 +196,3 @@ def _flush_or_conflict() -> None:
         db.session.flush()
     except StaleDataError as exc:
         raise EditConflict(STALE) from exc
-
-
-@event.listens_for(Session, "before_flush")
-def _refuse_rewriting_edits(session: Session, *_: object) -> None:
-    """Earlier wordings are append-only: no code path may update or delete one."""
-    for obj in session.deleted:
-        if isinstance(obj, CommentEdit):
-            raise AppendOnlyViolation("CommentEdit rows are never deleted.")
-    for obj in session.dirty:
-        if isinstance(obj, CommentEdit) and session.is_modified(obj):
-            raise AppendOnlyViolation("CommentEdit rows are never changed.")

@@ -12,6 +12,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from grid_app.auth.models import OPERATOR
 from grid_app.errors import DomainError
 from grid_app.exchange import importer, service, sharing
 from grid_app.extensions import db
@@ -43,12 +44,12 @@ def export_command(slug: str | None, fmt: str, output: str, authority: str | Non
         grid = _grid(slug)
         data: bytes
         if fmt == "csv":
-            data = "".join(service.grid_csv(None, grid)).encode()
+            data = "".join(service.grid_csv(OPERATOR, grid)).encode()
         elif fmt == "xlsx":
-            data = service.grid_xlsx(None, grid)
+            data = service.grid_xlsx(OPERATOR, grid)
         else:
             name = authority if authority is not None else current_app.config["AUTHORITY_NAME"]
-            document = sharing.build(None, grid, name)
+            document = sharing.build(OPERATOR, grid, name)
             data = (
                 sharing.to_docx(document)
                 if fmt == "docx"
@@ -73,14 +74,14 @@ def import_command(file: str, slug: str | None, new_grid_name: str | None, dry_r
     path = Path(file)
     try:
         grid = None if new_grid_name else _grid(slug)
-        upload = importer.store(None, grid, path.name, path.read_bytes(), new_grid_name or "")
-        found = importer.preview(None, upload)
+        upload = importer.store(OPERATOR, grid, path.name, path.read_bytes(), new_grid_name or "")
+        found = importer.preview(OPERATOR, upload)
         _print_preview(found)
         if dry_run:
             db.session.rollback()
             click.echo("Dry run: nothing was changed.")
             return
-        outcome = importer.apply(None, upload, base=found.base)
+        outcome = importer.apply(OPERATOR, upload, base=found.base)
     except DomainError as error:
         _fail(error)
         return

@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import delete, func, select
 
 from grid_app.audit import service as audit
-from grid_app.auth.models import Role, User
+from grid_app.auth.models import Actor, Role, User
 from grid_app.database import utcnow
 from grid_app.errors import EditConflict, Forbidden, Invalid, NotFound
 from grid_app.exchange import spreadsheets
@@ -47,7 +47,7 @@ def _limits() -> tuple[int, int]:
 
 
 def store(
-    actor: User | None,
+    actor: Actor,
     grid: Grid | None,
     filename: str,
     content: bytes,
@@ -71,7 +71,7 @@ def store(
         new_grid_name=" ".join(new_grid_name.split()) if grid is None else "",
         filename=filename[-255:],
         content=content,
-        created_by_id=actor.id if actor else None,
+        created_by_id=actor.id,
         expires_at=utcnow() + UPLOAD_LIFETIME,
     )
     # Checked before it is kept: a file that cannot be imported is never stored.
@@ -82,8 +82,8 @@ def store(
     return upload
 
 
-def _check_new_grid(actor: User | None, name: str) -> None:
-    if actor is not None and not actor.has_role(Role.ADMIN):
+def _check_new_grid(actor: Actor, name: str) -> None:
+    if not actor.has_role(Role.ADMIN):
         raise Forbidden("Only an admin can create a grid. Import into this grid instead.")
     name = " ".join(name.split())
     if not name:
@@ -98,11 +98,11 @@ def _check_new_grid(actor: User | None, name: str) -> None:
         )
 
 
-def upload_for(actor: User | None, token: str) -> ImportUpload:
+def upload_for(actor: Actor, token: str) -> ImportUpload:
     """The stored upload at ``token``, if it is the actor's own and has not expired."""
     require_exchange(actor)
     upload = db.session.get(ImportUpload, token)
-    mine = upload is not None and (actor is None or upload.created_by_id == actor.id)
+    mine = upload is not None and upload.created_by_id == actor.id
     if upload is None or not mine or upload.expires_at < utcnow():
         raise NotFound("This import has expired or was already applied. Upload the file again.")
     return upload
@@ -159,7 +159,7 @@ def state_of(grid: Grid | None) -> str:
     return f"{cursor.revision_id}-{cursor.structure_version}"
 
 
-def preview(actor: User | None, upload: ImportUpload) -> Preview:
+def preview(actor: Actor, upload: ImportUpload) -> Preview:
     """Compare the upload with the grid as it is now; raise Invalid if it cannot apply."""
     _, max_rows = _limits()
     table = spreadsheets.read(upload.filename, upload.content, max_rows, MAX_COLUMNS)
@@ -211,7 +211,7 @@ def preview(actor: User | None, upload: ImportUpload) -> Preview:
             change = CellChange(area, name, old, value, text, owner_ids, cell.id)
             (result.changed if old.strip() else result.filled).append(change)
     adds_structure = bool(result.new_rows or result.new_columns) and grid is not None
-    if adds_structure and actor is not None and not structure.can_change_structure(actor):
+    if adds_structure and not structure.can_change_structure(actor):
         result.blocked = (
             "The file adds service areas or columns, which only an admin can do. "
             "Ask an admin to import it, or remove them from the file."
@@ -339,7 +339,7 @@ class Outcome:
     cells_changed: int
 
 
-def apply(actor: User | None, upload: ImportUpload, *, base: str) -> Outcome:
+def apply(actor: Actor, upload: ImportUpload, *, base: str) -> Outcome:
     """Apply the upload as previewed from ``base``; EditConflict if the grid moved on."""
     found = preview(actor, upload)
     if found.blocked:

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from grid_app.audit import service as audit
-from grid_app.auth.models import Role, User
+from grid_app.auth.models import Actor, Role
 from grid_app.database import utcnow
 from grid_app.errors import Forbidden, Invalid
 from grid_app.exchange import spreadsheets
@@ -42,14 +42,14 @@ OPEN_GAPS_HEADER = [
 ]
 
 
-def can_exchange(actor: User | None) -> bool:
+def can_exchange(actor: Actor) -> bool:
     """Whether ``actor`` may export or import (managers and admins)."""
-    return actor is not None and actor.active and actor.has_role(*EXCHANGE_ROLES)
+    return actor.active and actor.has_role(*EXCHANGE_ROLES)
 
 
-def require_exchange(actor: User | None) -> None:
+def require_exchange(actor: Actor) -> None:
     """Raise Forbidden unless ``actor`` may export or import; None is the command line."""
-    if actor is not None and not can_exchange(actor):
+    if not can_exchange(actor):
         raise Forbidden("Only a manager or an admin can export or import the grid.")
 
 
@@ -109,7 +109,7 @@ def cell_text(cell: Cell) -> str:
     return OWNER_SEPARATOR.join(names)
 
 
-def grid_csv(actor: User | None, grid: Grid) -> Iterator[str]:
+def grid_csv(actor: Actor, grid: Grid) -> Iterator[str]:
     """The live grid as CSV lines."""
     require_exchange(actor)
     table = grid_table(grid)
@@ -117,7 +117,7 @@ def grid_csv(actor: User | None, grid: Grid) -> Iterator[str]:
     return iter(list(spreadsheets.csv_body(table.header, table.rows)))
 
 
-def grid_xlsx(actor: User | None, grid: Grid) -> bytes:
+def grid_xlsx(actor: Actor, grid: Grid) -> bytes:
     """A workbook: the grid, its open gaps, and its newest changes."""
     require_exchange(actor)
     table = grid_table(grid)
@@ -183,7 +183,7 @@ def _gaps_sheet(grid: Grid) -> spreadsheets.Sheet:
     return spreadsheets.Sheet("Open gaps", OPEN_GAPS_HEADER, open_gap_rows(grid), widths)
 
 
-def gaps_csv(actor: User | None, grid: Grid) -> Iterator[str]:
+def gaps_csv(actor: Actor, grid: Grid) -> Iterator[str]:
     """The grid's open gaps as CSV lines."""
     require_exchange(actor)
     rows = open_gap_rows(grid)
@@ -191,7 +191,7 @@ def gaps_csv(actor: User | None, grid: Grid) -> Iterator[str]:
     return iter(list(spreadsheets.csv_body(OPEN_GAPS_HEADER, rows)))
 
 
-def gaps_xlsx(actor: User | None, grid: Grid) -> bytes:
+def gaps_xlsx(actor: Actor, grid: Grid) -> bytes:
     """The grid's open gaps as a one-sheet workbook."""
     require_exchange(actor)
     sheet = _gaps_sheet(grid)
@@ -199,7 +199,7 @@ def gaps_xlsx(actor: User | None, grid: Grid) -> bytes:
     return spreadsheets.workbook([sheet])
 
 
-def _audit(actor: User | None, grid: Grid, what: str, fmt: str) -> None:
+def _audit(actor: Actor, grid: Grid, what: str, fmt: str) -> None:
     audit.record(actor, "grid.exported", "grid", grid.id, what=what, format=fmt)
 
 
@@ -219,7 +219,7 @@ def row_categories(grid: Grid) -> dict[int, set[str]]:
 
 
 def set_categories(
-    actor: User | None, grid: Grid, chosen: Mapping[int, Iterable[str]]
+    actor: Actor, grid: Grid, chosen: Mapping[int, Iterable[str]]
 ) -> dict[int, set[str]]:
     """Tag the grid's live service areas with sharing categories, replacing their tags.
 

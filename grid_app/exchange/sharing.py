@@ -16,7 +16,7 @@ from docx import Document
 from docx.shared import Pt
 
 from grid_app.audit import service as audit
-from grid_app.auth.models import User
+from grid_app.auth.models import Actor
 from grid_app.errors import Invalid
 from grid_app.exchange import service
 from grid_app.exchange.models import CATEGORY_LABELS, SharingCategory
@@ -77,7 +77,7 @@ def plain(text: str) -> str:
     return _MARKDOWN_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", text)
 
 
-def build(actor: User | None, grid: Grid, authority: str) -> SharingDocument:
+def build(actor: Actor, grid: Grid, authority: str) -> SharingDocument:
     """Gather the document from the grid's live service areas, tags, links and owners."""
     service.require_exchange(actor)
     authority = " ".join(authority.split())

@@ -32,7 +32,7 @@ def _register_commands(_state: BlueprintSetupState) -> None:
 
 @bp.app_template_global("can_exchange")
 def _can_exchange() -> bool:
-    return service.can_exchange(current_user if current_user.is_authenticated else None)
+    return current_user.is_authenticated and service.can_exchange(current_user)
 
 
 @bp.errorhandler(RequestEntityTooLarge)

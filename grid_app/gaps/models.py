@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grid_app.auth.models import User
-from grid_app.database import Base, utcnow
+from grid_app.database import AppendOnly, Base, utcnow
 from grid_app.grid.models import Cell
 
 
@@ -83,7 +83,7 @@ class GapFlag(Base):
         return self.status in OPEN_STATUSES
 
 
-class GapFlagEvent(Base):
+class GapFlagEvent(AppendOnly, Base):
     """One step in a flag's timeline, written with the change it records; never altered."""
 
     __tablename__ = "gap_flag_event"

@@ -9,20 +9,18 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from grid_app import signals
 from grid_app.audit import service as audit
-from grid_app.auth.models import Role, User
+from grid_app.auth.models import Actor, Role, User
 from grid_app.database import recount_tally, utcnow
 from grid_app.errors import EditConflict, Forbidden, Invalid
 from grid_app.extensions import db
 from grid_app.gaps import queries
 from grid_app.gaps.models import CellFlagTally, GapFlag, GapFlagEvent, GapSeverity, GapStatus
 from grid_app.grid import service as grid_service
-from grid_app.grid.history import AppendOnlyViolation
 from grid_app.grid.models import Cell
 
 WHAT_MAX = 2_000
@@ -96,14 +94,14 @@ STATUS_WORDS = {
 }
 
 
-def can_raise(actor: User | None) -> bool:
+def can_raise(actor: Actor) -> bool:
     """Anyone who can edit cells can flag a gap in one."""
     return grid_service.can_edit_cells(actor)
 
 
-def can_manage(actor: User | None) -> bool:
+def can_manage(actor: Actor) -> bool:
     """Managers and admins triage, assign and close gap flags."""
-    return actor is not None and actor.active and actor.has_role(Role.MANAGER, Role.ADMIN)
+    return actor.active and actor.has_role(Role.MANAGER, Role.ADMIN)
 
 
 def allowed_actions(flag: GapFlag) -> list[Action]:
@@ -265,14 +263,3 @@ def _validate(
     if errors:
         raise Invalid("Nothing was changed. Check the highlighted fields.", errors)
     return owner
-
-
-@event.listens_for(Session, "before_flush")
-def _refuse_rewriting_timelines(session: Session, *_: object) -> None:
-    """A flag's timeline is append-only: no code path may update or delete a step."""
-    for obj in session.deleted:
-        if isinstance(obj, GapFlagEvent):
-            raise AppendOnlyViolation("GapFlagEvent rows are never deleted.")
-    for obj in session.dirty:
-        if isinstance(obj, GapFlagEvent) and session.is_modified(obj):
-            raise AppendOnlyViolation("GapFlagEvent rows are never changed.")

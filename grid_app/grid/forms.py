@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from flask import abort
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -30,6 +31,13 @@ class VersionForm(FlaskForm):
             return int(self.version.data or "")
         except ValueError:
             return None
+
+    def require_version(self) -> int:
+        """The version the person saw; a form without one is refused (400)."""
+        version = self.version_number()
+        if version is None:
+            abort(400, "The form was missing the version you started from. Reload and try again.")
+        return version
 
 
 class CellForm(VersionForm):

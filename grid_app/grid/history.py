@@ -8,11 +8,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from grid_app.extensions import db
-from grid_app.grid.models import CellRevision, GridChange
+from grid_app.grid.models import CellRevision
 
 GENESIS = "0" * 64
 
@@ -115,18 +114,3 @@ def _expected_chain(revision: CellRevision, previous: str) -> str:
         summary=revision.summary,
         content=revision.content_hash,
     )
-
-
-class AppendOnlyViolation(RuntimeError):
-    """Code tried to change or delete a revision or a structural change."""
-
-
-@event.listens_for(Session, "before_flush")
-def _refuse_rewriting_history(session: Session, *_: object) -> None:
-    """History is append-only: no code path may update or delete a revision."""
-    for obj in session.deleted:
-        if isinstance(obj, CellRevision | GridChange):
-            raise AppendOnlyViolation(f"{type(obj).__name__} rows are never deleted.")
-    for obj in session.dirty:
-        if isinstance(obj, CellRevision | GridChange) and session.is_modified(obj):
-            raise AppendOnlyViolation(f"{type(obj).__name__} rows are never changed.")

@@ -20,7 +20,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grid_app.auth.models import User
-from grid_app.database import Base, utcnow
+from grid_app.database import AppendOnly, Base, utcnow
 
 
 class ColumnKind(enum.StrEnum):
@@ -143,7 +143,7 @@ class Cell(Base):
 EMPTIED = "text = '' AND CAST(owner_ids AS TEXT) = '[]'"
 
 
-class CellRevision(Base):
+class CellRevision(AppendOnly, Base):
     """An immutable, complete snapshot of a cell after one change.
 
     Content and its hash live in separate columns so that a later redaction can blank the
@@ -209,7 +209,7 @@ class ChangeKind(enum.StrEnum):
     COLUMN_RESTORED = "column.restored"
 
 
-class GridChange(Base):
+class GridChange(AppendOnly, Base):
     """An append-only record of one change to a grid's rows or columns.
 
     ``before`` and ``after`` hold what changed (a name, a position), so the change can be

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from grid_app import signals
-from grid_app.auth.models import Role, User
+from grid_app.auth.models import Actor, Role, User
 from grid_app.database import utcnow
 from grid_app.errors import EditConflict, Forbidden, Invalid
 from grid_app.extensions import db
@@ -31,9 +31,15 @@ SUMMARY_MAX = 200
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 
 
-def can_edit_cells(actor: User | None) -> bool:
+def can_edit_cells(actor: Actor) -> bool:
     """Whether ``actor`` may change cells (people with no role can only read)."""
-    return actor is not None and actor.active and actor.has_role(*EDITOR_ROLES)
+    return actor.active and actor.has_role(*EDITOR_ROLES)
+
+
+def require_edit_cells(actor: Actor) -> None:
+    """Refuse (403) someone who may only read the grid."""
+    if not can_edit_cells(actor):
+        raise Forbidden("You can read the grid but not change it.")
 
 
 def slugify(name: str) -> str:
@@ -42,14 +48,14 @@ def slugify(name: str) -> str:
 
 
 def create_grid(
-    actor: User | None,
+    actor: Actor,
     name: str,
     rows: Sequence[str],
     columns: Sequence[tuple[str, ColumnKind]],
     description: str = "",
 ) -> Grid:
     """Create a grid with its service areas, columns and one empty cell for each pair."""
-    if actor is not None and not actor.has_role(Role.ADMIN):
+    if not actor.has_role(Role.ADMIN):
         raise Forbidden("Only an admin can create a grid.")
     if not name.strip():
         raise Invalid("Name the grid.", {"name": "Enter a name for the grid."})
@@ -69,7 +75,7 @@ def create_grid(
 
 
 def save_cell(
-    actor: User | None,
+    actor: Actor,
     cell: Cell,
     *,
     expected_version: int,
@@ -83,11 +89,10 @@ def save_cell(
 
     Returns the new revision, or None when nothing changed. Raises EditConflict when the
     cell has moved on since ``expected_version``, so nobody's work is overwritten.
-    ``at`` backdates the change (demo data); it defaults to now. An ``actor`` of None is
-    the operator at the command line (an import), like ``create_grid``'s.
+    ``at`` backdates the change (demo data); it defaults to now. ``actor`` may be the
+    ``OPERATOR`` at the command line (an import), like ``create_grid``'s.
     """
-    if actor is not None and not can_edit_cells(actor):
-        raise Forbidden("You can read the grid but not change it.")
+    require_edit_cells(actor)
     text = normalise_text(text)
     summary = " ".join(summary.split())
     owners = _validate(cell, text, owner_ids, summary)
@@ -104,7 +109,7 @@ def save_cell(
 
 
 def _write(
-    actor: User | None,
+    actor: Actor,
     cell: Cell,
     text: str,
     owners: list[User] | None,
@@ -119,7 +124,7 @@ def _write(
     if owners is not None:
         cell.owners = owners
     cell.updated_at = at
-    cell.updated_by_id = actor.id if actor else None
+    cell.updated_by_id = actor.id
     try:
         db.session.flush()
     except StaleDataError as exc:
@@ -128,7 +133,7 @@ def _write(
 
 
 def _append_revision(
-    actor: User | None, cell: Cell, *, kind: RevisionKind, summary: str, at: datetime
+    actor: Actor, cell: Cell, *, kind: RevisionKind, summary: str, at: datetime
 ) -> CellRevision:
     """Write the cell's next revision, a snapshot of what it holds now, sealed onto its chain.
 
@@ -145,7 +150,7 @@ def _append_revision(
         html=cell.html,
         owner_ids=sorted(u.id for u in cell.owners),
         summary=summary,
-        author_id=actor.id if actor else None,
+        author_id=actor.id,
         created_at=at,
     )
     history.seal(revision, previous)
@@ -183,9 +188,9 @@ def add_insight(actor: User, cell: Cell, *, text: str, summary: str) -> CellRevi
     )
 
 
-def can_review_cells(actor: User | None) -> bool:
+def can_review_cells(actor: Actor) -> bool:
     """Whether ``actor`` may mark cells reviewed: managers and admins."""
-    return actor is not None and actor.active and actor.has_role(Role.MANAGER, Role.ADMIN)
+    return actor.active and actor.has_role(Role.MANAGER, Role.ADMIN)
 
 
 def review_cell(

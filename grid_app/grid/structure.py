@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Select, select, update
 
-from grid_app.auth.models import Role, User
+from grid_app.auth.models import Actor, Role, User
 from grid_app.database import utcnow
 from grid_app.errors import EditConflict, Forbidden, Invalid, NotFound
 from grid_app.extensions import db
@@ -28,13 +28,19 @@ Part = ServiceArea | GridColumn
 NAME_MAX = {"row": 200, "column": 120}
 
 
-def can_change_structure(actor: User | None) -> bool:
+def can_change_structure(actor: Actor) -> bool:
     """Only admins change rows and columns."""
-    return actor is not None and actor.active and actor.has_role(Role.ADMIN)
+    return actor.active and actor.has_role(Role.ADMIN)
+
+
+def require_change_structure(actor: Actor) -> None:
+    """Refuse (403) anyone but an admin."""
+    if not can_change_structure(actor):
+        raise Forbidden("Only an admin can change the grid's rows and columns.")
 
 
 def add(
-    actor: User | None,
+    actor: Actor,
     grid: Grid,
     *,
     expected_version: int,
@@ -44,7 +50,7 @@ def add(
 ) -> GridChange:
     """Add a service area or a column at the end, with an empty cell for each crossing.
 
-    An ``actor`` of None is the operator at the command line (an import)."""
+    ``actor`` may be the ``OPERATOR`` at the command line (an import)."""
     _begin(actor, grid, expected_version)
     name = _valid_name(what, name)
     now = utcnow()
@@ -168,9 +174,8 @@ def _reorder(
     return _record(actor, grid, _kind(part, "moved"), part, {"order": before}, after)
 
 
-def _begin(actor: User | None, grid: Grid, expected_version: int, part: Part | None = None) -> None:
-    if actor is not None and not can_change_structure(actor):
-        raise Forbidden("Only an admin can change the grid's rows and columns.")
+def _begin(actor: Actor, grid: Grid, expected_version: int, part: Part | None = None) -> None:
+    require_change_structure(actor)
     if part is not None and part.grid_id != grid.id:
         raise Invalid("That is not part of this grid.")
     # One conditional UPDATE both checks and claims the version, so of two admins changing
@@ -187,7 +192,7 @@ def _begin(actor: User | None, grid: Grid, expected_version: int, part: Part | N
 
 
 def _record(
-    actor: User | None,
+    actor: Actor,
     grid: Grid,
     kind: ChangeKind,
     part: Part,
@@ -202,7 +207,7 @@ def _record(
         column_id=part.id if isinstance(part, GridColumn) else None,
         before=before,
         after=after,
-        author_id=actor.id if actor else None,
+        author_id=actor.id,
         created_at=utcnow(),
         undoes_id=undoes.id if undoes else None,
     )

@@ -14,7 +14,6 @@ from grid_app.audit import service as audit
 from grid_app.auth import queries as people
 from grid_app.database import utcnow
 from grid_app.errors import EditConflict, Invalid
-from grid_app.extensions import db
 from grid_app.grid import csvout, diff, queries, service, structure
 from grid_app.grid.forms import (
     AsOfForm,
@@ -24,10 +23,11 @@ from grid_app.grid.forms import (
     VersionForm,
     choices,
 )
-from grid_app.grid.models import Cell, GridChange
+from grid_app.grid.models import Cell, CellRevision, GridChange
 from grid_app.web import htmx, params
 from grid_app.web.authz import safe_next
 from grid_app.web.templating import when
+from grid_app.web.writes import commit, write
 
 bp = Blueprint("grid", __name__)
 
@@ -55,102 +55,113 @@ def show(slug: str) -> Response:
 @bp.get("/cells/<int:cell_id>")
 def cell(cell_id: int) -> Response:
     """A cell on its own page; as a fragment, the cell's display (used to cancel an edit)."""
-    found = queries.cell_by_id(cell_id)
+    cell = queries.cell_by_id(cell_id)
     return htmx.render(
-        "grid/cell.html", "grid/_cell.html", **_cell_context(found), links=queries.cell_links(found)
+        "grid/cell.html", "grid/_cell.html", **_cell_context(cell), links=queries.cell_links(cell)
     )
 
 
 @bp.get("/cells/<int:cell_id>/edit")
 def edit(cell_id: int) -> Response:
     """The edit form, in place (fragment) or as a page that works without JavaScript."""
-    found = queries.cell_by_id(cell_id)
-    if not service.can_edit_cells(current_user):
-        abort(403, "You can read the grid but not change it.")
-    form = CellForm(text=found.text, version=str(found.version), owners=_owner_ids(found))
+    cell = queries.cell_by_id(cell_id)
+    service.require_edit_cells(current_user)
+    form = CellForm(text=cell.text, version=str(cell.version), owners=_owner_ids(cell))
     return htmx.render(
-        "grid/edit.html", "grid/_cell_form.html", **_cell_context(found, form=form, editing=True)
+        "grid/edit.html", "grid/_cell_form.html", **_cell_context(cell, form=form, editing=True)
     )
 
 
 @bp.post("/cells/<int:cell_id>")
 def save(cell_id: int) -> Response:
     """Save a cell from the version the person started from; conflicts keep their text."""
-    found = queries.cell_by_id(cell_id)
+    cell = queries.cell_by_id(cell_id)
     form = CellForm()
     form.owners.choices = choices((p.id, p.display_name) for p in people.active_people())
-    version = form.version_number()
-    if version is None:
-        abort(400, "The form was missing the version you started from. Reload and try again.")
-    try:
-        service.save_cell(
-            current_user,
-            found,
-            expected_version=version,
-            text=form.text.data or "",
-            owner_ids=form.owners.data if found.column.holds_people else None,
-            summary=form.summary.data or "",
+    version = form.require_version()
+
+    def saved(_revision: object) -> Response:
+        if htmx.wants_fragment():
+            return htmx.render(
+                "grid/cell.html", "grid/_cell.html", **_cell_context(cell, saved=True)
+            )
+        return htmx.redirect_after_post(
+            url_for("grid.show", slug=cell.row.grid.slug, _anchor=f"cell-{cell.id}")
         )
-    except Invalid as error:
-        db.session.rollback()
-        for name, message in error.field_errors.items():
-            getattr(form, name).errors = [message]
-        found = queries.cell_by_id(cell_id)
+
+    def invalid(error: Invalid) -> Response:
         return htmx.render(
             "grid/edit.html",
             "grid/_cell_form.html",
             status=422,
-            **_cell_context(found, form=form, editing=True, error=error.message),
-        )
-    except EditConflict as error:
-        db.session.rollback()
-        found = queries.cell_by_id(cell_id)
-        typed = service.normalise_text(form.text.data or "")
-        form.version.data = str(found.version)
-        return htmx.render(
-            "grid/conflict.html",
-            "grid/_cell_conflict.html",
-            status=409,
             **_cell_context(
-                found,
-                form=form,
-                editing=True,
-                error=error.message,
-                changes=diff.word_diff(found.text, typed),
+                queries.cell_by_id(cell_id), form=form, editing=True, error=error.message
             ),
         )
-    db.session.commit()
-    if htmx.wants_fragment():
-        return htmx.render("grid/cell.html", "grid/_cell.html", **_cell_context(found, saved=True))
-    return htmx.redirect_after_post(
-        url_for("grid.show", slug=found.row.grid.slug, _anchor=f"cell-{found.id}")
+
+    def conflict(error: EditConflict) -> Response:
+        return _conflict(cell_id, form, error, typed=service.normalise_text(form.text.data or ""))
+
+    return write(
+        lambda: service.save_cell(
+            current_user,
+            cell,
+            expected_version=version,
+            text=form.text.data or "",
+            owner_ids=form.owners.data if cell.column.holds_people else None,
+            summary=form.summary.data or "",
+        ),
+        saved,
+        form=form,
+        invalid=invalid,
+        conflict=conflict,
     )
 
 
 @bp.post("/cells/<int:cell_id>/review")
 def review(cell_id: int) -> Response:
     """Mark a cell reviewed (managers, admins): a "review" revision, the cell unchanged."""
-    found = queries.cell_by_id(cell_id)
-    form = VersionForm()
-    version = form.version_number()
-    if version is None:
-        abort(400, "The form was missing the version you started from. Reload and try again.")
+    cell = queries.cell_by_id(cell_id)
+    version = VersionForm().require_version()
     back = safe_next(request.form.get("next") or url_for("grid.cell", cell_id=cell_id))
-    try:
-        service.review_cell(current_user, found, expected_version=version)
-    except EditConflict as error:
-        db.session.rollback()
-        found = queries.cell_by_id(cell_id)
+
+    def reviewed(_revision: object) -> Response:
+        flash(f"Marked {cell.column.name.lower()} for {cell.row.name} as reviewed.", "success")
+        return htmx.redirect_after_post(back)
+
+    def conflict(error: EditConflict) -> Response:
+        current = queries.cell_by_id(cell_id)
         return htmx.render(
             "grid/cell.html",
             status=409,
-            **_cell_context(found),
-            links=queries.cell_links(found),
+            **_cell_context(current),
+            links=queries.cell_links(current),
             review_error=error.message,
         )
-    db.session.commit()
-    flash(f"Marked {found.column.name.lower()} for {found.row.name} as reviewed.", "success")
-    return htmx.redirect_after_post(back)
+
+    return write(
+        lambda: service.review_cell(current_user, cell, expected_version=version),
+        reviewed,
+        conflict=conflict,
+    )
+
+
+def _conflict(cell_id: int, form: CellForm, error: EditConflict, *, typed: str) -> Response:
+    """The cell as it is now beside what the person wanted it to say (409)."""
+    cell = queries.cell_by_id(cell_id)
+    form.version.data = str(cell.version)
+    return htmx.render(
+        "grid/conflict.html",
+        "grid/_cell_conflict.html",
+        status=409,
+        **_cell_context(
+            cell,
+            form=form,
+            editing=True,
+            error=error.message,
+            changes=diff.word_diff(cell.text, typed),
+        ),
+    )
 
 
 def _owner_ids(cell: Cell) -> list[int]:
@@ -180,10 +191,10 @@ def _cell_context(cell: Cell, form: CellForm | None = None, **extra: Any) -> dic
 @bp.get("/cells/<int:cell_id>/history")
 def history(cell_id: int) -> Response:
     """Every revision of a cell, newest first, a page at a time."""
-    found = queries.cell_by_id(cell_id)
-    page = queries.cell_history(found, params.int_arg("before", minimum=1))
+    cell = queries.cell_by_id(cell_id)
+    page = queries.cell_history(cell, params.int_arg("before", minimum=1))
     owners = queries.people_by_id(i for r in page.revisions for i in r.owner_ids)
-    return htmx.render("grid/history.html", **_cell_context(found), page=page, names=owners)
+    return htmx.render("grid/history.html", **_cell_context(cell), page=page, names=owners)
 
 
 @bp.get("/revisions/compare")
@@ -212,34 +223,24 @@ def compare() -> Response:
 def restore(revision_id: int) -> Response:
     """Make an old revision current again, as a new revision; a stale page is a conflict."""
     revision = queries.revision_by_id(revision_id)
-    version = VersionForm().version_number()
-    if version is None:
-        abort(400, "The form was missing the version you started from. Reload and try again.")
-    try:
-        restored = service.restore_revision(current_user, revision, expected_version=version)
-    except EditConflict as error:
-        db.session.rollback()
-        found = queries.cell_by_id(revision.cell_id)
-        form = CellForm(
-            text=revision.text, version=str(found.version), owners=list(revision.owner_ids)
-        )
-        return htmx.render(
-            "grid/conflict.html",
-            status=409,
-            **_cell_context(
-                found,
-                form=form,
-                editing=True,
-                error=error.message,
-                changes=diff.word_diff(found.text, revision.text),
-            ),
-        )
-    db.session.commit()
-    if restored is None:
-        flash(f"Revision {revision.number} is already what the cell says.", "info")
-    else:
-        flash(f"Restored revision {revision.number} as revision {restored.number}.", "success")
-    return htmx.redirect_after_post(url_for("grid.history", cell_id=revision.cell_id))
+    version = VersionForm().require_version()
+
+    def restored(new: CellRevision | None) -> Response:
+        if new is None:
+            flash(f"Revision {revision.number} is already what the cell says.", "info")
+        else:
+            flash(f"Restored revision {revision.number} as revision {new.number}.", "success")
+        return htmx.redirect_after_post(url_for("grid.history", cell_id=revision.cell_id))
+
+    def conflict(error: EditConflict) -> Response:
+        form = CellForm(text=revision.text, owners=list(revision.owner_ids))
+        return _conflict(revision.cell_id, form, error, typed=revision.text)
+
+    return write(
+        lambda: service.restore_revision(current_user, revision, expected_version=version),
+        restored,
+        conflict=conflict,
+    )
 
 
 @bp.get("/grids/<slug>/as-of")
@@ -328,47 +329,44 @@ def _feed_filters(form: FeedFilterForm) -> queries.FeedFilters | None:
 def structure_page(slug: str) -> Response:
     """Admins add, rename, reorder, archive and restore service areas and columns."""
     grid = queries.grid_by_slug(slug)
-    if not structure.can_change_structure(current_user):
-        abort(403, "Only an admin can change the grid's rows and columns.")
+    structure.require_change_structure(current_user)
     form = StructureForm()
-    status, error, failed_target = 200, None, None
-    if request.method == "POST":
-        version = form.version_number()
-        if version is None:
-            abort(400, "The form was missing the version you started from. Reload and try again.")
-        try:
-            change = structure.apply(
-                current_user,
-                grid,
-                expected_version=version,
-                action=form.action.data or "",
-                target=form.target.data or "",
-                name=form.name.data or "",
-                column_kind=form.kind.data or "text",
-            )
-        except (Invalid, EditConflict) as problem:
-            db.session.rollback()
-            grid = queries.grid_by_slug(slug)
-            status = 409 if isinstance(problem, EditConflict) else 422
-            error = problem.message
-            if isinstance(problem, Invalid) and "name" in problem.field_errors:
-                error = problem.field_errors["name"]
-            failed_target = form.target.data or form.action.data
-        else:
-            db.session.commit()
-            flash(_sentence(describe_change(change)), "success")
-            return htmx.redirect_after_post(url_for("grid.structure_page", slug=slug))
-    rows, columns = queries.grid_structure(grid)
-    return htmx.render(
-        "grid/structure.html",
-        status=status,
-        grid=grid,
-        rows=rows,
-        columns=columns,
-        form=form,
-        error=error,
-        failed_target=failed_target,
-        status_conflict=status == 409,
+
+    def page(status: int = 200, error: str | None = None) -> Response:
+        rows, columns = queries.grid_structure(queries.grid_by_slug(slug))
+        return htmx.render(
+            "grid/structure.html",
+            status=status,
+            grid=grid,
+            rows=rows,
+            columns=columns,
+            form=form,
+            error=error,
+            failed_target=(form.target.data or form.action.data) if error else None,
+            status_conflict=status == 409,
+        )
+
+    if request.method == "GET":
+        return page()
+    version = form.require_version()
+
+    def changed(change: GridChange) -> Response:
+        flash(_sentence(describe_change(change)), "success")
+        return htmx.redirect_after_post(url_for("grid.structure_page", slug=slug))
+
+    return write(
+        lambda: structure.apply(
+            current_user,
+            grid,
+            expected_version=version,
+            action=form.action.data or "",
+            target=form.target.data or "",
+            name=form.name.data or "",
+            column_kind=form.kind.data or "text",
+        ),
+        changed,
+        invalid=lambda error: page(422, error.field_errors.get("name", error.message)),
+        conflict=lambda error: page(409, error.message),
     )
 
 
@@ -377,13 +375,16 @@ def undo(slug: str, change_id: int) -> Response:
     """Undo a structural change (admins); it becomes a new change in the feed."""
     grid = queries.grid_by_slug(slug)
     change = queries.grid_change(grid, change_id)
-    version = VersionForm().version_number()
-    if version is None:
-        abort(400, "The form was missing the version you started from. Reload and try again.")
-    undone = structure.undo(current_user, grid, expected_version=version, change=change)
-    db.session.commit()
-    flash(_sentence(f"Undone: {describe_change(change)}, so {describe_change(undone)}"), "success")
-    return htmx.redirect_after_post(url_for("grid.activity", slug=slug))
+    version = VersionForm().require_version()
+
+    def undone(new: GridChange) -> Response:
+        flash(_sentence(f"Undone: {describe_change(change)}, so {describe_change(new)}"), "success")
+        return htmx.redirect_after_post(url_for("grid.activity", slug=slug))
+
+    return write(
+        lambda: structure.undo(current_user, grid, expected_version=version, change=change),
+        undone,
+    )
 
 
 @bp.get("/grids/<slug>/updates")
@@ -417,19 +418,17 @@ def updates(slug: str) -> Response:
 @bp.get("/cells/<int:cell_id>/history.csv")
 def cell_history_csv(cell_id: int) -> Response:
     """Download a cell's whole history as CSV."""
-    found = queries.cell_by_id(cell_id)
-    audit.record(current_user, "history.exported", "cell", found.id)
-    db.session.commit()
-    found = queries.cell_by_id(cell_id)
-    return _csv(f"cell-{found.id}-history.csv", queries.history_rows(found.row.grid, found))
+    cell = queries.cell_by_id(cell_id)
+    commit(lambda: audit.record(current_user, "history.exported", "cell", cell.id))
+    cell = queries.cell_by_id(cell_id)
+    return _csv(f"cell-{cell.id}-history.csv", queries.history_rows(cell.row.grid, cell))
 
 
 @bp.get("/grids/<slug>/history.csv")
 def grid_history_csv(slug: str) -> Response:
     """Download the whole grid's history as CSV."""
     grid = queries.grid_by_slug(slug)
-    audit.record(current_user, "history.exported", "grid", grid.id)
-    db.session.commit()
+    commit(lambda: audit.record(current_user, "history.exported", "grid", grid.id))
     grid = queries.grid_by_slug(slug)
     return _csv(f"{grid.slug}-history.csv", queries.history_rows(grid))
 

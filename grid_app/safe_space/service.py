@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select, update
 from grid_app import signals
 from grid_app.audit import service as audit
 from grid_app.auth import queries as auth_queries
-from grid_app.auth.models import Role, User
+from grid_app.auth.models import OPERATOR, Actor, Role, User
 from grid_app.database import utcnow
 from grid_app.errors import Forbidden, Invalid
 from grid_app.extensions import db
@@ -71,9 +71,9 @@ _NOT_YOURS = (
 # --- Who may do what ---------------------------------------------------------------------
 
 
-def can_facilitate(actor: User | None) -> bool:
+def can_facilitate(actor: Actor) -> bool:
     """Whether ``actor`` may run sessions and edit the default ground rules."""
-    return actor is not None and actor.active and actor.has_role(Role.FACILITATOR)
+    return actor.active and actor.has_role(Role.FACILITATOR)
 
 
 def participant_record(actor: User, session: SafeSpaceSession) -> SessionParticipant | None:
@@ -831,7 +831,11 @@ def purge_due(now: datetime | None = None, *, dry_run: bool = False) -> list[Pur
         session.purged_at = now
         session.purged_contribution_count = total
         audit.record(
-            None, "safe_space.session_purged", "safe_space_session", session.id, contributions=total
+            OPERATOR,
+            "safe_space.session_purged",
+            "safe_space_session",
+            session.id,
+            contributions=total,
         )
     db.session.flush()
     return items

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from grid_app.audit.models import AuditEvent
-from grid_app.auth.models import UserSession
+from grid_app.auth.models import OPERATOR, UserSession
 from grid_app.extensions import db
 from tests.conftest import HX, PASSWORD
 
@@ -196,7 +196,7 @@ def test_rate_limit_is_shared_by_instances_through_redis(app, tmp_path, database
     # The limiter is configured once per process, so each run counts for its own account.
     email = f"{uuid.uuid4().hex}@example.org"
     with app.app_context():
-        create_user(None, email, "Someone", PASSWORD)
+        create_user(OPERATOR, email, "Someone", PASSWORD)
         db.session.commit()
     shared = {
         "TESTING": True,

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from flask import Flask
 
-from grid_app.auth.models import User
+from grid_app.auth.models import OPERATOR, User
 from grid_app.database import utcnow
 from grid_app.discussion import notifications, service
 from grid_app.discussion.models import Comment, Mention, Notification, OutgoingMail
@@ -424,7 +424,7 @@ def test_watchers_hear_of_an_import_made_at_the_command_line(app: Flask, people,
         notifications.set_watch(person(people["other"]), cell, whole_row=True, on=True)
         db.session.commit()
         grid_service.save_cell(
-            None,
+            OPERATOR,
             cell,
             expected_version=cell.version,
             text="From the spreadsheet",

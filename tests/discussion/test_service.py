@@ -7,12 +7,12 @@ from flask import Flask
 
 from grid_app.audit.models import AuditEvent
 from grid_app.auth.models import User
+from grid_app.database import AppendOnlyViolation
 from grid_app.discussion import queries, service
 from grid_app.discussion.models import Comment, CommentEdit
 from grid_app.errors import EditConflict, Forbidden, Invalid
 from grid_app.extensions import db
 from grid_app.grid import service as grid_service
-from grid_app.grid.history import AppendOnlyViolation
 from grid_app.grid.models import Cell
 from tests.conftest import GridRef, Person
 

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Browser, Page, expect
 
-from grid_app.auth.models import UserSession
+from grid_app.auth.models import OPERATOR, UserSession
 from grid_app.extensions import db
 from grid_app.grid.models import CellRevision
 from tests.e2e.conftest import (
@@ -178,7 +178,7 @@ def test_a_reader_without_a_role_is_not_offered_editing(page: Page, live_server)
     with live_server.app.app_context():
         from grid_app.auth.service import create_user
 
-        create_user(None, "reader@example.org", "Rae Reader", DEMO_PASSWORD, roles=[])
+        create_user(OPERATOR, "reader@example.org", "Rae Reader", DEMO_PASSWORD, roles=[])
         db.session.commit()
     sign_in(page, live_server, "reader@example.org")
     expect(page.get_by_text("You can read the grid.")).to_be_visible()

@@ -9,12 +9,12 @@ from flask import Flask
 
 from grid_app.audit.models import AuditEvent
 from grid_app.auth.models import User
+from grid_app.database import AppendOnlyViolation
 from grid_app.errors import EditConflict, Forbidden, Invalid
 from grid_app.extensions import db
 from grid_app.gaps import service
 from grid_app.gaps.models import GapFlag, GapFlagEvent, GapStatus
 from grid_app.gaps.service import TRANSITIONS, Action
-from grid_app.grid.history import AppendOnlyViolation
 from grid_app.grid.models import Cell
 from tests.conftest import GridRef, Person
 

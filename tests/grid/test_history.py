@@ -345,7 +345,7 @@ def test_history_pages_need_sign_in(client, grid, strategy):
 
 
 def test_no_code_path_can_change_or_delete_a_revision(app, strategy):
-    from grid_app.grid.history import AppendOnlyViolation
+    from grid_app.database import AppendOnlyViolation
 
     with app.app_context():
         revision = db.session.scalars(db.select(CellRevision)).first()

@@ -11,7 +11,7 @@ from flask import Flask
 
 from grid_app.audit.models import AuditEvent
 from grid_app.auth import service as auth_service
-from grid_app.auth.models import Role
+from grid_app.auth.models import OPERATOR, Role
 from grid_app.extensions import db
 from grid_app.grid.models import Cell
 from grid_app.safe_space import service
@@ -100,7 +100,7 @@ def test_every_session_route_refuses_people_outside_the_session(app, client, peo
     if who == "facilitator-elsewhere":
         with app.app_context():
             auth_service.create_user(
-                None,
+                OPERATOR,
                 "fola@example.org",
                 "Fola Other",
                 PASSWORD,
