@@ -66,6 +66,8 @@ def safe_next(target: str | None) -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return url_for("grid.home")
-    if "\\" in target:
+    # A backslash is read as a slash by some browsers; a control character (a carriage
+    # return, say) cannot go into a Location header at all.
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return url_for("grid.home")
     return target

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import HX
+import pytest
+
+from tests.conftest import HX, PASSWORD
 
 
 def test_pages_send_a_strict_content_security_policy_and_no_store(client, people, grid):
@@ -49,3 +51,17 @@ def test_wrong_method_is_405_not_500(client, people):
 
 def test_health_check_needs_no_sign_in(client):
     assert client.get("/healthz").json == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    "target", ["/cells/1\r\nSet-Cookie: x=1", "/cells/1\r", "/cells/1\n", "/cells/\t1", "/c\x00"]
+)
+def test_a_next_address_with_a_control_character_signs_in_and_goes_to_the_grid(
+    client, people, grid, target
+):
+    response = client.post_form(
+        "/sign-in", {"email": people["contributor"].email, "password": PASSWORD, "next": target}
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+    assert client.get("/cells/1").status_code == 200
