@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from grid_app import config
@@ -64,7 +66,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
 
     @app.get("/healthz")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    def health() -> tuple[dict[str, str], int]:
+        """Readiness for a load balancer: 503 while the database cannot be reached."""
+        try:
+            db.session.execute(text("SELECT 1"))
+        except DBAPIError:
+            # No details: the page is public.
+            return {"status": "unavailable", "database": "unreachable"}, 503
+        finally:
+            db.session.close()
+        return {"status": "ok"}, 200
 
     return app

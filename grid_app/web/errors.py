@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, g
+from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug import Response
 from werkzeug.exceptions import HTTPException
 
@@ -26,7 +28,12 @@ TITLES = {
     422: "Check what you entered",
     429: "Too many attempts",
     500: "Sorry, something went wrong",
+    503: "The grid is not available just now",
 }
+DATABASE_DOWN = (
+    "The grid cannot reach its database just now. Nothing you saved before this was lost. "
+    "Try again in a few minutes."
+)
 
 
 def error_response(status: int, message: str) -> Response:
@@ -68,6 +75,17 @@ def init_app(app: Flask) -> None:
             )
         return error_response(status, error.description or "")
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_down(error: Exception) -> Response:
+        # The database cannot be reached (or stayed locked past the busy timeout). The page
+        # is drawn as for someone not signed in: finding out who is signed in, or what the
+        # header should offer them, would ask the database again.
+        log.error("Database unavailable: %s", type(error).__name__)
+        _rollback_quietly()
+        g._login_user = AnonymousUserMixin()
+        return error_response(503, DATABASE_DOWN)
+
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
         if app.testing:
@@ -77,3 +95,11 @@ def init_app(app: Flask) -> None:
         return error_response(
             500, "The problem has been logged. Nothing you saved before this was lost."
         )
+
+
+def _rollback_quietly() -> None:
+    """End the transaction of a request whose connection may already be gone."""
+    try:
+        db.session.rollback()
+    except (OperationalError, InterfaceError):
+        db.session.close()
