@@ -24,9 +24,13 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@ $(VENV)/.installed
 
+# Demo people have a published password: none outside development or a demo.
 setup: $(VENV)/.installed
 	$(FLASK) db upgrade
-	$(FLASK) seed-demo
+	@case "$(or $(APP_ENV),development)" in \
+	  development|demo) $(FLASK) seed-demo ;; \
+	  *) echo "APP_ENV=$(APP_ENV): no demo data loaded." ;; \
+	esac
 
 run: setup
 	@echo "Serving Supporting People Grid at http://127.0.0.1:$(PORT)"

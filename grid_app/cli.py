@@ -23,12 +23,27 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(purge_sessions)
 
 
+# Where demo people, whose password is published, may be created.
+DEMO_ENVIRONMENTS = ("development", "demo")
+
+
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo() -> None:
-    """Load the demo grid and people, unless the database already has a grid."""
+    """Load the demo grid and people, unless the database already has a grid.
+
+    Only in development or a demo (APP_ENV): the demo people's password is published, so
+    they must never reach a database that holds real work.
+    """
     from grid_app import demo
 
+    if current_app.config["APP_ENV"] not in DEMO_ENVIRONMENTS:
+        click.echo(
+            f"Demo data is loaded only when APP_ENV is development or demo, and this is "
+            f"{current_app.config['APP_ENV']}. Nothing was loaded.",
+            err=True,
+        )
+        raise SystemExit(1)
     loaded = demo.load(current_app.config["DEMO_PASSWORD"])
     db.session.commit()
     if loaded:

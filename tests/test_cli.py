@@ -187,3 +187,21 @@ def test_send_mail_retries_what_could_not_be_sent(app, people, grid, smtp_server
         db.session.commit()
     assert "Sent 1;" in runner.invoke(args=["send-mail"]).output
     assert smtp_server.wait_for(1)[0]["To"] == "manager@example.org"
+
+
+def test_seed_demo_refuses_outside_development_and_loads_nothing(app):
+    app.config["APP_ENV"] = "production"
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 1
+    assert "only when APP_ENV is development or demo" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(User.id))) == 0
+        assert db.session.scalar(select(func.count(Grid.id))) == 0
+
+
+def test_seed_demo_loads_in_a_demo_environment(app):
+    app.config["APP_ENV"] = "demo"
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Grid.id))) == 1
