@@ -2,7 +2,13 @@
 
 import gc
 
+from gunicorn.http import wsgi
+
 from grid_app.web.privacy import AccessLogger
+
+# gunicorn names itself in every response's Server header; the header stays (gunicorn always
+# writes it) but names no software, so a scanner learns nothing of what to try.
+wsgi.SERVER = "grid"
 
 # No access log line for safe-space requests (see grid_app/web/privacy.py).
 logger_class = AccessLogger

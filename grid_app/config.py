@@ -22,6 +22,9 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_IDLE_MINUTES": 60,
     "SESSION_MAX_HOURS": 12,
     "SESSION_COOKIE_SECURE": True,
+    # Browsers keep to HTTPS for a year, on the council's subdomains too unless switched off
+    # (a sibling site still on plain HTTP would become unreachable).
+    "HSTS_INCLUDE_SUBDOMAINS": True,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
@@ -73,7 +76,7 @@ ENV_NAMES = (
     "AUTHORITY_NAME",
 )
 ENV_INTS = ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "PROXY_COUNT", "SMTP_PORT", "MAIL_TIMEOUT")
-ENV_BOOLS = ("SESSION_COOKIE_SECURE", "MAIL_SEND_AFTER_COMMIT")
+ENV_BOOLS = ("SESSION_COOKIE_SECURE", "MAIL_SEND_AFTER_COMMIT", "HSTS_INCLUDE_SUBDOMAINS")
 
 
 class ConfigError(RuntimeError):

@@ -26,6 +26,10 @@ CSP = "; ".join(
 def init_app(app: Flask) -> None:
     """Add security headers to every response."""
 
+    hsts = "max-age=31536000" + (
+        "; includeSubDomains" if app.config["HSTS_INCLUDE_SUBDOMAINS"] else ""
+    )
+
     @app.after_request
     def headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CSP)
@@ -38,5 +42,5 @@ def init_app(app: Flask) -> None:
             # Pages hold sensitive work: never kept by shared or browser caches.
             response.headers["Cache-Control"] = "no-store"
         if app.config["SESSION_COOKIE_SECURE"]:
-            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+            response.headers["Strict-Transport-Security"] = hsts
         return response

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -65,3 +72,69 @@ def test_a_next_address_with_a_control_character_signs_in_and_goes_to_the_grid(
     assert response.status_code == 303
     assert response.headers["Location"] == "/"
     assert client.get("/cells/1").status_code == 200
+
+
+def test_https_is_required_on_subdomains_too_unless_switched_off(app, client):
+    assert (
+        client.get("/sign-in").headers["Strict-Transport-Security"]
+        == "max-age=31536000; includeSubDomains"
+    )
+
+
+def test_hsts_can_leave_subdomains_out(tmp_path):
+    from grid_app import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "INSTANCE_PATH": str(tmp_path),
+            "HSTS_INCLUDE_SUBDOMAINS": False,
+        }
+    )
+    response = app.test_client().get("/sign-in")
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_served_by_gunicorn_the_server_header_names_no_software(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'grid.db'}",
+        "SECRET_KEY": "test-secret",
+    }
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "--config",
+            str(root / "gunicorn.conf.py"),
+            "--no-control-socket",
+            "--workers",
+            "1",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "grid_app:create_app()",
+        ],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+                    server_header = r.headers.get("Server", "")
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert "gunicorn" not in server_header.lower() and "/" not in server_header
