@@ -138,3 +138,37 @@ def test_served_by_gunicorn_the_server_header_names_no_software(tmp_path):
         server.terminate()
         server.wait(timeout=30)
     assert "gunicorn" not in server_header.lower() and "/" not in server_header
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+        {"Referer": "http://evil.example/page"},
+        {"Origin": "http://localhost.evil.example"},
+    ],
+)
+def test_a_change_sent_from_another_site_is_refused_even_with_a_token(
+    app, client, people, grid, header
+):
+    client.sign_in(people["contributor"])
+    cell_id = grid.cells[("Social work", "Strategy")]
+    response = client.post_form(
+        f"/cells/{cell_id}", {"text": "Planted", "version": "1"}, headers=header
+    )
+    assert response.status_code == 400
+    assert "not sent from this site" in response.text
+    assert "Planted" not in client.get(f"/cells/{cell_id}").text
+
+
+def test_a_change_from_this_site_names_it_and_is_accepted(app, client, people, grid):
+    client.sign_in(people["contributor"])
+    cell_id = grid.cells[("Social work", "Strategy")]
+    response = client.post_form(
+        f"/cells/{cell_id}",
+        {"text": "Ours", "version": "1"},
+        headers={"Origin": "http://localhost", "Referer": "http://localhost/grids/test-grid"},
+    )
+    assert response.status_code == 303
+    assert "Ours" in client.get(f"/cells/{cell_id}").text
