@@ -19,8 +19,8 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_URL": None,
     "DEMO_PASSWORD": "grid-demo-2026",
     # Signed-in sessions end after this many idle minutes, and after this many hours at most.
-    "SESSION_IDLE_MINUTES": 60,
-    "SESSION_MAX_HOURS": 12,
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_MAX_HOURS": 8,
     "SESSION_COOKIE_SECURE": True,
     # Browsers keep to HTTPS for a year, on the council's subdomains too unless switched off
     # (a sibling site still on plain HTTP would become unreachable).

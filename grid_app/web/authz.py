@@ -13,8 +13,9 @@ from grid_app.extensions import db, login_manager
 from grid_app.web import htmx
 
 PUBLIC_ENDPOINTS = {"auth.sign_in", "static", "health"}
-# Requests a page makes by itself (polling) do not count as activity for the idle timeout.
-PASSIVE_ENDPOINTS = {"grid.updates"}
+# Requests a page makes by itself (the grid's live poll, the bell's count) do not count as
+# activity for the idle timeout, or an open tab would keep a session alive for ever.
+PASSIVE_ENDPOINTS = {"grid.updates", "discussion.bell"}
 
 
 def init_app(app: Flask) -> None:

@@ -9,10 +9,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from grid_app.auth.models import UserSession
+from grid_app.extensions import db
 from tests.conftest import HX, PASSWORD
 
 
@@ -172,3 +175,22 @@ def test_a_change_from_this_site_names_it_and_is_accepted(app, client, people, g
     )
     assert response.status_code == 303
     assert "Ours" in client.get(f"/cells/{cell_id}").text
+
+
+def test_sessions_idle_out_after_30_minutes_and_end_after_8_hours_by_default(app):
+    assert (app.config["SESSION_IDLE_MINUTES"], app.config["SESSION_MAX_HOURS"]) == (30, 8)
+
+
+def test_the_bells_poll_does_not_keep_an_idle_session_alive(app, client, people, grid):
+    client.sign_in(people["contributor"])
+    with app.app_context():
+        for record in db.session.scalars(db.select(UserSession)):
+            record.last_seen_at -= timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] - 1)
+        db.session.commit()
+    assert client.get("/notifications/bell", headers=HX).status_code == 200
+    with app.app_context():
+        for record in db.session.scalars(db.select(UserSession)):
+            record.last_seen_at -= timedelta(minutes=2)
+        db.session.commit()
+    # Had the bell counted as activity, the session would have 28 more minutes to live.
+    assert client.get(f"/grids/{grid.slug}").status_code == 302
