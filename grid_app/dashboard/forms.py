@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 
 from grid_app.dashboard.queries import NO_OWNER, FlagSort
-from grid_app.gaps.forms import SEVERITY_LABELS
+from grid_app.gaps.models import SEVERITY_LABELS
 from grid_app.grid.forms import choices
 
 SORT_LABELS = {

@@ -20,8 +20,7 @@ from grid_app.errors import Forbidden, Invalid
 from grid_app.exchange import spreadsheets
 from grid_app.exchange.models import ServiceAreaCategory, SharingCategory
 from grid_app.extensions import db
-from grid_app.gaps.forms import SEVERITY_LABELS, STATUS_LABELS
-from grid_app.gaps.models import OPEN_STATUSES, GapFlag
+from grid_app.gaps.models import OPEN_STATUSES, SEVERITY_LABELS, STATUS_LABELS, GapFlag
 from grid_app.grid import queries
 from grid_app.grid.models import Cell, Grid, ServiceArea
 

@@ -9,21 +9,9 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from grid_app.gaps.models import GapSeverity, GapStatus
+from grid_app.gaps.models import SEVERITY_LABELS, STATUS_LABELS
 from grid_app.grid.forms import VersionForm, choices
 
-SEVERITY_LABELS = {
-    GapSeverity.HIGH.value: "High",
-    GapSeverity.MEDIUM.value: "Medium",
-    GapSeverity.LOW.value: "Low",
-}
-STATUS_LABELS = {
-    GapStatus.OPEN.value: "Open",
-    GapStatus.ACKNOWLEDGED.value: "Acknowledged",
-    GapStatus.IN_PROGRESS.value: "In progress",
-    GapStatus.RESOLVED.value: "Resolved",
-    GapStatus.WONT_FIX.value: "Won’t fix",
-}
 # "open-any" is every status that still needs work; "" is every flag.
 STATUS_FILTERS = [
     ("open-any", "Open (any stage)"),

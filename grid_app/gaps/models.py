@@ -34,6 +34,29 @@ class GapStatus(enum.StrEnum):
 # A flag in one of these still needs work; the others are closed.
 OPEN_STATUSES = (GapStatus.OPEN, GapStatus.ACKNOWLEDGED, GapStatus.IN_PROGRESS)
 
+SEVERITY_LABELS = {
+    GapSeverity.HIGH.value: "High",
+    GapSeverity.MEDIUM.value: "Medium",
+    GapSeverity.LOW.value: "Low",
+}
+STATUS_LABELS = {
+    GapStatus.OPEN.value: "Open",
+    GapStatus.ACKNOWLEDGED.value: "Acknowledged",
+    GapStatus.IN_PROGRESS.value: "In progress",
+    GapStatus.RESOLVED.value: "Resolved",
+    GapStatus.WONT_FIX.value: "Won’t fix",
+}
+# What a step of a flag's timeline says its person did ("Mo Manager assigned it").
+STEP_WORDS = {
+    "raised": "flagged this gap",
+    "acknowledged": "acknowledged it",
+    "assigned": "assigned it",
+    "started": "marked it as in progress",
+    "resolved": "resolved it",
+    "wont_fix": "closed it as won’t fix",
+    "reopened": "reopened it",
+}
+
 
 def _one_of(column: str, values: type[enum.StrEnum]) -> str:
     return f"{column} IN ({', '.join(repr(v.value) for v in values)})"

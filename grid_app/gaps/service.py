@@ -38,6 +38,21 @@ class Action(enum.StrEnum):
     REOPEN = "reopen"
 
 
+# Each action's button, the label of its note, and the button's style.
+ACTION_LABELS = {
+    Action.ACKNOWLEDGE.value: ("Acknowledge", "Note (optional)", "govuk-button--secondary"),
+    Action.ASSIGN.value: ("Assign", "Note (optional)", "govuk-button--secondary"),
+    Action.START.value: ("Mark as in progress", "Note (optional)", "govuk-button--secondary"),
+    Action.RESOLVE.value: ("Resolve", "How was the gap resolved?", ""),
+    Action.WONT_FIX.value: (
+        "Close as won’t fix",
+        "Why will it not be fixed?",
+        "govuk-button--warning",
+    ),
+    Action.REOPEN.value: ("Reopen", "Why reopen it? (optional)", "govuk-button--secondary"),
+}
+
+
 S = GapStatus
 # Every allowed move: (status now, action) → status after. Anything else is refused, so a
 # won't-fix flag, say, must be reopened before anyone can call it resolved.
@@ -102,6 +117,12 @@ def can_raise(actor: Actor) -> bool:
 def can_manage(actor: Actor) -> bool:
     """Managers and admins triage, assign and close gap flags."""
     return actor.active and actor.has_role(Role.MANAGER, Role.ADMIN)
+
+
+def require_manage(actor: Actor) -> None:
+    """Refuse (403) anyone but a manager or an admin."""
+    if not can_manage(actor):
+        raise Forbidden("Only a manager can triage, assign or close a gap flag.")
 
 
 def allowed_actions(flag: GapFlag) -> list[Action]:
@@ -171,8 +192,7 @@ def change(
     ``owner_id`` and ``due_date`` are read only when assigning; ``today`` (for tests)
     defaults to today's date in UTC.
     """
-    if not can_manage(actor):
-        raise Forbidden("Only a manager can triage, assign or close a gap flag.")
+    require_manage(actor)
     if flag.version != expected_version:
         raise EditConflict("Someone else changed this gap flag while you were looking at it.")
     before = GapStatus(flag.status)

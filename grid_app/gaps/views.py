@@ -11,20 +11,21 @@ from flask_login import current_user
 from werkzeug import Response
 
 from grid_app.auth import queries as people
-from grid_app.errors import EditConflict, Invalid
-from grid_app.extensions import db
+from grid_app.errors import DomainError, EditConflict, Invalid
 from grid_app.gaps import queries, service
-from grid_app.gaps.forms import (
+from grid_app.gaps.forms import FlagActionForm, FlagFilterForm, RaiseFlagForm
+from grid_app.gaps.models import (
     SEVERITY_LABELS,
     STATUS_LABELS,
-    FlagActionForm,
-    FlagFilterForm,
-    RaiseFlagForm,
+    STEP_WORDS,
+    GapFlag,
+    GapFlagEvent,
+    GapStatus,
 )
-from grid_app.gaps.models import GapFlag, GapStatus
 from grid_app.grid import queries as grid_queries
 from grid_app.grid.models import Cell
 from grid_app.web import htmx
+from grid_app.web.writes import write
 
 bp = Blueprint("gaps", __name__)
 
@@ -37,7 +38,12 @@ def _show_flags_on_cells(_state: BlueprintSetupState) -> None:
 
 @bp.app_context_processor
 def _labels() -> dict[str, Any]:
-    return {"severity_labels": SEVERITY_LABELS, "status_labels": STATUS_LABELS}
+    return {
+        "severity_labels": SEVERITY_LABELS,
+        "status_labels": STATUS_LABELS,
+        "step_words": STEP_WORDS,
+        "action_labels": service.ACTION_LABELS,
+    }
 
 
 @bp.route("/cells/<int:cell_id>/flags", methods=["GET", "POST"])
@@ -47,79 +53,88 @@ def cell_flags(cell_id: int) -> Response:
     form = RaiseFlagForm()
     if request.method == "GET":
         return htmx.render("gaps/cell_flags.html", "gaps/_flags.html", **_cell_context(cell, form))
-    try:
-        flag = service.raise_flag(
-            current_user,
-            cell,
-            what_is_missing=form.what_is_missing.data or "",
-            severity=form.severity.data or "",
-        )
-    except Invalid as error:
-        db.session.rollback()
-        _show_errors(form, error)
-        cell = grid_queries.cell_by_id(cell_id)
+
+    def raised(flag: GapFlag) -> Response:
+        if htmx.wants_fragment():
+            return htmx.render(
+                "gaps/_flags.html",
+                **_cell_context(
+                    grid_queries.cell_by_id(cell_id), RaiseFlagForm(formdata=None), raised=flag
+                ),
+            )
+        flash("The gap has been flagged. A manager will triage it.", "success")
+        return htmx.redirect_after_post(url_for("gaps.cell_flags", cell_id=cell_id))
+
+    def invalid(error: Invalid) -> Response:
         return htmx.render(
             "gaps/cell_flags.html",
             "gaps/_flags.html",
             status=422,
-            **_cell_context(cell, form, error=error.message),
+            **_cell_context(grid_queries.cell_by_id(cell_id), form, error=error.message),
         )
-    db.session.commit()
-    if htmx.wants_fragment():
-        cell = grid_queries.cell_by_id(cell_id)
-        return htmx.render(
-            "gaps/_flags.html", **_cell_context(cell, RaiseFlagForm(formdata=None), raised=flag)
-        )
-    flash("The gap has been flagged. A manager will triage it.", "success")
-    return htmx.redirect_after_post(url_for("gaps.cell_flags", cell_id=cell_id))
+
+    return write(
+        lambda: service.raise_flag(
+            current_user,
+            cell,
+            what_is_missing=form.what_is_missing.data or "",
+            severity=form.severity.data or "",
+        ),
+        raised,
+        form=form,
+        invalid=invalid,
+    )
 
 
 @bp.get("/flags/<int:flag_id>")
 def flag(flag_id: int) -> Response:
     """One flag: what is missing, who owns it, its timeline and the manager's actions."""
-    found = queries.flag_by_id(flag_id)
-    return htmx.render("gaps/flag.html", "gaps/_flag.html", **_flag_context(found))
+    flag = queries.flag_by_id(flag_id)
+    return htmx.render("gaps/flag.html", "gaps/_flag.html", **_flag_context(flag))
 
 
 @bp.post("/flags/<int:flag_id>/<action>")
 def act(flag_id: int, action: str) -> Response:
     """Acknowledge, assign, start, resolve, close as won't fix, or reopen a flag."""
-    found = queries.flag_by_id(flag_id)
+    flag = queries.flag_by_id(flag_id)
     try:
         chosen = service.Action(action)
     except ValueError:
         abort(404, "There is no such action on a gap flag.")
-    if not service.can_manage(current_user):
-        abort(403, "Only a manager can triage, assign or close a gap flag.")
+    service.require_manage(current_user)
     form = FlagActionForm()
-    version = form.version_number()
-    if version is None:
-        abort(400, "The form was missing the version you started from. Reload and try again.")
+    version = form.require_version()
     if not form.due_date.validate(form):
         form.due_date.errors = ["Enter a real date, like 2027-03-31."]
         return _refused(flag_id, chosen, form, 422, "Nothing was changed.")
-    try:
-        service.change(
+
+    def done(_step: GapFlagEvent) -> Response:
+        if htmx.wants_fragment():
+            return htmx.render(
+                "gaps/_flag.html", **_flag_context(queries.flag_by_id(flag_id), done=chosen)
+            )
+        flash(f"The gap flag is now {service.STATUS_WORDS[GapStatus(flag.status)]}.", "success")
+        return htmx.redirect_after_post(url_for("gaps.flag", flag_id=flag_id))
+
+    def refused(error: DomainError) -> Response:
+        status = 409 if isinstance(error, EditConflict) else 422
+        return _refused(flag_id, chosen, form, status, error.message)
+
+    return write(
+        lambda: service.change(
             current_user,
-            found,
+            flag,
             chosen,
             expected_version=version,
             note=form.note.data or "",
             owner_id=form.owner_id() if chosen is service.Action.ASSIGN else None,
             due_date=form.due_date.data,
-        )
-    except (Invalid, EditConflict) as error:
-        db.session.rollback()
-        if isinstance(error, Invalid):
-            _show_errors(form, error)
-        status = 409 if isinstance(error, EditConflict) else 422
-        return _refused(flag_id, chosen, form, status, error.message)
-    db.session.commit()
-    if htmx.wants_fragment():
-        found = queries.flag_by_id(flag_id)
-        return htmx.render("gaps/_flag.html", **_flag_context(found, done=chosen))
-    flash(f"The gap flag is now {service.STATUS_WORDS[GapStatus(found.status)]}.", "success")
-    return htmx.redirect_after_post(url_for("gaps.flag", flag_id=flag_id))
+        ),
+        done,
+        form=form,
+        invalid=refused,
+        conflict=refused,
+    )
 
 
 @bp.get("/grids/<slug>/flags")
@@ -138,22 +153,17 @@ def grid_flags(slug: str) -> Response:
     )
 
 
-def _show_errors(form: RaiseFlagForm | FlagActionForm, error: Invalid) -> None:
-    for name, message in error.field_errors.items():
-        getattr(form, name).errors = [message]
-
-
 def _refused(
     flag_id: int, action: service.Action, form: FlagActionForm, status: int, message: str
 ) -> Response:
     """The flag as it is now, with the failed action's form keeping what was typed."""
-    found = queries.flag_by_id(flag_id)
-    form.version.data = str(found.version)
+    flag = queries.flag_by_id(flag_id)
+    form.version.data = str(flag.version)
     return htmx.render(
         "gaps/flag.html",
         "gaps/_flag.html",
         status=status,
-        **_flag_context(found, failed=action.value, failed_form=form, error=message),
+        **_flag_context(flag, failed=action.value, failed_form=form, error=message),
     )
 
 
@@ -170,18 +180,18 @@ def _cell_context(cell: Cell, form: RaiseFlagForm, **extra: Any) -> dict[str, An
     }
 
 
-def _flag_context(found: GapFlag, **extra: Any) -> dict[str, Any]:
-    cell = found.cell
+def _flag_context(flag: GapFlag, **extra: Any) -> dict[str, Any]:
+    cell = flag.cell
     can_manage = service.can_manage(current_user)
     return {
-        "flag": found,
+        "flag": flag,
         "cell": cell,
         "row": cell.row,
         "column": cell.column,
         "grid": cell.row.grid,
-        "events": queries.timeline(found),
+        "events": queries.timeline(flag),
         "can_manage": can_manage,
-        "actions": [a.value for a in service.allowed_actions(found)] if can_manage else [],
+        "actions": [a.value for a in service.allowed_actions(flag)] if can_manage else [],
         "blank": FlagActionForm(formdata=None),
         "people": people.active_people() if can_manage else [],
         **extra,
