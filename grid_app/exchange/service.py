@@ -47,7 +47,7 @@ def can_exchange(actor: Actor) -> bool:
 
 
 def require_exchange(actor: Actor) -> None:
-    """Raise Forbidden unless ``actor`` may export or import; None is the command line."""
+    """Raise Forbidden unless ``actor`` may export or import (the operator always may)."""
     if not can_exchange(actor):
         raise Forbidden("Only a manager or an admin can export or import the grid.")
 

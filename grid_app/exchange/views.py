@@ -11,7 +11,7 @@ from flask_login import current_user
 from werkzeug import Response
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from grid_app.errors import EditConflict, Forbidden, Invalid
+from grid_app.errors import Forbidden, Invalid
 from grid_app.exchange import cli, importer, service, sharing, spreadsheets
 from grid_app.exchange.forms import ApplyForm, CategoriesForm, ImportForm, SharingForm
 from grid_app.exchange.models import CATEGORY_LABELS, ImportUpload
@@ -20,6 +20,7 @@ from grid_app.grid import queries as grid_queries
 from grid_app.grid.models import Grid
 from grid_app.web import htmx
 from grid_app.web.errors import error_response
+from grid_app.web.writes import commit, write
 
 bp = Blueprint("exchange", __name__, cli_group=None)
 
@@ -37,7 +38,7 @@ def _can_exchange() -> bool:
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_error: RequestEntityTooLarge) -> Response:
-    db.session.rollback()
+    # Raised while reading the upload, before anything is written.
     limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
     return error_response(
         413,
@@ -46,15 +47,10 @@ def _too_large(_error: RequestEntityTooLarge) -> Response:
     )
 
 
-def _require() -> None:
-    if not service.can_exchange(current_user):
-        abort(403, "Only a manager or an admin can export or import the grid.")
-
-
 @bp.get("/exchange")
 def home() -> Response:
     """The default grid's export and import page (the site navigation links here)."""
-    _require()
+    service.require_exchange(current_user)
     return redirect(url_for("exchange.page", slug=grid_queries.default_grid().slug))
 
 
@@ -62,7 +58,7 @@ def home() -> Response:
 def page(slug: str) -> Response:
     """What can be downloaded, the import form and the sharing categories."""
     grid = grid_queries.grid_by_slug(slug)
-    _require()
+    service.require_exchange(current_user)
     return _page(grid, ImportForm(formdata=None))
 
 
@@ -108,14 +104,12 @@ def _download(body: bytes | Iterable[str], mimetype: str, name: str) -> Response
 def export_grid(slug: str, fmt: str) -> Response:
     """The grid as CSV, or as a workbook with its open gaps and newest changes."""
     grid = grid_queries.grid_by_slug(slug)
-    _require()
+    service.require_exchange(current_user)
     if fmt == "csv":
-        lines = service.grid_csv(current_user, grid)
-        db.session.commit()
+        lines = commit(lambda: service.grid_csv(current_user, grid))
         return _download(lines, CSV_TYPE, service.filename(grid, "grid", "csv"))
     if fmt == "xlsx":
-        data = service.grid_xlsx(current_user, grid)
-        db.session.commit()
+        data = commit(lambda: service.grid_xlsx(current_user, grid))
         return _download(data, spreadsheets.XLSX_TYPE, service.filename(grid, "grid", "xlsx"))
     abort(404, "There is no such download.")
 
@@ -124,14 +118,12 @@ def export_grid(slug: str, fmt: str) -> Response:
 def export_gaps(slug: str, fmt: str) -> Response:
     """The grid's open gaps as CSV or as a workbook."""
     grid = grid_queries.grid_by_slug(slug)
-    _require()
+    service.require_exchange(current_user)
     if fmt == "csv":
-        lines = service.gaps_csv(current_user, grid)
-        db.session.commit()
+        lines = commit(lambda: service.gaps_csv(current_user, grid))
         return _download(lines, CSV_TYPE, service.filename(grid, "open-gaps", "csv"))
     if fmt == "xlsx":
-        data = service.gaps_xlsx(current_user, grid)
-        db.session.commit()
+        data = commit(lambda: service.gaps_xlsx(current_user, grid))
         name = service.filename(grid, "open-gaps", "xlsx")
         return _download(data, spreadsheets.XLSX_TYPE, name)
     abort(404, "There is no such download.")
@@ -141,24 +133,25 @@ def export_gaps(slug: str, fmt: str) -> Response:
 def export_sharing(slug: str, fmt: str) -> Response:
     """The sharing-practice document as Word or Markdown, for the authority named."""
     grid = grid_queries.grid_by_slug(slug)
-    _require()
+    service.require_exchange(current_user)
     if fmt not in ("docx", "md"):
         abort(404, "There is no such download.")
     form = SharingForm(request.args)
     authority = form.authority.data if "authority" in request.args else None
     if authority is None:
         authority = current_app.config["AUTHORITY_NAME"]
-    try:
-        document = sharing.build(current_user, grid, authority)
-    except Invalid as error:
-        db.session.rollback()
+    name = service.filename(grid, "sharing-practice", fmt)
+
+    def download(document: sharing.SharingDocument) -> Response:
+        if fmt == "docx":
+            return _download(sharing.to_docx(document), sharing.DOCX_TYPE, name)
+        return _download(sharing.to_markdown(document), "text/markdown; charset=utf-8", name)
+
+    def invalid(error: Invalid) -> Response:
         form.authority.errors = [error.field_errors.get("authority", error.message)]
         return _page(grid, ImportForm(formdata=None), 422, error.message, sharing_form=form)
-    db.session.commit()
-    name = service.filename(grid, "sharing-practice", fmt)
-    if fmt == "docx":
-        return _download(sharing.to_docx(document), sharing.DOCX_TYPE, name)
-    return _download(sharing.to_markdown(document), "text/markdown; charset=utf-8", name)
+
+    return write(lambda: sharing.build(current_user, grid, authority), download, invalid=invalid)
 
 
 # --- Sharing categories ---------------------------------------------------------------
@@ -168,24 +161,29 @@ def export_sharing(slug: str, fmt: str) -> Response:
 def set_categories(slug: str) -> Response:
     """Tag the grid's service areas with the categories they are shared in."""
     grid = grid_queries.grid_by_slug(slug)
-    _require()
+    service.require_exchange(current_user)
     CategoriesForm()  # CSRF is checked app-wide; the checkboxes are read by name.
     chosen: dict[int, list[str]] = {}
     for key in request.form:
         if key.startswith("row-") and key[4:].isdigit():
             chosen[int(key[4:])] = [v for v in request.form.getlist(key) if v]
-    try:
-        changed = service.set_categories(current_user, grid, chosen)
-    except Invalid as error:
-        db.session.rollback()
-        return _page(grid, ImportForm(formdata=None), 422, error.message)
-    db.session.commit()
-    if changed:
+
+    def saved(changed: dict[int, set[str]]) -> Response:
         count = len(changed)
-        flash(f"Sharing categories saved for {count} service area{'s' * (count != 1)}.", "success")
-    else:
-        flash("No sharing categories changed.", "success")
-    return htmx.redirect_after_post(url_for("exchange.page", slug=slug) + "#sharing")
+        if count:
+            flash(
+                f"Sharing categories saved for {count} service area{'s' * (count != 1)}.",
+                "success",
+            )
+        else:
+            flash("No sharing categories changed.", "success")
+        return htmx.redirect_after_post(url_for("exchange.page", slug=slug) + "#sharing")
+
+    return write(
+        lambda: service.set_categories(current_user, grid, chosen),
+        saved,
+        invalid=lambda error: _page(grid, ImportForm(formdata=None), 422, error.message),
+    )
 
 
 # --- Import -------------------------------------------------------------------------
@@ -195,48 +193,46 @@ def set_categories(slug: str) -> Response:
 def upload(slug: str) -> Response:
     """Keep an uploaded spreadsheet and show what importing it would do."""
     grid = grid_queries.grid_by_slug(slug)
-    _require()
+    service.require_exchange(current_user)
     form = ImportForm()
     file = form.file.data
     if file is None or not getattr(file, "filename", ""):
         form.file.errors = ["Choose a spreadsheet to import."]
         return _page(grid, form, 422, "Choose a spreadsheet to import.")
     target = None if form.target.data == "new" else grid
-    try:
-        stored = importer.store(
-            current_user, target, file.filename, file.read(), form.new_grid_name.data or ""
-        )
-    except Invalid as error:
-        db.session.rollback()
-        for name, message in error.field_errors.items():
-            getattr(form, name).errors = [message]
-        return _page(grid, form, 422, error.message)
-    except Forbidden as error:
-        db.session.rollback()
+
+    def refused(error: Forbidden) -> Response:
         form.target.errors = [error.message]
         return _page(grid, form, 403, error.message)
-    db.session.commit()
-    return htmx.redirect_after_post(url_for("exchange.preview", token=stored.id))
+
+    return write(
+        lambda: importer.store(
+            current_user, target, file.filename, file.read(), form.new_grid_name.data or ""
+        ),
+        lambda stored: htmx.redirect_after_post(url_for("exchange.preview", token=stored.id)),
+        form=form,
+        invalid=lambda error: _page(grid, form, 422, error.message),
+        forbidden=refused,
+    )
 
 
 @bp.get("/imports/<token>")
 def preview(token: str) -> Response:
     """What the import would add and change, with the button to apply it."""
-    _require()
-    found = importer.upload_for(current_user, token)
-    return _preview(found)
+    service.require_exchange(current_user)
+    return _preview(importer.upload_for(current_user, token))
 
 
-def _preview(found: ImportUpload, status: int = 200, **extra: Any) -> Response:
+def _preview(upload: ImportUpload, status: int = 200, **extra: Any) -> Response:
     try:
-        result = importer.preview(current_user, found)
+        result = importer.preview(current_user, upload)
     except Invalid as error:
         return error_response(422, error.message)
-    home = db.session.get(Grid, found.grid_id) if found.grid_id else None
+    home = db.session.get(Grid, upload.grid_id) if upload.grid_id else None
     return htmx.render(
         "exchange/preview.html",
         status=status,
-        upload=found,
+        upload=upload,
         preview=result,
         back_grid=home or grid_queries.default_grid(),
         form=ApplyForm(formdata=None, base=result.base),
@@ -247,23 +243,24 @@ def _preview(found: ImportUpload, status: int = 200, **extra: Any) -> Response:
 @bp.post("/imports/<token>")
 def apply(token: str) -> Response:
     """Apply the previewed import; if the grid moved on meanwhile, show a fresh preview."""
-    _require()
-    found = importer.upload_for(current_user, token)
+    service.require_exchange(current_user)
+    upload = importer.upload_for(current_user, token)
     form = ApplyForm()
-    try:
-        outcome = importer.apply(current_user, found, base=form.base.data or "")
-    except EditConflict as error:
-        db.session.rollback()
-        found = importer.upload_for(current_user, token)
-        return _preview(found, 409, conflict=error.message)
-    except Invalid as error:
-        db.session.rollback()
-        return error_response(422, error.message)
-    db.session.commit()
-    flash(
-        f"Imported: {outcome.cells_changed} cell{'s' * (outcome.cells_changed != 1)} changed, "
-        f"{outcome.rows_added} service area{'s' * (outcome.rows_added != 1)} and "
-        f"{outcome.columns_added} column{'s' * (outcome.columns_added != 1)} added.",
-        "success",
+
+    def applied(outcome: importer.Outcome) -> Response:
+        flash(
+            f"Imported: {outcome.cells_changed} cell{'s' * (outcome.cells_changed != 1)} "
+            f"changed, {outcome.rows_added} service area{'s' * (outcome.rows_added != 1)} and "
+            f"{outcome.columns_added} column{'s' * (outcome.columns_added != 1)} added.",
+            "success",
+        )
+        return htmx.redirect_after_post(url_for("grid.show", slug=outcome.grid.slug))
+
+    return write(
+        lambda: importer.apply(current_user, upload, base=form.base.data or ""),
+        applied,
+        invalid=lambda error: error_response(422, error.message),
+        conflict=lambda error: _preview(
+            importer.upload_for(current_user, token), 409, conflict=error.message
+        ),
     )
-    return htmx.redirect_after_post(url_for("grid.show", slug=outcome.grid.slug))

@@ -15,8 +15,9 @@ error everything the call wrote is rolled back first, then:
 - ``Invalid``: its field messages are put beside the form's fields and ``invalid``
   re-renders the page (422) with what the person typed;
 - ``EditConflict``: ``conflict`` shows the newer state beside the person's draft (409);
-- any other domain error (``Forbidden``, ``NotFound``), or one the view has no answer for,
-  goes on to the application's error pages (web/errors.py: 403, 404, 409, 422).
+- ``Forbidden``: ``forbidden`` answers (403) where a page explains the refusal in place;
+- any other domain error (``NotFound``), or one the view has no answer for, goes on to the
+  application's error pages (web/errors.py: 403, 404, 409, 422).
 
 Views never commit or roll back themselves (tests/web/test_writes.py keeps it so), so a
 refusal cannot leave half a change behind and a success cannot be forgotten.
@@ -30,7 +31,7 @@ from typing import TypeVar
 from flask_wtf import FlaskForm
 from werkzeug import Response
 
-from grid_app.errors import EditConflict, Invalid
+from grid_app.errors import EditConflict, Forbidden, Invalid
 from grid_app.extensions import db
 
 T = TypeVar("T")
@@ -43,6 +44,7 @@ def write(
     form: FlaskForm | None = None,
     invalid: Callable[[Invalid], Response] | None = None,
     conflict: Callable[[EditConflict], Response] | None = None,
+    forbidden: Callable[[Forbidden], Response] | None = None,
 ) -> Response:
     """Run ``action`` as the request's one transaction and answer as the house does."""
     try:
@@ -59,6 +61,11 @@ def write(
         if conflict is None:
             raise
         return conflict(error)
+    except Forbidden as error:
+        db.session.rollback()
+        if forbidden is None:
+            raise
+        return forbidden(error)
     db.session.commit()
     return done(result)
 
