@@ -69,6 +69,24 @@ def create_user(
     return user
 
 
+# Beside the password field when signing in fails, whichever of the two was wrong.
+WRONG_EMAIL_OR_PASSWORD = "Check your email address and password and try again."
+
+
+def sign_in(email: str, password: str) -> User | None:
+    """Start a session for the active account with this email and password.
+
+    None when they do not match (or the account is switched off): the failed attempt is
+    recorded in the audit log, and that record is meant to be kept.
+    """
+    try:
+        user = authenticate(email, password)
+    except Invalid:
+        return None
+    start_session(user)
+    return user
+
+
 def authenticate(email: str, password: str) -> User:
     """Return the active account with this email and password, or raise Invalid."""
     global _DUMMY_HASH
@@ -82,7 +100,7 @@ def authenticate(email: str, password: str) -> User:
         audit.record(user, "auth.sign_in_failed", "user", user.id if user else "")
         raise Invalid(
             "The email or password is not right.",
-            {"password": "Check your email address and password and try again."},
+            {"password": WRONG_EMAIL_OR_PASSWORD},
         )
     return user
 

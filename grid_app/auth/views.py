@@ -8,10 +8,10 @@ from werkzeug import Response
 
 from grid_app.auth import service
 from grid_app.auth.forms import EMAIL_CHOICES, ProfileForm, SignInForm
-from grid_app.errors import Invalid
-from grid_app.extensions import db, limiter
+from grid_app.extensions import limiter
 from grid_app.web import htmx
 from grid_app.web.authz import safe_next
+from grid_app.web.writes import commit, write
 
 bp = Blueprint("auth", __name__)
 
@@ -34,16 +34,12 @@ def sign_in() -> Response:
     if request.method == "POST":
         status = 422
         if form.validate():
-            try:
-                user = service.authenticate(form.email.data or "", form.password.data or "")
-            except Invalid as error:
-                db.session.commit()  # keep the audit record of the failed attempt
-                form.password.errors = [error.field_errors["password"]]
-            else:
-                service.start_session(user)
+            # Committed whether or not it succeeds: a failed attempt is kept in the audit log.
+            user = commit(lambda: service.sign_in(form.email.data or "", form.password.data or ""))
+            if user is not None:
                 login_user(user)
-                db.session.commit()
                 return htmx.redirect_after_post(safe_next(form.next.data))
+            form.password.errors = [service.WRONG_EMAIL_OR_PASSWORD]
     form.password.data = ""
     return htmx.render("auth/sign_in.html", status=status, form=form)
 
@@ -51,39 +47,48 @@ def sign_in() -> Response:
 @bp.post("/sign-out")
 def sign_out() -> Response:
     """End this browser's session on the server and forget the cookie."""
-    service.end_session(current_user)
-    logout_user()
-    db.session.commit()
-    flash("You have signed out.", "success")
-    return htmx.redirect_after_post(url_for("auth.sign_in"))
+
+    def signed_out(_: None) -> Response:
+        logout_user()
+        flash("You have signed out.", "success")
+        return htmx.redirect_after_post(url_for("auth.sign_in"))
+
+    return write(lambda: service.end_session(current_user), signed_out)
 
 
 @bp.post("/sign-out-everywhere")
 def sign_out_everywhere() -> Response:
     """End every session of the signed-in person, on every device."""
-    service.end_all_sessions(current_user)
-    logout_user()
-    db.session.commit()
-    flash("You have signed out on every device.", "success")
-    return htmx.redirect_after_post(url_for("auth.sign_in"))
+
+    def signed_out(_ended: int) -> Response:
+        logout_user()
+        flash("You have signed out on every device.", "success")
+        return htmx.redirect_after_post(url_for("auth.sign_in"))
+
+    return write(lambda: service.end_all_sessions(current_user), signed_out)
 
 
 @bp.route("/profile", methods=["GET", "POST"])
 def profile() -> Response:
     """The person's own details, and how often they get notifications by email."""
     form = ProfileForm()
-    status = 200
+
+    def page(status: int = 200) -> Response:
+        return htmx.render("auth/profile.html", status=status, form=form, choices=EMAIL_CHOICES)
+
     if request.method == "GET":
         form.email_frequency.data = current_user.email_frequency
-    else:
-        try:
-            service.set_email_frequency(current_user, current_user, form.email_frequency.data or "")
-        except Invalid as error:
-            db.session.rollback()
-            form.email_frequency.errors = list(error.field_errors.values())
-            status = 422
-        else:
-            db.session.commit()
-            flash("Your email choice has been saved.", "success")
-            return htmx.redirect_after_post(url_for("auth.profile"))
-    return htmx.render("auth/profile.html", status=status, form=form, choices=EMAIL_CHOICES)
+        return page()
+
+    def saved(_user: object) -> Response:
+        flash("Your email choice has been saved.", "success")
+        return htmx.redirect_after_post(url_for("auth.profile"))
+
+    return write(
+        lambda: service.set_email_frequency(
+            current_user, current_user, form.email_frequency.data or ""
+        ),
+        saved,
+        form=form,
+        invalid=lambda _error: page(422),
+    )

@@ -17,6 +17,12 @@ def can_view(actor: Actor) -> bool:
     return actor.active and actor.has_role(Role.MANAGER, Role.ADMIN)
 
 
+def require_view(actor: Actor) -> None:
+    """Refuse (403) anyone but a manager or an admin."""
+    if not can_view(actor):
+        raise Forbidden("Only managers and admins can see the dashboard.")
+
+
 def set_review_period(actor: User, grid: Grid, days: str) -> bool:
     """Set how many days a cell may go unreviewed before it is stale.
 

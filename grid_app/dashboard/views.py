@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 from werkzeug import Response
 
@@ -12,11 +12,11 @@ from grid_app.auth import queries as people
 from grid_app.dashboard import charts, queries, service
 from grid_app.dashboard.forms import NO_OWNER_CHOICE, ListFilterForm, ReviewPeriodForm
 from grid_app.errors import Invalid
-from grid_app.extensions import db
 from grid_app.grid import queries as grid_queries
 from grid_app.grid.forms import choices
 from grid_app.grid.models import Grid
 from grid_app.web import htmx
+from grid_app.web.writes import write
 
 bp = Blueprint("dashboard", __name__)
 
@@ -31,16 +31,14 @@ def _nav() -> dict[str, Any]:
 
 def _grid_for_manager(slug: str) -> Grid:
     grid = grid_queries.grid_by_slug(slug)
-    if not service.can_view(current_user):
-        abort(403, "Only managers and admins can see the dashboard.")
+    service.require_view(current_user)
     return grid
 
 
 @bp.get("/dashboard")
 def home() -> Response:
     """The default grid's dashboard (the site navigation links here)."""
-    if not service.can_view(current_user):
-        abort(403, "Only managers and admins can see the dashboard.")
+    service.require_view(current_user)
     return redirect(url_for("dashboard.show", slug=grid_queries.default_grid().slug))
 
 
@@ -86,16 +84,21 @@ def review_period(slug: str) -> Response:
     """Set how long a cell may go unreviewed before the dashboard calls it stale."""
     grid = _grid_for_manager(slug)
     form = ReviewPeriodForm()
-    try:
-        changed = service.set_review_period(current_user, grid, form.days.data or "")
-    except Invalid as error:
-        db.session.rollback()
+
+    def saved(changed: bool) -> Response:
+        days = grid.review_period_days
+        if changed:
+            flash(f"Cells are now stale after {days:,} day{'s' if days != 1 else ''}.", "success")
+        else:
+            flash(f"The review period was already {days:,} days.", "info")
+        return htmx.redirect_after_post(url_for("dashboard.show", slug=slug))
+
+    def invalid(error: Invalid) -> Response:
         form.days.errors = [error.field_errors.get("days", error.message)]
-        grid = grid_queries.grid_by_slug(slug)
-        view = queries.coverage(grid)
+        view = queries.coverage(grid_queries.grid_by_slug(slug))
         blank = ListFilterForm(formdata=None)
         _fill_choices(blank, view)
-        weeks = queries.weekly(grid, view.now, open_now=view.headline.open_flags)
+        weeks = queries.weekly(view.grid, view.now, open_now=view.headline.open_flags)
         return htmx.render(
             "dashboard/show.html",
             status=400,
@@ -105,13 +108,12 @@ def review_period(slug: str) -> Response:
             coverage_chart=charts.coverage_chart(weeks),
             flags_chart=charts.flags_chart(weeks),
         )
-    db.session.commit()
-    days = grid.review_period_days
-    if changed:
-        flash(f"Cells are now stale after {days:,} day{'s' if days != 1 else ''}.", "success")
-    else:
-        flash(f"The review period was already {days:,} days.", "info")
-    return htmx.redirect_after_post(url_for("dashboard.show", slug=slug))
+
+    return write(
+        lambda: service.set_review_period(current_user, grid, form.days.data or ""),
+        saved,
+        invalid=invalid,
+    )
 
 
 def _fill_choices(form: ListFilterForm, view: queries.Coverage) -> None:
