@@ -48,6 +48,13 @@ def can_resolve(actor: Actor, thread: Comment, owner_ids: set[int]) -> bool:
     )
 
 
+def suggest_people(actor: User, typed: str) -> list[User]:
+    """People ``actor`` may mention whose name or address starts with ``typed``."""
+    if not can_comment(actor):
+        raise Forbidden("Only people who can comment can mention others.")
+    return notifications.suggest_people(actor, typed)
+
+
 def add_comment(actor: User, cell: Cell, *, body: str, parent_id: int | None = None) -> Comment:
     """Start a thread on ``cell``, or reply to the thread ``parent_id``."""
     if not can_comment(actor):
@@ -72,10 +79,15 @@ def add_comment(actor: User, cell: Cell, *, body: str, parent_id: int | None = N
     return comment
 
 
-def edit(actor: User, comment: Comment, *, body: str, expected_version: int) -> Comment:
-    """Change the wording of one's own comment, keeping the earlier wording."""
+def require_edit(actor: User, comment: Comment) -> None:
+    """Refuse (403) anyone but the comment's author, and a deleted comment."""
     if not can_change(actor, comment):
         raise Forbidden("Only the person who wrote a comment can edit it.")
+
+
+def edit(actor: User, comment: Comment, *, body: str, expected_version: int) -> Comment:
+    """Change the wording of one's own comment, keeping the earlier wording."""
+    require_edit(actor, comment)
     if comment.version != expected_version:
         raise EditConflict(STALE)
     text = _checked_body(body, "The comment was not changed.")

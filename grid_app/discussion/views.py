@@ -15,12 +15,12 @@ from werkzeug import Response
 from grid_app.discussion import notifications, queries, service
 from grid_app.discussion.forms import CommentForm, EditCommentForm
 from grid_app.discussion.models import Comment, Notification
-from grid_app.errors import EditConflict, Invalid
-from grid_app.extensions import db
+from grid_app.errors import DomainError, EditConflict, Invalid
 from grid_app.grid import queries as grid_queries
 from grid_app.grid.models import Cell
 from grid_app.web import htmx
 from grid_app.web.params import int_arg
+from grid_app.web.writes import write
 
 bp = Blueprint("discussion", __name__)
 
@@ -50,14 +50,14 @@ def cell_comments(cell_id: int) -> Response:
     form = CommentForm()
     if request.method == "GET":
         return _threads(cell, form=form)
-    try:
-        comment = service.add_comment(current_user, cell, body=form.body.data or "")
-    except Invalid as error:
-        db.session.rollback()
-        form.body.errors = list(error.field_errors.values())
-        return _threads(grid_queries.cell_by_id(cell_id), 422, form=form, error=error.message)
-    db.session.commit()
-    return _done(cell_id, comment.id, "Your comment has been added.")
+    return write(
+        lambda: service.add_comment(current_user, cell, body=form.body.data or ""),
+        lambda comment: _done(cell_id, comment.id, "Your comment has been added."),
+        form=form,
+        invalid=lambda error: _threads(
+            grid_queries.cell_by_id(cell_id), 422, form=form, error=error.message
+        ),
+    )
 
 
 @bp.post("/comments/<int:comment_id>/reply")
@@ -65,60 +65,69 @@ def reply(comment_id: int) -> Response:
     """Reply to a thread."""
     parent = queries.comment_by_id(comment_id)
     form = CommentForm()
-    try:
-        comment = service.add_comment(
+    return write(
+        lambda: service.add_comment(
             current_user, parent.cell, body=form.body.data or "", parent_id=parent.id
-        )
-    except Invalid as error:
-        db.session.rollback()
-        form.body.errors = list(error.field_errors.values())
-        cell = grid_queries.cell_by_id(parent.cell_id)
-        return _threads(cell, 422, reply_forms={comment_id: form}, error=error.message)
-    db.session.commit()
-    return _done(parent.cell_id, comment.id, "Your reply has been added.")
+        ),
+        lambda comment: _done(parent.cell_id, comment.id, "Your reply has been added."),
+        invalid=lambda error: _reply_refused(form, error, parent.cell_id, comment_id),
+    )
+
+
+def _reply_refused(form: CommentForm, error: Invalid, cell_id: int, thread_id: int) -> Response:
+    # What is wrong with the thread (deleted, resolved) is said beside the reply box too.
+    form.body.errors = list(error.field_errors.values())
+    return _threads(
+        grid_queries.cell_by_id(cell_id), 422, reply_forms={thread_id: form}, error=error.message
+    )
 
 
 @bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
 def edit(comment_id: int) -> Response:
     """Change the wording of one's own comment; a stale edit is 409 with the typed text."""
     comment = queries.comment_by_id(comment_id)
-    if not service.can_change(current_user, comment):
-        abort(403, "Only the person who wrote a comment can edit it.")
+    service.require_edit(current_user, comment)
     form = EditCommentForm()
     if request.method == "GET":
         form.body.data = comment.body
         form.version.data = str(comment.version)
         return htmx.render("discussion/edit.html", **_edit_context(comment, form))
-    version = form.version_number()
-    if version is None:
-        abort(400, "The form was missing the version you started from. Reload and try again.")
-    try:
-        service.edit(current_user, comment, body=form.body.data or "", expected_version=version)
-    except (Invalid, EditConflict) as error:
-        db.session.rollback()
-        status = 409 if isinstance(error, EditConflict) else 422
-        if isinstance(error, Invalid):
-            form.body.errors = list(error.field_errors.values())
-        comment = queries.comment_by_id(comment_id)
-        if status == 409:
-            form.version.data = str(comment.version)
+    version = form.require_version()
+
+    def edited(_comment: Comment) -> Response:
+        flash("Your comment has been changed. Its earlier wording is kept.", "success")
+        return htmx.redirect_after_post(_anchor(comment.cell_id, comment.id))
+
+    def refused(error: DomainError) -> Response:
+        conflict = isinstance(error, EditConflict)
+        current = queries.comment_by_id(comment_id)
+        if conflict:
+            form.version.data = str(current.version)
         return htmx.render(
             "discussion/edit.html",
-            status=status,
-            **_edit_context(comment, form, error=error.message, conflict=status == 409),
+            status=409 if conflict else 422,
+            **_edit_context(current, form, error=error.message, conflict=conflict),
         )
-    db.session.commit()
-    flash("Your comment has been changed. Its earlier wording is kept.", "success")
-    return htmx.redirect_after_post(_anchor(comment.cell_id, comment.id))
+
+    return write(
+        lambda: service.edit(
+            current_user, comment, body=form.body.data or "", expected_version=version
+        ),
+        edited,
+        form=form,
+        invalid=refused,
+        conflict=refused,
+    )
 
 
 @bp.post("/comments/<int:comment_id>/delete")
 def delete(comment_id: int) -> Response:
     """Delete one's own comment; the thread keeps its place and its replies."""
     comment = queries.comment_by_id(comment_id)
-    service.delete(current_user, comment)
-    db.session.commit()
-    return _done(comment.cell_id, comment.id, "Your comment has been deleted.")
+    return write(
+        lambda: service.delete(current_user, comment),
+        lambda deleted: _done(deleted.cell_id, deleted.id, "Your comment has been deleted."),
+    )
 
 
 @bp.post("/comments/<int:comment_id>/<any(resolve, reopen):action>")
@@ -126,15 +135,14 @@ def resolve(comment_id: int, action: str) -> Response:
     """Resolve or reopen a thread."""
     thread = queries.comment_by_id(comment_id)
     change = service.resolve if action == "resolve" else service.reopen
-    try:
-        change(current_user, thread)
-    except Invalid as error:
-        db.session.rollback()
-        cell = grid_queries.cell_by_id(thread.cell_id)
-        return _threads(cell, 422, error=error.message)
-    db.session.commit()
     said = "resolved" if action == "resolve" else "reopened"
-    return _done(thread.cell_id, thread.id, f"The thread has been {said}.")
+    return write(
+        lambda: change(current_user, thread),
+        lambda _: _done(thread.cell_id, thread.id, f"The thread has been {said}."),
+        invalid=lambda error: _threads(
+            grid_queries.cell_by_id(thread.cell_id), 422, error=error.message
+        ),
+    )
 
 
 @bp.get("/comments/<int:comment_id>/history")
@@ -223,12 +231,10 @@ def suggest_people() -> Response:
     target = request.args.get("target", "comment-body")
     if not TARGET.fullmatch(target):
         abort(400, "“target” must be the id of the text box the suggestions are for.")
-    if not service.can_comment(current_user):
-        abort(403, "Only people who can comment can mention others.")
     typed = request.args.get("q", "").strip()
     if len(typed) > 60:
         abort(400, "Type at most 60 characters of a name or address.")
-    people = notifications.suggest_people(current_user, typed)
+    people = service.suggest_people(current_user, typed)
     return htmx.render(
         "discussion/suggestions.html",
         "discussion/_suggestions.html",
@@ -248,28 +254,39 @@ def watch(cell_id: int) -> Response:
     what, state = request.form.get("what"), request.form.get("watch")
     if what not in ("cell", "row") or state not in ("on", "off"):
         abort(400, "Choose to watch or stop watching this cell or its service area.")
-    notifications.set_watch(current_user, cell, whole_row=what == "row", on=state == "on")
-    db.session.commit()
     thing = f"{cell.column.name} for {cell.row.name}" if what == "cell" else cell.row.name
     done = f"You are watching {thing}." if state == "on" else f"You stopped watching {thing}."
-    if htmx.wants_fragment():
-        return htmx.render(
-            "discussion/_watch.html",
-            cell=cell,
-            watching=notifications.watch_state(current_user, cell),
-            done=done,
-        )
-    flash(done, "success")
-    return htmx.redirect_after_post(url_for("discussion.cell_comments", cell_id=cell.id))
+
+    def changed(_: object) -> Response:
+        if htmx.wants_fragment():
+            return htmx.render(
+                "discussion/_watch.html",
+                cell=cell,
+                watching=notifications.watch_state(current_user, cell),
+                done=done,
+            )
+        flash(done, "success")
+        return htmx.redirect_after_post(url_for("discussion.cell_comments", cell_id=cell.id))
+
+    return write(
+        lambda: notifications.set_watch(
+            current_user, cell, whole_row=what == "row", on=state == "on"
+        ),
+        changed,
+    )
 
 
 @bp.post("/watches/<int:watch_id>/stop")
 def stop_watching(watch_id: int) -> Response:
     """Stop watching something, from the list of what one watches."""
-    thing = notifications.stop_watching(current_user, watch_id)
-    db.session.commit()
-    flash(f"You stopped watching {thing}.", "success")
-    return htmx.redirect_after_post(url_for("discussion.notifications_page", _anchor="watching"))
+
+    def stopped(thing: str) -> Response:
+        flash(f"You stopped watching {thing}.", "success")
+        return htmx.redirect_after_post(
+            url_for("discussion.notifications_page", _anchor="watching")
+        )
+
+    return write(lambda: notifications.stop_watching(current_user, watch_id), stopped)
 
 
 # --- Notifications ----------------------------------------------------------------------
@@ -292,36 +309,41 @@ def notifications_page() -> Response:
 def open_notification(notification_id: int) -> Response:
     """Mark a notification read and go to what it is about."""
     note = notifications.notification_for(current_user, notification_id)
-    notifications.mark_read(current_user, note)
-    db.session.commit()
-    return redirect(notification_url(note), code=303)
+    return write(
+        lambda: notifications.mark_read(current_user, note),
+        lambda _: redirect(notification_url(note), code=303),
+    )
 
 
 @bp.post("/notifications/<int:notification_id>/read")
 def mark_read(notification_id: int) -> Response:
     """Mark one notification read without opening it."""
     note = notifications.notification_for(current_user, notification_id)
-    notifications.mark_read(current_user, note)
-    db.session.commit()
-    if htmx.wants_fragment():
-        return htmx.render("discussion/_notification.html", note=note, target=notification_url)
-    return htmx.redirect_after_post(
-        url_for("discussion.notifications_page", _anchor=f"notification-{note.id}")
-    )
+
+    def marked(_: object) -> Response:
+        if htmx.wants_fragment():
+            return htmx.render("discussion/_notification.html", note=note, target=notification_url)
+        return htmx.redirect_after_post(
+            url_for("discussion.notifications_page", _anchor=f"notification-{note.id}")
+        )
+
+    return write(lambda: notifications.mark_read(current_user, note), marked)
 
 
 @bp.post("/notifications/read-all")
 def mark_all_read() -> Response:
     """Mark every notification read."""
-    count = notifications.mark_all_read(current_user)
-    db.session.commit()
-    flash(
-        f"Marked {count} notification{'' if count == 1 else 's'} as read."
-        if count
-        else "You had no unread notifications.",
-        "success",
-    )
-    return htmx.redirect_after_post(url_for("discussion.notifications_page"))
+
+    def marked(count: int) -> Response:
+        flash(
+            f"Marked {count} notification{'' if count == 1 else 's'} as read."
+            if count
+            else "You had no unread notifications.",
+            "success",
+        )
+        return htmx.redirect_after_post(url_for("discussion.notifications_page"))
+
+    return write(lambda: notifications.mark_all_read(current_user), marked)
 
 
 @bp.get("/notifications/bell")
