@@ -56,7 +56,7 @@ def build(args: argparse.Namespace) -> tuple[int, str, str]:
     db.session.flush()
     open_id = 0
     for number in range(args.closed + 1):
-        session = service.create_session(
+        session = service.create_meeting(
             facilitator,
             service.SessionFields(
                 title=f"Bench session {number}",
@@ -81,7 +81,7 @@ def build(args: argparse.Namespace) -> tuple[int, str, str]:
             made.theme_id = themes[i % len(themes)].id if i % 4 else None
         db.session.flush()
         if number:
-            service.close_session(facilitator, session)
+            service.close_meeting(facilitator, session)
             session.closed_at = utcnow() - timedelta(days=session.retention_days + 1)
         else:
             open_id = session.id

@@ -257,7 +257,7 @@ def _listen(people: dict[str, User]) -> None:
     facilitator = people["facilitator@example.org"]
     defaults = safe_space.template()
     held = (utcnow() - timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
-    session = safe_space.create_session(
+    session = safe_space.create_meeting(
         facilitator,
         safe_space.SessionFields(
             title=SESSION_TITLE,

@@ -79,7 +79,7 @@ class SafeSpaceSession(Base):
 
     facilitator: Mapped[User | None] = relationship()
     participants: Mapped[list[SessionParticipant]] = relationship(
-        back_populates="session", cascade="all, delete-orphan", order_by="SessionParticipant.id"
+        back_populates="meeting", cascade="all, delete-orphan", order_by="SessionParticipant.id"
     )
 
     @property
@@ -108,7 +108,7 @@ class SessionParticipant(Base):
     rules_accepted_version: Mapped[int | None] = mapped_column(default=None)
     rules_accepted_at: Mapped[datetime | None] = mapped_column(default=None)
 
-    session: Mapped[SafeSpaceSession] = relationship(back_populates="participants")
+    meeting: Mapped[SafeSpaceSession] = relationship(back_populates="participants")
     user: Mapped[User] = relationship()
 
 

@@ -27,7 +27,7 @@ from grid_app.safe_space.models import (
 )
 
 
-def session_by_id(session_id: int) -> SafeSpaceSession:
+def meeting_by_id(session_id: int) -> SafeSpaceSession:
     """A session, with its facilitator loaded (access is checked by the caller)."""
     found = db.session.scalar(
         select(SafeSpaceSession)
@@ -54,12 +54,12 @@ def part_of(session_id: int, model: type[Part], key: object) -> Part:
 class SessionListing:
     """One line in a person's list of sessions."""
 
-    session: SafeSpaceSession
+    meeting: SafeSpaceSession
     facilitating: bool
     accepted: bool
 
 
-def sessions_for(user: User) -> list[SessionListing]:
+def meetings_for(user: User) -> list[SessionListing]:
     """The sessions ``user`` holds or is invited to, newest first."""
     invited = {
         p.session_id: p
@@ -92,16 +92,16 @@ def sessions_for(user: User) -> list[SessionListing]:
     return result
 
 
-def visible_contributions(viewer: User, session: SafeSpaceSession) -> list[Contribution]:
+def visible_contributions(viewer: User, meeting: SafeSpaceSession) -> list[Contribution]:
     """The contributions ``viewer`` may read, in a stable order that says nothing of when
     each was written."""
     query = (
         select(Contribution)
-        .where(Contribution.session_id == session.id, Contribution.withdrawn.is_(False))
+        .where(Contribution.session_id == meeting.id, Contribution.withdrawn.is_(False))
         .options(joinedload(Contribution.author))
         .order_by(Contribution.id)
     )
-    if not service.is_facilitator_of(viewer, session):
+    if not service.is_facilitator_of(viewer, meeting):
         query = query.where(
             or_(
                 Contribution.hidden.is_(False),
@@ -111,10 +111,10 @@ def visible_contributions(viewer: User, session: SafeSpaceSession) -> list[Contr
     return list(db.session.scalars(query))
 
 
-def themes(session: SafeSpaceSession) -> list[Theme]:
+def themes(meeting: SafeSpaceSession) -> list[Theme]:
     """The session's themes, oldest first."""
     return list(
-        db.session.scalars(select(Theme).where(Theme.session_id == session.id).order_by(Theme.id))
+        db.session.scalars(select(Theme).where(Theme.session_id == meeting.id).order_by(Theme.id))
     )
 
 
@@ -131,7 +131,7 @@ class ThemeView:
 class SessionView:
     """Everything the session page shows one viewer."""
 
-    session: SafeSpaceSession
+    meeting: SafeSpaceSession
     facilitating: bool
     invitation: SessionParticipant | None
     themes: list[ThemeView]
@@ -147,27 +147,27 @@ class SessionView:
         return self.facilitating or service.has_joined(self.invitation)
 
 
-def session_view(viewer: User, session: SafeSpaceSession) -> SessionView:
+def meeting_view(viewer: User, meeting: SafeSpaceSession) -> SessionView:
     """The session as ``viewer`` may see it (the caller has checked access)."""
-    facilitating = service.is_facilitator_of(viewer, session)
-    invitation = None if facilitating else service.participant_record(viewer, session)
-    views = {t.id: ThemeView(t, count=t.purged_contribution_count or 0) for t in themes(session)}
+    facilitating = service.is_facilitator_of(viewer, meeting)
+    invitation = None if facilitating else service.participant_record(viewer, meeting)
+    views = {t.id: ThemeView(t, count=t.purged_contribution_count or 0) for t in themes(meeting)}
     unthemed: list[Contribution] = []
-    view = SessionView(session, facilitating, invitation, list(views.values()), unthemed, [], [])
+    view = SessionView(meeting, facilitating, invitation, list(views.values()), unthemed, [], [])
     if not view.joined:
         return view
-    for contribution in visible_contributions(viewer, session):
+    for contribution in visible_contributions(viewer, meeting):
         theme = views.get(contribution.theme_id) if contribution.theme_id else None
         (theme.contributions if theme else unthemed).append(contribution)
         if theme and not contribution.anonymous and contribution.author_id == viewer.id:
             view.my_theme_ids.add(theme.theme.id)
-    if not session.is_purged:
+    if not meeting.is_purged:
         for theme_view in views.values():
             theme_view.count = len(theme_view.contributions)
     view.insights = list(
         db.session.scalars(
             select(Insight)
-            .where(Insight.session_id == session.id)
+            .where(Insight.session_id == meeting.id)
             .options(joinedload(Insight.theme), joinedload(Insight.cell))
             .order_by(Insight.id)
         )
@@ -175,7 +175,7 @@ def session_view(viewer: User, session: SafeSpaceSession) -> SessionView:
     view.participants = list(
         db.session.scalars(
             select(SessionParticipant)
-            .where(SessionParticipant.session_id == session.id)
+            .where(SessionParticipant.session_id == meeting.id)
             .options(joinedload(SessionParticipant.user))
             .order_by(SessionParticipant.id)
         )
@@ -183,15 +183,15 @@ def session_view(viewer: User, session: SafeSpaceSession) -> SessionView:
     return view
 
 
-def contribution_count(session: SafeSpaceSession) -> int:
+def contribution_count(meeting: SafeSpaceSession) -> int:
     """How many contributions the session has (or had, when purged)."""
-    if session.purged_contribution_count is not None:
-        return session.purged_contribution_count
+    if meeting.purged_contribution_count is not None:
+        return meeting.purged_contribution_count
     return (
         db.session.scalar(
             select(func.count())
             .select_from(Contribution)
-            .where(Contribution.session_id == session.id, Contribution.withdrawn.is_(False))
+            .where(Contribution.session_id == meeting.id, Contribution.withdrawn.is_(False))
         )
         or 0
     )
@@ -226,15 +226,15 @@ def cell_choices() -> list[CellChoice]:
     ]
 
 
-def summary_markdown(viewer: User, session: SafeSpaceSession, *, include_raw: bool) -> str:
+def summary_markdown(viewer: User, meeting: SafeSpaceSession, *, include_raw: bool) -> str:
     """The session's summary: themes with counts, insights, and (if asked) what was said,
     without names."""
-    view = session_view(viewer, session)
-    total = contribution_count(session)
+    view = meeting_view(viewer, meeting)
+    total = contribution_count(meeting)
     lines = [
-        f"# {session.title}",
+        f"# {meeting.title}",
         "",
-        f"Safe-space session held on {session.starts_at:%-d %B %Y at %H:%M}.",
+        f"Safe-space session held on {meeting.starts_at:%-d %B %Y at %H:%M}.",
         f"Participants invited: {len(view.participants)}. Contributions: {total}.",
         "",
         "## Themes",
@@ -255,7 +255,7 @@ def summary_markdown(viewer: User, session: SafeSpaceSession, *, include_raw: bo
         )
         theme = insight.theme.name if insight.theme else "no theme"
         lines.append(f"- ({theme}) {insight.text}{where}".replace("\n", " "))
-    if include_raw and not session.is_purged:
+    if include_raw and not meeting.is_purged:
         lines += ["", "## What was said (no names)", ""]
         for theme_view in [*view.themes, ThemeView(Theme(name="Not in a theme"), view.unthemed)]:
             if not theme_view.contributions:

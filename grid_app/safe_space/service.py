@@ -76,26 +76,26 @@ def can_facilitate(actor: Actor) -> bool:
     return actor.active and actor.has_role(Role.FACILITATOR)
 
 
-def participant_record(actor: User, session: SafeSpaceSession) -> SessionParticipant | None:
+def participant_record(actor: User, meeting: SafeSpaceSession) -> SessionParticipant | None:
     """The actor's invitation to ``session``, if they have one."""
     return db.session.scalar(
         select(SessionParticipant).where(
-            SessionParticipant.session_id == session.id,
+            SessionParticipant.session_id == meeting.id,
             SessionParticipant.user_id == actor.id,
         )
     )
 
 
-def is_facilitator_of(actor: User, session: SafeSpaceSession) -> bool:
+def is_facilitator_of(actor: User, meeting: SafeSpaceSession) -> bool:
     """True for the session's own facilitator (and only while they hold the role)."""
-    return session.facilitator_id == actor.id and can_facilitate(actor)
+    return meeting.facilitator_id == actor.id and can_facilitate(actor)
 
 
-def check_access(actor: User, session: SafeSpaceSession) -> SessionParticipant | None:
+def check_access(actor: User, meeting: SafeSpaceSession) -> SessionParticipant | None:
     """Refuse everyone but the facilitator and the invited; return the actor's invitation."""
-    if is_facilitator_of(actor, session):
+    if is_facilitator_of(actor, meeting):
         return None
-    invitation = participant_record(actor, session) if actor.active else None
+    invitation = participant_record(actor, meeting) if actor.active else None
     if invitation is None:
         raise Forbidden(_NOT_YOURS)
     return invitation
@@ -105,19 +105,19 @@ def has_joined(invitation: SessionParticipant | None) -> bool:
     """True when an invited person accepted the session's current ground rules."""
     return (
         invitation is not None
-        and invitation.rules_accepted_version == invitation.session.rules_version
+        and invitation.rules_accepted_version == invitation.meeting.rules_version
     )
 
 
-def require_facilitator(actor: User, session: SafeSpaceSession) -> None:
+def require_facilitator(actor: User, meeting: SafeSpaceSession) -> None:
     """Refuse everyone but the session's facilitator (outsiders hear it is not theirs)."""
-    if not is_facilitator_of(actor, session):
-        check_access(actor, session)
+    if not is_facilitator_of(actor, meeting):
+        check_access(actor, meeting)
         raise Forbidden("Only the session's facilitator can do this.")
 
 
-def _require_joined(actor: User, session: SafeSpaceSession) -> SessionParticipant:
-    invitation = check_access(actor, session)
+def _require_joined(actor: User, meeting: SafeSpaceSession) -> SessionParticipant:
+    invitation = check_access(actor, meeting)
     if invitation is None:
         raise Forbidden("The facilitator holds the session; only participants contribute.")
     if not has_joined(invitation):
@@ -125,13 +125,13 @@ def _require_joined(actor: User, session: SafeSpaceSession) -> SessionParticipan
     return invitation
 
 
-def _require_open(session: SafeSpaceSession, doing: str) -> None:
-    if not session.is_open:
+def _require_open(meeting: SafeSpaceSession, doing: str) -> None:
+    if not meeting.is_open:
         raise Invalid(f"This session is closed, so {doing} is no longer possible.")
 
 
-def _require_unpurged(session: SafeSpaceSession) -> None:
-    if session.is_purged:
+def _require_unpurged(meeting: SafeSpaceSession) -> None:
+    if meeting.is_purged:
         raise Invalid("This session's contributions have been purged; only its summary is left.")
 
 
@@ -189,12 +189,12 @@ class SessionFields:
     invitees: str = ""
 
 
-def create_session(actor: User, fields: SessionFields) -> SafeSpaceSession:
+def create_meeting(actor: User, fields: SessionFields) -> SafeSpaceSession:
     """Create a session, held by ``actor``, and invite people to it."""
     if not can_facilitate(actor):
         raise Forbidden("Only a facilitator can create a safe-space session.")
     title, starts_at, retention, invitees = _parse(actor, fields)
-    session = SafeSpaceSession(
+    meeting = SafeSpaceSession(
         title=title,
         starts_at=starts_at,
         ground_rules=_clean(fields.ground_rules),
@@ -202,46 +202,46 @@ def create_session(actor: User, fields: SessionFields) -> SafeSpaceSession:
         retention_days=retention,
         facilitator_id=actor.id,
     )
-    db.session.add(session)
+    db.session.add(meeting)
     db.session.flush()
-    _set_participants(session, invitees, actor)
+    _set_participants(meeting, invitees, actor)
     audit.record(
-        actor, "safe_space.session_created", "safe_space_session", session.id, invited=len(invitees)
+        actor, "safe_space.session_created", "safe_space_session", meeting.id, invited=len(invitees)
     )
     db.session.flush()
-    return session
+    return meeting
 
 
-def update_session(actor: User, session: SafeSpaceSession, fields: SessionFields) -> None:
+def update_meeting(actor: User, meeting: SafeSpaceSession, fields: SessionFields) -> None:
     """Change a session's settings and who is invited (while it is open)."""
-    require_facilitator(actor, session)
-    _require_open(session, "changing its settings")
+    require_facilitator(actor, meeting)
+    _require_open(meeting, "changing its settings")
     title, starts_at, retention, invitees = _parse(actor, fields)
     rules = _clean(fields.ground_rules)
-    if rules != session.ground_rules:
-        session.rules_version += 1
-    session.title, session.starts_at, session.ground_rules = title, starts_at, rules
-    session.signposting = _clean(fields.signposting)
-    session.retention_days = retention
-    _set_participants(session, invitees, actor)
-    audit.record(actor, "safe_space.session_changed", "safe_space_session", session.id)
+    if rules != meeting.ground_rules:
+        meeting.rules_version += 1
+    meeting.title, meeting.starts_at, meeting.ground_rules = title, starts_at, rules
+    meeting.signposting = _clean(fields.signposting)
+    meeting.retention_days = retention
+    _set_participants(meeting, invitees, actor)
+    audit.record(actor, "safe_space.session_changed", "safe_space_session", meeting.id)
     db.session.flush()
 
 
-def session_fields(session: SafeSpaceSession) -> SessionFields:
+def meeting_fields(meeting: SafeSpaceSession) -> SessionFields:
     """A session's settings as the form shows them."""
     emails = db.session.scalars(
         select(User.email)
         .join(SessionParticipant, SessionParticipant.user_id == User.id)
-        .where(SessionParticipant.session_id == session.id)
+        .where(SessionParticipant.session_id == meeting.id)
         .order_by(User.email)
     )
     return SessionFields(
-        title=session.title,
-        starts_at=session.starts_at.strftime("%Y-%m-%dT%H:%M"),
-        ground_rules=session.ground_rules,
-        signposting=session.signposting,
-        retention_days=str(session.retention_days),
+        title=meeting.title,
+        starts_at=meeting.starts_at.strftime("%Y-%m-%dT%H:%M"),
+        ground_rules=meeting.ground_rules,
+        signposting=meeting.signposting,
+        retention_days=str(meeting.retention_days),
         invitees="\n".join(emails),
     )
 
@@ -296,52 +296,52 @@ def _invitees(actor: User, raw: str, errors: dict[str, str]) -> list[User]:
     return [found[a] for a in addresses if a in found]
 
 
-def _set_participants(session: SafeSpaceSession, people: list[User], actor: User) -> None:
+def _set_participants(meeting: SafeSpaceSession, people: list[User], actor: User) -> None:
     """Invite ``people`` (telling those newly invited) and uninvite everyone else."""
     wanted = {p.id for p in people}
-    current = {p.user_id: p for p in session.participants}
+    current = {p.user_id: p for p in meeting.participants}
     for user_id, participant in current.items():
         if user_id not in wanted:
-            session.participants.remove(participant)
+            meeting.participants.remove(participant)
     new = [p for p in people if p.id not in current]
-    session.participants.extend(SessionParticipant(user_id=p.id) for p in new)
+    meeting.participants.extend(SessionParticipant(user_id=p.id) for p in new)
     db.session.flush()
     if new:
-        signals.session_request.send(session, actor=actor, people=new, insight_id=None)
+        signals.session_request.send(meeting, actor=actor, people=new, insight_id=None)
 
 
-def accept_rules(actor: User, session: SafeSpaceSession) -> None:
+def accept_rules(actor: User, meeting: SafeSpaceSession) -> None:
     """Record that an invited person read and accepted the session's ground rules."""
-    invitation = check_access(actor, session)
+    invitation = check_access(actor, meeting)
     if invitation is None:
         raise Forbidden("The facilitator holds the session; only participants join it.")
-    _require_open(session, "joining")
-    invitation.rules_accepted_version = session.rules_version
+    _require_open(meeting, "joining")
+    invitation.rules_accepted_version = meeting.rules_version
     invitation.rules_accepted_at = utcnow()
     audit.record(
         actor,
         "safe_space.rules_accepted",
         "safe_space_session",
-        session.id,
-        rules_version=session.rules_version,
+        meeting.id,
+        rules_version=meeting.rules_version,
     )
     db.session.flush()
 
 
-def close_session(actor: User, session: SafeSpaceSession) -> None:
+def close_meeting(actor: User, meeting: SafeSpaceSession) -> None:
     """Stop contributions; the retention period for the raw text starts now."""
-    require_facilitator(actor, session)
-    _require_open(session, "closing it again")
-    session.status = SessionStatus.CLOSED.value
-    session.closed_at = utcnow()
-    audit.record(actor, "safe_space.session_closed", "safe_space_session", session.id)
+    require_facilitator(actor, meeting)
+    _require_open(meeting, "closing it again")
+    meeting.status = SessionStatus.CLOSED.value
+    meeting.closed_at = utcnow()
+    audit.record(actor, "safe_space.session_closed", "safe_space_session", meeting.id)
     db.session.flush()
 
 
-def record_read(actor: User, session: SafeSpaceSession, what: str = "contributions") -> None:
+def record_read(actor: User, meeting: SafeSpaceSession, what: str = "contributions") -> None:
     """Audit that ``actor`` was shown the session's contributions."""
     audit.record(
-        actor, "safe_space.contributions_read", "safe_space_session", session.id, what=what
+        actor, "safe_space.contributions_read", "safe_space_session", meeting.id, what=what
     )
 
 
@@ -349,14 +349,14 @@ def record_read(actor: User, session: SafeSpaceSession, what: str = "contributio
 
 
 def add_contribution(
-    actor: User, session: SafeSpaceSession, *, body: str, anonymous: bool
+    actor: User, meeting: SafeSpaceSession, *, body: str, anonymous: bool
 ) -> tuple[Contribution, str | None]:
     """Add what a participant said; an anonymous one gets a receipt code (returned once)."""
-    _require_joined(actor, session)
-    _require_open(session, "adding a contribution")
+    _require_joined(actor, meeting)
+    _require_open(meeting, "adding a contribution")
     body = _body(body)
     receipt = None
-    contribution = Contribution(session_id=session.id, anonymous=anonymous, body=body)
+    contribution = Contribution(session_id=meeting.id, anonymous=anonymous, body=body)
     if anonymous:
         receipt = _new_receipt()
         contribution.receipt_hash = _receipt_hash(receipt)
@@ -369,8 +369,8 @@ def add_contribution(
 
 def edit_contribution(actor: User, contribution: Contribution, body: str) -> None:
     """Change one's own named contribution while the session is open."""
-    session = require_own_named(actor, contribution)
-    _require_open(session, "editing a contribution")
+    meeting = require_own_named(actor, contribution)
+    _require_open(meeting, "editing a contribution")
     body = _body(body)
     if body != contribution.body:
         contribution.body = body
@@ -380,21 +380,21 @@ def edit_contribution(actor: User, contribution: Contribution, body: str) -> Non
 
 def withdraw_contribution(actor: User, contribution: Contribution) -> None:
     """Take back one's own named contribution while the session is open."""
-    session = require_own_named(actor, contribution)
-    _require_open(session, "withdrawing a contribution here")
+    meeting = require_own_named(actor, contribution)
+    _require_open(meeting, "withdrawing a contribution here")
     _withdraw(contribution)
 
 
-def withdraw_by_receipt(actor: User, session: SafeSpaceSession, code: str) -> None:
+def withdraw_by_receipt(actor: User, meeting: SafeSpaceSession, code: str) -> None:
     """Take back an anonymous contribution with its receipt code (until the purge)."""
-    check_access(actor, session)
-    _require_unpurged(session)
+    check_access(actor, meeting)
+    _require_unpurged(meeting)
     cleaned = code.strip().upper().replace(" ", "")
     if not cleaned:
         raise Invalid("No contribution was withdrawn.", {"code": "Enter your receipt code."})
     contribution = db.session.scalar(
         select(Contribution).where(
-            Contribution.session_id == session.id,
+            Contribution.session_id == meeting.id,
             Contribution.receipt_hash == _receipt_hash(cleaned),
         )
     )
@@ -423,27 +423,27 @@ def _withdraw(contribution: Contribution) -> None:
 
 def require_own_named(actor: User, contribution: Contribution) -> SafeSpaceSession:
     """The contribution's session, if ``actor`` wrote it with their name and it stands."""
-    session = db.session.get_one(SafeSpaceSession, contribution.session_id)
-    check_access(actor, session)
+    meeting = db.session.get_one(SafeSpaceSession, contribution.session_id)
+    check_access(actor, meeting)
     if contribution.anonymous or contribution.author_id != actor.id:
         raise Forbidden("You can change only your own named contributions.")
     if contribution.withdrawn:
         raise Invalid("This contribution has been withdrawn.")
-    return session
+    return meeting
 
 
 def set_hidden(actor: User, contribution: Contribution, hidden: bool) -> None:
     """Hide a contribution from the other participants, or show it again (moderation)."""
-    session = db.session.get_one(SafeSpaceSession, contribution.session_id)
-    require_facilitator(actor, session)
-    _require_unpurged(session)
+    meeting = db.session.get_one(SafeSpaceSession, contribution.session_id)
+    require_facilitator(actor, meeting)
+    _require_unpurged(meeting)
     if contribution.hidden != hidden:
         contribution.hidden = hidden
         audit.record(
             actor,
             "safe_space.contribution_hidden" if hidden else "safe_space.contribution_shown",
             "safe_space_session",
-            session.id,
+            meeting.id,
         )
     db.session.flush()
 
@@ -470,11 +470,11 @@ def _receipt_hash(code: str) -> str:
 # --- Themes ------------------------------------------------------------------------------
 
 
-def create_theme(actor: User, session: SafeSpaceSession, name: str) -> Theme:
+def create_theme(actor: User, meeting: SafeSpaceSession, name: str) -> Theme:
     """Start a theme to group contributions under."""
-    require_facilitator(actor, session)
-    _require_unpurged(session)
-    theme = Theme(session_id=session.id, name=_theme_name(name))
+    require_facilitator(actor, meeting)
+    _require_unpurged(meeting)
+    theme = Theme(session_id=meeting.id, name=_theme_name(name))
     db.session.add(theme)
     db.session.flush()
     return theme
@@ -482,9 +482,9 @@ def create_theme(actor: User, session: SafeSpaceSession, name: str) -> Theme:
 
 def update_theme(actor: User, theme: Theme, *, name: str, notes: str) -> None:
     """Rename a theme and change its working notes."""
-    session = db.session.get_one(SafeSpaceSession, theme.session_id)
-    require_facilitator(actor, session)
-    _require_unpurged(session)
+    meeting = db.session.get_one(SafeSpaceSession, theme.session_id)
+    require_facilitator(actor, meeting)
+    _require_unpurged(meeting)
     notes = _clean(notes)
     errors = _text_errors("notes", notes, NOTES_MAX, "the notes")
     try:
@@ -499,11 +499,11 @@ def update_theme(actor: User, theme: Theme, *, name: str, notes: str) -> None:
 
 def merge_theme(actor: User, theme: Theme, into_id: int | None) -> Theme:
     """Fold ``theme`` into another: its contributions and insights move, it goes."""
-    session = db.session.get_one(SafeSpaceSession, theme.session_id)
-    require_facilitator(actor, session)
-    _require_unpurged(session)
+    meeting = db.session.get_one(SafeSpaceSession, theme.session_id)
+    require_facilitator(actor, meeting)
+    _require_unpurged(meeting)
     into = db.session.get(Theme, into_id) if into_id else None
-    if into is None or into.session_id != session.id or into.id == theme.id:
+    if into is None or into.session_id != meeting.id or into.id == theme.id:
         raise Invalid(
             "The themes were not merged.", {"into": "Choose another theme to merge into."}
         )
@@ -518,14 +518,14 @@ def merge_theme(actor: User, theme: Theme, into_id: int | None) -> Theme:
 
 def move_contribution(actor: User, contribution: Contribution, theme_id: int | None) -> None:
     """Put a contribution under a theme, or under none."""
-    session = db.session.get_one(SafeSpaceSession, contribution.session_id)
-    require_facilitator(actor, session)
-    _require_unpurged(session)
+    meeting = db.session.get_one(SafeSpaceSession, contribution.session_id)
+    require_facilitator(actor, meeting)
+    _require_unpurged(meeting)
     if contribution.withdrawn:
         raise Invalid("This contribution has been withdrawn.")
     if theme_id is not None:
         theme = db.session.get(Theme, theme_id)
-        if theme is None or theme.session_id != session.id:
+        if theme is None or theme.session_id != meeting.id:
             raise Invalid("Nothing was moved.", {"theme": "Choose one of this session's themes."})
     contribution.theme_id = theme_id
     db.session.flush()
@@ -547,30 +547,30 @@ def _theme_name(name: str) -> str:
 
 
 def draft_insight(
-    actor: User, session: SafeSpaceSession, theme_id: int | None, text: str
+    actor: User, meeting: SafeSpaceSession, theme_id: int | None, text: str
 ) -> Insight:
     """Write an anonymised summary of a theme, in the facilitator's own words."""
-    require_facilitator(actor, session)
-    _require_unpurged(session)
+    require_facilitator(actor, meeting)
+    _require_unpurged(meeting)
     theme = db.session.get(Theme, theme_id) if theme_id else None
     errors = {}
-    if theme is None or theme.session_id != session.id:
+    if theme is None or theme.session_id != meeting.id:
         errors["theme"] = "Choose the theme this insight sums up."
     text = _clean(text)
     errors.update(_insight_errors(text))
     if errors:
         raise Invalid("The insight was not saved.", errors)
-    insight = Insight(session_id=session.id, theme_id=theme_id, text=text, drafted_by_id=actor.id)
+    insight = Insight(session_id=meeting.id, theme_id=theme_id, text=text, drafted_by_id=actor.id)
     db.session.add(insight)
     db.session.flush()
-    _ask_consent(actor, session, insight)
+    _ask_consent(actor, meeting, insight)
     return insight
 
 
 def edit_insight(actor: User, insight: Insight, text: str) -> None:
     """Reword a draft; everyone's agreement then has to be given again for the new words."""
-    session = db.session.get_one(SafeSpaceSession, insight.session_id)
-    require_facilitator(actor, session)
+    meeting = db.session.get_one(SafeSpaceSession, insight.session_id)
+    require_facilitator(actor, meeting)
     if insight.is_promoted:
         raise Invalid("This insight is in the grid now; change the cell instead.")
     text = _clean(text)
@@ -580,14 +580,14 @@ def edit_insight(actor: User, insight: Insight, text: str) -> None:
     if text != insight.text:
         insight.text = text
         db.session.flush()
-        _ask_consent(actor, session, insight)
+        _ask_consent(actor, meeting, insight)
 
 
-def _ask_consent(actor: User, session: SafeSpaceSession, insight: Insight) -> None:
+def _ask_consent(actor: User, meeting: SafeSpaceSession, insight: Insight) -> None:
     """Tell the named contributors an insight's wording awaits their answer."""
     people = [person for person, _ in consent_state(insight).named]
     if people:
-        signals.session_request.send(session, actor=actor, people=people, insight_id=insight.id)
+        signals.session_request.send(meeting, actor=actor, people=people, insight_id=insight.id)
 
 
 def _insight_errors(text: str) -> dict[str, str]:
@@ -667,8 +667,8 @@ def consent_state(insight: Insight) -> ConsentState:
 
 def decide_consent(actor: User, insight: Insight, agreed: bool) -> None:
     """A named contributor agrees to an insight's wording, or refuses or withdraws it."""
-    session = db.session.get_one(SafeSpaceSession, insight.session_id)
-    check_access(actor, session)
+    meeting = db.session.get_one(SafeSpaceSession, insight.session_id)
+    check_access(actor, meeting)
     if not any(u.id == actor.id for u, _ in consent_state(insight).named):
         raise Forbidden("Only people whose named contributions this insight draws on are asked.")
     if agreed and insight.is_promoted:
@@ -697,8 +697,8 @@ def decide_consent(actor: User, insight: Insight, agreed: bool) -> None:
 
 def record_group_consent(actor: User, insight: Insight, note: str) -> None:
     """The facilitator records that the group agreed to this wording (anonymous contributions)."""
-    session = db.session.get_one(SafeSpaceSession, insight.session_id)
-    require_facilitator(actor, session)
+    meeting = db.session.get_one(SafeSpaceSession, insight.session_id)
+    require_facilitator(actor, meeting)
     if insight.is_promoted:
         raise Invalid("This insight is already in the grid.")
     note = " ".join(note.split())
@@ -725,8 +725,8 @@ def promote(actor: User, insight: Insight, cell: Cell | None) -> CellRevision:
     The cell's new revision (kind "insight") is linked from the insight, so it leads to
     the session and never to a contribution.
     """
-    session = db.session.get_one(SafeSpaceSession, insight.session_id)
-    require_facilitator(actor, session)
+    meeting = db.session.get_one(SafeSpaceSession, insight.session_id)
+    require_facilitator(actor, meeting)
     if insight.is_promoted:
         raise Invalid("This insight is already in the grid.")
     if cell is None:
@@ -738,7 +738,7 @@ def promote(actor: User, insight: Insight, cell: Cell | None) -> CellRevision:
         actor,
         cell,
         text=insight.text,
-        summary=f"Insight from a safe-space session held on {session.starts_at:%-d %B %Y}",
+        summary=f"Insight from a safe-space session held on {meeting.starts_at:%-d %B %Y}",
     )
     insight.promoted_at = utcnow()
     insight.cell_id, insight.revision_id = cell.id, revision.id
@@ -763,19 +763,19 @@ def _ask_review(insights: object) -> None:
         if not insight.is_promoted or insight.cell_id is None:
             continue
         insight.needs_review = True
-        session = db.session.get_one(SafeSpaceSession, insight.session_id)
+        meeting = db.session.get_one(SafeSpaceSession, insight.session_id)
         signals.insight_needs_review.send(
             insight,
             cell=db.session.get_one(Cell, insight.cell_id),
-            recipient_id=session.facilitator_id,
+            recipient_id=meeting.facilitator_id,
         )
     db.session.flush()
 
 
 def mark_reviewed(actor: User, insight: Insight) -> None:
     """The facilitator has looked at an insight whose consent changed after promotion."""
-    session = db.session.get_one(SafeSpaceSession, insight.session_id)
-    require_facilitator(actor, session)
+    meeting = db.session.get_one(SafeSpaceSession, insight.session_id)
+    require_facilitator(actor, meeting)
     insight.needs_review = False
     audit.record(actor, "safe_space.insight_reviewed", "safe_space_insight", insight.id)
     db.session.flush()
@@ -811,30 +811,30 @@ def purge_due(now: datetime | None = None, *, dry_run: bool = False) -> list[Pur
         if s.closed_at is not None and s.closed_at + timedelta(days=s.retention_days) <= now
     ]
     items = []
-    for session in due:
+    for meeting in due:
         counts = dict(
             db.session.execute(
                 select(Contribution.theme_id, func.count())
-                .where(Contribution.session_id == session.id, Contribution.withdrawn.is_(False))
+                .where(Contribution.session_id == meeting.id, Contribution.withdrawn.is_(False))
                 .group_by(Contribution.theme_id)
             ).all()
         )
         total = sum(counts.values())
-        assert session.closed_at is not None
-        items.append(PurgeItem(session.id, session.title, session.closed_at, total))
+        assert meeting.closed_at is not None
+        items.append(PurgeItem(meeting.id, meeting.title, meeting.closed_at, total))
         if dry_run:
             continue
-        for theme in db.session.scalars(select(Theme).where(Theme.session_id == session.id)):
+        for theme in db.session.scalars(select(Theme).where(Theme.session_id == meeting.id)):
             theme.purged_contribution_count = counts.get(theme.id, 0)
             theme.notes = ""
-        db.session.execute(delete(Contribution).where(Contribution.session_id == session.id))
-        session.purged_at = now
-        session.purged_contribution_count = total
+        db.session.execute(delete(Contribution).where(Contribution.session_id == meeting.id))
+        meeting.purged_at = now
+        meeting.purged_contribution_count = total
         audit.record(
             OPERATOR,
             "safe_space.session_purged",
             "safe_space_session",
-            session.id,
+            meeting.id,
             contributions=total,
         )
     db.session.flush()

@@ -39,14 +39,16 @@ def _nav() -> dict[str, Any]:
     return {"can_facilitate": service.can_facilitate}
 
 
-def _session(session_id: int) -> SafeSpaceSession:
-    found = queries.session_by_id(session_id)
-    service.check_access(current_user, found)
-    return found
+def _meeting(session_id: int) -> SafeSpaceSession:
+    meeting = queries.meeting_by_id(session_id)
+    service.check_access(current_user, meeting)
+    return meeting
 
 
-def _back(found: SafeSpaceSession, anchor: str | None = None) -> Response:
-    return htmx.redirect_after_post(url_for("safe_space.show", session_id=found.id, _anchor=anchor))
+def _back(meeting: SafeSpaceSession, anchor: str | None = None) -> Response:
+    return htmx.redirect_after_post(
+        url_for("safe_space.show", session_id=meeting.id, _anchor=anchor)
+    )
 
 
 # --- Sessions ----------------------------------------------------------------------------
@@ -55,7 +57,7 @@ def _back(found: SafeSpaceSession, anchor: str | None = None) -> Response:
 @bp.get("/")
 def index() -> Response:
     """The sessions a person holds or is invited to."""
-    return htmx.render("safe_space/index.html", listings=queries.sessions_for(current_user))
+    return htmx.render("safe_space/index.html", listings=queries.meetings_for(current_user))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -68,14 +70,14 @@ def new() -> Response:
         defaults = service.template()
         form.ground_rules.data, form.signposting.data = defaults.ground_rules, defaults.signposting
         form.retention_days.data = str(service.RETENTION_DEFAULT)
-        return htmx.render("safe_space/settings.html", form=form, found=None)
+        return htmx.render("safe_space/settings.html", form=form, meeting=None)
     try:
-        created = service.create_session(current_user, form.fields())
+        created = service.create_meeting(current_user, form.fields())
     except Invalid as error:
         db.session.rollback()
         show_errors(form, error)
         return htmx.render(
-            "safe_space/settings.html", status=422, form=form, found=None, error=error.message
+            "safe_space/settings.html", status=422, form=form, meeting=None, error=error.message
         )
     db.session.commit()
     flash("The session was created and the people invited can now open it.", "success")
@@ -110,14 +112,14 @@ def template() -> Response:
 @bp.get("/<int:session_id>")
 def show(session_id: int) -> Response:
     """The session: ground rules, signposting, and (once joined) its contributions."""
-    found = _session(session_id)
-    return _show(found)
+    meeting = _meeting(session_id)
+    return _show(meeting)
 
 
 def _show(
-    found: SafeSpaceSession, status: int = 200, fragment: str | None = None, **context: Any
+    meeting: SafeSpaceSession, status: int = 200, fragment: str | None = None, **context: Any
 ) -> Response:
-    view = queries.session_view(current_user, found)
+    view = queries.meeting_view(current_user, meeting)
     defaults: dict[str, Any] = {
         "contribution_form": ContributionForm(formdata=None),
         "theme_form": ThemeForm(formdata=None),
@@ -128,13 +130,13 @@ def _show(
         fragment,
         status=status,
         view=view,
-        found=found,
-        count=queries.contribution_count(found),
+        meeting=meeting,
+        count=queries.contribution_count(meeting),
         **{**defaults, **context},
     )
     if view.joined:
         # Audited once the page is rendered: committing earlier would expire every row shown.
-        service.record_read(current_user, found)
+        service.record_read(current_user, meeting)
         db.session.commit()
     return response
 
@@ -142,48 +144,48 @@ def _show(
 @bp.route("/<int:session_id>/settings", methods=["GET", "POST"])
 def settings(session_id: int) -> Response:
     """Change a session's title, time, ground rules, signposting, retention and invitations."""
-    found = _session(session_id)
-    service.require_facilitator(current_user, found)
+    meeting = _meeting(session_id)
+    service.require_facilitator(current_user, meeting)
     form = SessionForm()
     if request.method == "GET":
-        form.process(data=vars(service.session_fields(found)))
-        return htmx.render("safe_space/settings.html", form=form, found=found)
+        form.process(data=vars(service.meeting_fields(meeting)))
+        return htmx.render("safe_space/settings.html", form=form, meeting=meeting)
     try:
-        service.update_session(current_user, found, form.fields())
+        service.update_meeting(current_user, meeting, form.fields())
     except Invalid as error:
         db.session.rollback()
         show_errors(form, error)
-        found = queries.session_by_id(session_id)
+        meeting = queries.meeting_by_id(session_id)
         return htmx.render(
-            "safe_space/settings.html", status=422, form=form, found=found, error=error.message
+            "safe_space/settings.html", status=422, form=form, meeting=meeting, error=error.message
         )
     db.session.commit()
     flash("The session's settings were saved.", "success")
-    return _back(found)
+    return _back(meeting)
 
 
 @bp.post("/<int:session_id>/accept")
 def accept(session_id: int) -> Response:
     """Accept the ground rules and join the session."""
-    found = _session(session_id)
-    service.accept_rules(current_user, found)
+    meeting = _meeting(session_id)
+    service.accept_rules(current_user, meeting)
     db.session.commit()
     flash("Thank you. You have joined the session.", "success")
-    return _back(found, "contribute")
+    return _back(meeting, "contribute")
 
 
 @bp.post("/<int:session_id>/close")
 def close(session_id: int) -> Response:
     """Close the session to contributions; the retention period starts."""
-    found = _session(session_id)
-    service.close_session(current_user, found)
+    meeting = _meeting(session_id)
+    service.close_meeting(current_user, meeting)
     db.session.commit()
     flash(
         f"The session is closed. Raw contributions will be purged after "
-        f"{found.retention_days} days.",
+        f"{meeting.retention_days} days.",
         "success",
     )
-    return _back(found)
+    return _back(meeting)
 
 
 # --- Contributions -----------------------------------------------------------------------
@@ -192,78 +194,78 @@ def close(session_id: int) -> Response:
 @bp.post("/<int:session_id>/contributions")
 def contribute(session_id: int) -> Response:
     """Add a contribution. An anonymous one answers with its receipt code, shown once."""
-    found = _session(session_id)
+    meeting = _meeting(session_id)
     form = ContributionForm()
     try:
         _, receipt = service.add_contribution(
-            current_user, found, body=form.body.data or "", anonymous=bool(form.anonymous.data)
+            current_user, meeting, body=form.body.data or "", anonymous=bool(form.anonymous.data)
         )
     except Invalid as error:
         db.session.rollback()
         show_errors(form, error)
-        found = queries.session_by_id(session_id)
-        return _show(found, status=422, contribution_form=form, contribution_error=error.message)
+        meeting = queries.meeting_by_id(session_id)
+        return _show(meeting, status=422, contribution_form=form, contribution_error=error.message)
     db.session.commit()
     if receipt is not None:
         # Shown on the next page once, then forgotten: a reload cannot post it twice.
         browser_session[RECEIPT_KEY] = receipt
-        return htmx.redirect_after_post(url_for("safe_space.receipt", session_id=found.id))
+        return htmx.redirect_after_post(url_for("safe_space.receipt", session_id=meeting.id))
     flash("Your contribution was added, with your name.", "success")
-    return _back(found, "contributions")
+    return _back(meeting, "contributions")
 
 
 @bp.get("/<int:session_id>/receipt")
 def receipt(session_id: int) -> Response:
     """The receipt code of the anonymous contribution just added, shown this once."""
-    found = _session(session_id)
+    meeting = _meeting(session_id)
     return htmx.render(
-        "safe_space/receipt.html", found=found, receipt=browser_session.pop(RECEIPT_KEY, None)
+        "safe_space/receipt.html", meeting=meeting, receipt=browser_session.pop(RECEIPT_KEY, None)
     )
 
 
 def _contribution(session_id: int, key: str) -> tuple[SafeSpaceSession, Contribution]:
-    found = _session(session_id)
-    return found, queries.part_of(found.id, Contribution, key)
+    meeting = _meeting(session_id)
+    return meeting, queries.part_of(meeting.id, Contribution, key)
 
 
 @bp.route("/<int:session_id>/contributions/<key>/edit", methods=["GET", "POST"])
 def edit_contribution(session_id: int, key: str) -> Response:
     """Change one's own named contribution while the session is open."""
-    found, contribution = _contribution(session_id, key)
+    meeting, contribution = _contribution(session_id, key)
     form = ContributionForm(data={"body": contribution.body})
     if request.method == "GET":
         service.require_own_named(current_user, contribution)
-        return htmx.render("safe_space/edit.html", found=found, item=contribution, form=form)
+        return htmx.render("safe_space/edit.html", meeting=meeting, item=contribution, form=form)
     try:
         service.edit_contribution(current_user, contribution, form.body.data or "")
     except Invalid as error:
         db.session.rollback()
         show_errors(form, error)
-        found, contribution = _contribution(session_id, key)
+        meeting, contribution = _contribution(session_id, key)
         return htmx.render(
             "safe_space/edit.html",
             status=422,
-            found=found,
+            meeting=meeting,
             item=contribution,
             form=form,
             error=error.message,
         )
     db.session.commit()
     flash("Your contribution was changed.", "success")
-    return _back(found, "contributions")
+    return _back(meeting, "contributions")
 
 
 @bp.route("/<int:session_id>/contributions/<key>/withdraw", methods=["GET", "POST"])
 def withdraw_contribution(session_id: int, key: str) -> Response:
     """Withdraw one's own named contribution (after a confirmation): its text is deleted."""
-    found, contribution = _contribution(session_id, key)
+    meeting, contribution = _contribution(session_id, key)
     if request.method == "GET":
         service.require_own_named(current_user, contribution)
-        return htmx.render("safe_space/withdraw_named.html", found=found, item=contribution)
+        return htmx.render("safe_space/withdraw_named.html", meeting=meeting, item=contribution)
     service.withdraw_contribution(current_user, contribution)
     db.session.commit()
     flash("Your contribution was withdrawn and its text deleted.", "success")
-    return _back(found, "contributions")
+    return _back(meeting, "contributions")
 
 
 def _receipt_key() -> str:
@@ -276,51 +278,51 @@ def _receipt_key() -> str:
 )
 def withdraw_by_receipt(session_id: int) -> Response:
     """Withdraw an anonymous contribution with its receipt code."""
-    found = _session(session_id)
+    meeting = _meeting(session_id)
     form = ReceiptForm()
     if request.method == "GET":
-        return htmx.render("safe_space/withdraw.html", found=found, form=form)
+        return htmx.render("safe_space/withdraw.html", meeting=meeting, form=form)
     try:
-        service.withdraw_by_receipt(current_user, found, form.code.data or "")
+        service.withdraw_by_receipt(current_user, meeting, form.code.data or "")
     except Invalid as error:
         db.session.rollback()
         show_errors(form, error)
-        found = queries.session_by_id(session_id)
+        meeting = queries.meeting_by_id(session_id)
         return htmx.render(
-            "safe_space/withdraw.html", status=422, found=found, form=form, error=error.message
+            "safe_space/withdraw.html", status=422, meeting=meeting, form=form, error=error.message
         )
     db.session.commit()
     flash("The contribution was withdrawn and its text deleted.", "success")
-    return _back(found)
+    return _back(meeting)
 
 
 @bp.post("/<int:session_id>/contributions/<key>/moderate")
 def moderate(session_id: int, key: str) -> Response:
     """Hide a contribution from the other participants, or show it again."""
-    found, contribution = _contribution(session_id, key)
+    meeting, contribution = _contribution(session_id, key)
     service.set_hidden(current_user, contribution, request.form.get("hidden") == "1")
     db.session.commit()
     if htmx.wants_fragment():
-        return _show(found, fragment="safe_space/_board.html")
-    return _back(found, f"contribution-{key}")
+        return _show(meeting, fragment="safe_space/_board.html")
+    return _back(meeting, f"contribution-{key}")
 
 
 @bp.post("/<int:session_id>/contributions/<key>/theme")
 def move(session_id: int, key: str) -> Response:
     """Put a contribution under a theme (or under none)."""
-    found, contribution = _contribution(session_id, key)
+    meeting, contribution = _contribution(session_id, key)
     try:
         service.move_contribution(
             current_user, contribution, int_or_none(request.form.get("theme"))
         )
     except Invalid as error:
         db.session.rollback()
-        found = queries.session_by_id(session_id)
-        return _show(found, 422, "safe_space/_board.html", board_error=_first(error))
+        meeting = queries.meeting_by_id(session_id)
+        return _show(meeting, 422, "safe_space/_board.html", board_error=_first(error))
     db.session.commit()
     if htmx.wants_fragment():
-        return _show(found, fragment="safe_space/_board.html")
-    return _back(found, f"contribution-{key}")
+        return _show(meeting, fragment="safe_space/_board.html")
+    return _back(meeting, f"contribution-{key}")
 
 
 # --- Themes ------------------------------------------------------------------------------
@@ -329,28 +331,28 @@ def move(session_id: int, key: str) -> Response:
 @bp.post("/<int:session_id>/themes")
 def create_theme(session_id: int) -> Response:
     """Start a theme."""
-    found = _session(session_id)
+    meeting = _meeting(session_id)
     form = ThemeForm()
     try:
-        theme = service.create_theme(current_user, found, form.name.data or "")
+        theme = service.create_theme(current_user, meeting, form.name.data or "")
     except Invalid as error:
         db.session.rollback()
         show_errors(form, error)
-        found = queries.session_by_id(session_id)
-        return _show(found, status=422, theme_form=form)
+        meeting = queries.meeting_by_id(session_id)
+        return _show(meeting, status=422, theme_form=form)
     db.session.commit()
-    return _back(found, f"theme-{theme.id}")
+    return _back(meeting, f"theme-{theme.id}")
 
 
 @bp.route("/<int:session_id>/themes/<int:theme_id>", methods=["GET", "POST"])
 def theme(session_id: int, theme_id: int) -> Response:
     """Rename a theme, keep notes on it, or merge it into another."""
-    found = _session(session_id)
-    service.require_facilitator(current_user, found)
-    item = queries.part_of(found.id, Theme, theme_id)
+    meeting = _meeting(session_id)
+    service.require_facilitator(current_user, meeting)
+    item = queries.part_of(meeting.id, Theme, theme_id)
     form = ThemeForm(data={"name": item.name, "notes": item.notes})
     if request.method == "GET":
-        return _theme_page(found, item, form)
+        return _theme_page(meeting, item, form)
     try:
         service.update_theme(
             current_user, item, name=form.name.data or "", notes=form.notes.data or ""
@@ -358,24 +360,24 @@ def theme(session_id: int, theme_id: int) -> Response:
     except Invalid as error:
         db.session.rollback()
         show_errors(form, error)
-        found = queries.session_by_id(session_id)
-        item = queries.part_of(found.id, Theme, theme_id)
-        return _theme_page(found, item, form, 422, error=error.message)
+        meeting = queries.meeting_by_id(session_id)
+        item = queries.part_of(meeting.id, Theme, theme_id)
+        return _theme_page(meeting, item, form, 422, error=error.message)
     db.session.commit()
     flash("The theme was saved.", "success")
-    return _back(found, f"theme-{theme_id}")
+    return _back(meeting, f"theme-{theme_id}")
 
 
 def _theme_page(
-    found: SafeSpaceSession, item: Theme, form: ThemeForm, status: int = 200, **context: Any
+    meeting: SafeSpaceSession, item: Theme, form: ThemeForm, status: int = 200, **context: Any
 ) -> Response:
     return htmx.render(
         "safe_space/theme.html",
         status=status,
-        found=found,
+        meeting=meeting,
         item=item,
         form=form,
-        others=[t for t in queries.themes(found) if t.id != item.id],
+        others=[t for t in queries.themes(meeting) if t.id != item.id],
         **context,
     )
 
@@ -383,19 +385,19 @@ def _theme_page(
 @bp.post("/<int:session_id>/themes/<int:theme_id>/merge")
 def merge_theme(session_id: int, theme_id: int) -> Response:
     """Fold a theme into another."""
-    found = _session(session_id)
-    item = queries.part_of(found.id, Theme, theme_id)
+    meeting = _meeting(session_id)
+    item = queries.part_of(meeting.id, Theme, theme_id)
     try:
         into = service.merge_theme(current_user, item, int_or_none(request.form.get("into")))
     except Invalid as error:
         db.session.rollback()
-        found = queries.session_by_id(session_id)
-        item = queries.part_of(found.id, Theme, theme_id)
+        meeting = queries.meeting_by_id(session_id)
+        item = queries.part_of(meeting.id, Theme, theme_id)
         form = ThemeForm(formdata=None, data={"name": item.name, "notes": item.notes})
-        return _theme_page(found, item, form, 422, merge_error=_first(error))
+        return _theme_page(meeting, item, form, 422, merge_error=_first(error))
     db.session.commit()
     flash(f"The themes were merged into “{into.name}”.", "success")
-    return _back(found, f"theme-{into.id}")
+    return _back(meeting, f"theme-{into.id}")
 
 
 # --- Insights ----------------------------------------------------------------------------
@@ -404,32 +406,32 @@ def merge_theme(session_id: int, theme_id: int) -> Response:
 @bp.post("/<int:session_id>/insights")
 def draft_insight(session_id: int) -> Response:
     """Draft an insight from a theme."""
-    found = _session(session_id)
+    meeting = _meeting(session_id)
     form = InsightForm()
     try:
         insight = service.draft_insight(
-            current_user, found, int_or_none(form.theme.data), form.text.data or ""
+            current_user, meeting, int_or_none(form.theme.data), form.text.data or ""
         )
     except Invalid as error:
         db.session.rollback()
         show_errors(form, error)
-        found = queries.session_by_id(session_id)
-        return _show(found, status=422, insight_form=form)
+        meeting = queries.meeting_by_id(session_id)
+        return _show(meeting, status=422, insight_form=form)
     db.session.commit()
     flash("The insight was drafted. Ask the people it draws on to agree to it.", "success")
     return htmx.redirect_after_post(
-        url_for("safe_space.insight", session_id=found.id, insight_id=insight.id)
+        url_for("safe_space.insight", session_id=meeting.id, insight_id=insight.id)
     )
 
 
 @bp.route("/<int:session_id>/insights/<int:insight_id>", methods=["GET", "POST"])
 def insight(session_id: int, insight_id: int) -> Response:
     """An insight: its wording, who has agreed, and promotion into the grid."""
-    found = _session(session_id)
-    item = queries.part_of(found.id, Insight, insight_id)
+    meeting = _meeting(session_id)
+    item = queries.part_of(meeting.id, Insight, insight_id)
     form = InsightForm(data={"text": item.text})
     if request.method == "GET":
-        return _insight_page(found, item, text_form=form)
+        return _insight_page(meeting, item, text_form=form)
     try:
         service.edit_insight(current_user, item, form.text.data or "")
     except Invalid as error:
@@ -438,13 +440,13 @@ def insight(session_id: int, insight_id: int) -> Response:
         return _refused_insight(session_id, insight_id, text_form=form, error=error.message)
     db.session.commit()
     flash("The insight was reworded. Everyone's agreement is needed again.", "success")
-    return _to_insight(found, item)
+    return _to_insight(meeting, item)
 
 
 def _insight_page(
-    found: SafeSpaceSession, item: Insight, status: int = 200, **context: Any
+    meeting: SafeSpaceSession, item: Insight, status: int = 200, **context: Any
 ) -> Response:
-    facilitating = service.is_facilitator_of(current_user, found)
+    facilitating = service.is_facilitator_of(current_user, meeting)
     defaults: dict[str, Any] = {
         "text_form": InsightForm(formdata=None, data={"text": item.text}),
         "group_form": GroupConsentForm(formdata=None),
@@ -453,7 +455,7 @@ def _insight_page(
     return htmx.render(
         "safe_space/insight.html",
         status=status,
-        found=found,
+        meeting=meeting,
         item=item,
         state=service.consent_state(item),
         facilitating=facilitating,
@@ -463,22 +465,22 @@ def _insight_page(
 
 
 def _refused_insight(session_id: int, insight_id: int, **context: Any) -> Response:
-    found = queries.session_by_id(session_id)
-    item = queries.part_of(found.id, Insight, insight_id)
-    return _insight_page(found, item, 422, **context)
+    meeting = queries.meeting_by_id(session_id)
+    item = queries.part_of(meeting.id, Insight, insight_id)
+    return _insight_page(meeting, item, 422, **context)
 
 
-def _to_insight(found: SafeSpaceSession, item: Insight) -> Response:
+def _to_insight(meeting: SafeSpaceSession, item: Insight) -> Response:
     return htmx.redirect_after_post(
-        url_for("safe_space.insight", session_id=found.id, insight_id=item.id)
+        url_for("safe_space.insight", session_id=meeting.id, insight_id=item.id)
     )
 
 
 @bp.post("/<int:session_id>/insights/<int:insight_id>/consent")
 def consent(session_id: int, insight_id: int) -> Response:
     """A named contributor agrees to the insight, or refuses or withdraws agreement."""
-    found = _session(session_id)
-    item = queries.part_of(found.id, Insight, insight_id)
+    meeting = _meeting(session_id)
+    item = queries.part_of(meeting.id, Insight, insight_id)
     decision = request.form.get("decision")
     if decision not in ("agree", "refuse"):
         abort(400, "Choose whether you agree.")
@@ -494,14 +496,14 @@ def consent(session_id: int, insight_id: int) -> Response:
         else "Recorded: you do not agree. The insight cannot be promoted with your words.",
         "success",
     )
-    return _to_insight(found, item)
+    return _to_insight(meeting, item)
 
 
 @bp.post("/<int:session_id>/insights/<int:insight_id>/group-consent")
 def group_consent(session_id: int, insight_id: int) -> Response:
     """The facilitator records the group's agreement (for anonymous contributions)."""
-    found = _session(session_id)
-    item = queries.part_of(found.id, Insight, insight_id)
+    meeting = _meeting(session_id)
+    item = queries.part_of(meeting.id, Insight, insight_id)
     form = GroupConsentForm()
     try:
         service.record_group_consent(current_user, item, form.note.data or "")
@@ -511,14 +513,14 @@ def group_consent(session_id: int, insight_id: int) -> Response:
         return _refused_insight(session_id, insight_id, group_form=form, group_error=error.message)
     db.session.commit()
     flash("The group's agreement was recorded.", "success")
-    return _to_insight(found, item)
+    return _to_insight(meeting, item)
 
 
 @bp.post("/<int:session_id>/insights/<int:insight_id>/promote")
 def promote(session_id: int, insight_id: int) -> Response:
     """Put the insight into a grid cell, as a revision of kind "insight"."""
-    found = _session(session_id)
-    item = queries.part_of(found.id, Insight, insight_id)
+    meeting = _meeting(session_id)
+    item = queries.part_of(meeting.id, Insight, insight_id)
     form = PromoteForm()
     cell_id = int_or_none(form.cell.data)
     try:
@@ -535,17 +537,17 @@ def promote(session_id: int, insight_id: int) -> Response:
         )
     db.session.commit()
     flash("The insight is in the grid now.", "success")
-    return _to_insight(found, item)
+    return _to_insight(meeting, item)
 
 
 @bp.post("/<int:session_id>/insights/<int:insight_id>/reviewed")
 def reviewed(session_id: int, insight_id: int) -> Response:
     """The facilitator has looked again at an insight whose consent changed."""
-    found = _session(session_id)
-    item = queries.part_of(found.id, Insight, insight_id)
+    meeting = _meeting(session_id)
+    item = queries.part_of(meeting.id, Insight, insight_id)
     service.mark_reviewed(current_user, item)
     db.session.commit()
-    return _to_insight(found, item)
+    return _to_insight(meeting, item)
 
 
 # --- Summary -----------------------------------------------------------------------------
@@ -555,19 +557,19 @@ def reviewed(session_id: int, insight_id: int) -> Response:
 def summary(session_id: int) -> Response:
     """The session's summary as Markdown: themes, counts and insights; what was said only
     when the facilitator asks for it."""
-    found = _session(session_id)
+    meeting = _meeting(session_id)
     include_raw = request.args.get("raw") == "1"
     if include_raw:
-        service.require_facilitator(current_user, found)
-        if found.is_purged:
+        service.require_facilitator(current_user, meeting)
+        if meeting.is_purged:
             abort(404, "What was said has been purged; only the summary is left.")
-        service.record_read(current_user, found, what="summary with contributions")
-    body = queries.summary_markdown(current_user, found, include_raw=include_raw)
+        service.record_read(current_user, meeting, what="summary with contributions")
+    body = queries.summary_markdown(current_user, meeting, include_raw=include_raw)
     db.session.commit()
     response = make_response(body)
     response.mimetype = "text/markdown"
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="safe-space-session-{found.id}-summary.md"'
+        f'attachment; filename="safe-space-session-{meeting.id}-summary.md"'
     )
     return response
 

@@ -202,7 +202,7 @@ def invite(server: LiveServer, email: str) -> str:
         facilitator = db.session.scalar(
             db.select(User).where(User.email == "facilitator@example.org")
         )
-        found = service.create_session(
+        found = service.create_meeting(
             facilitator,
             service.SessionFields(
                 title=TITLE,

@@ -41,7 +41,7 @@ def held(session_id: int) -> SafeSpaceSession:
 def safe_session(app: Flask, people: dict[str, Person]) -> SessionRef:
     """An open session; the contributor and "other" have accepted its ground rules."""
     with app.app_context():
-        created = service.create_session(
+        created = service.create_meeting(
             user(people["facilitator"]),
             service.SessionFields(
                 title="Listening session",

@@ -15,7 +15,7 @@ from tests.safe_space.conftest import contribute, held, user
 
 def close_long_ago(app, people, session, days: int) -> None:
     with app.app_context():
-        service.close_session(user(people["facilitator"]), held(session.id))
+        service.close_meeting(user(people["facilitator"]), held(session.id))
         held(session.id).closed_at = utcnow() - timedelta(days=days)
         db.session.commit()
 

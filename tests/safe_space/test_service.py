@@ -137,9 +137,9 @@ def test_only_the_invited_who_accepted_the_rules_may_contribute(app, people, saf
 
 def test_changed_ground_rules_must_be_accepted_again(app, people, safe_session):
     with app.app_context():
-        fields = service.session_fields(held(safe_session.id))
+        fields = service.meeting_fields(held(safe_session.id))
         fields.ground_rules += "\n- Phones away."
-        service.update_session(user(people["facilitator"]), held(safe_session.id), fields)
+        service.update_meeting(user(people["facilitator"]), held(safe_session.id), fields)
         db.session.commit()
         with pytest.raises(Forbidden, match="ground rules"):
             service.add_contribution(
@@ -164,7 +164,7 @@ def test_named_contributor_edits_and_withdraws_only_their_own_while_open(app, pe
         db.session.commit()
         stored = db.session.get_one(Contribution, key)
         assert (stored.body, stored.edited) == ("Better words", True)
-        service.close_session(user(people["facilitator"]), held(safe_session.id))
+        service.close_meeting(user(people["facilitator"]), held(safe_session.id))
         db.session.commit()
         with pytest.raises(Invalid, match="closed"):
             service.edit_contribution(
@@ -312,7 +312,7 @@ def test_purge_deletes_raw_text_after_retention_and_keeps_counts_and_insights(
         drafted_id = service.draft_insight(
             user(people["facilitator"]), held(safe_session.id), theme_id, "Summary"
         ).id
-        service.close_session(user(people["facilitator"]), held(safe_session.id))
+        service.close_meeting(user(people["facilitator"]), held(safe_session.id))
         db.session.commit()
         later = utcnow() + timedelta(days=89)
         assert service.purge_due(later) == []
@@ -339,7 +339,7 @@ def test_open_sessions_are_never_purged(app, people, safe_session):
 
 def test_session_settings_are_checked(app, people):
     with app.app_context(), pytest.raises(Invalid) as error:
-        service.create_session(
+        service.create_meeting(
             user(people["facilitator"]),
             service.SessionFields(
                 title="", starts_at="soon", retention_days="0", invitees="nobody@example.org"
@@ -353,4 +353,4 @@ def test_only_facilitators_create_sessions(app, people):
     with app.app_context():
         for key in ("manager", "admin", "contributor"):
             with pytest.raises(Forbidden):
-                service.create_session(user(people[key]), service.SessionFields(title="x"))
+                service.create_meeting(user(people[key]), service.SessionFields(title="x"))

@@ -186,12 +186,12 @@ def test_invited_people_see_the_rules_and_signposting_before_joining_but_no_cont
 ):
     with app.app_context():
         session = held(scene.session.id)
-        service.update_session(
+        service.update_meeting(
             user(people["facilitator"]),
             session,
             service.SessionFields(
                 **{
-                    **vars(service.session_fields(session)),
+                    **vars(service.meeting_fields(session)),
                     "invitees": "contributor@example.org\nother@example.org\nmanager@example.org",
                 }
             ),
@@ -312,7 +312,7 @@ def test_a_wrong_receipt_code_is_refused(client, people, scene):
 
 def test_editing_after_the_session_closed_is_refused_and_keeps_the_text(app, client, people, scene):
     with app.app_context():
-        service.close_session(user(people["facilitator"]), held(scene.session.id))
+        service.close_meeting(user(people["facilitator"]), held(scene.session.id))
         db.session.commit()
     client.sign_in(people["contributor"])
     url = f"{scene.session.url}/contributions/{scene.named}/edit"
@@ -394,7 +394,7 @@ def test_moving_a_contribution_between_themes(app, client, people, scene):
 
 def test_moving_into_another_sessions_theme_is_refused(app, client, people, scene):
     with app.app_context():
-        other = service.create_session(
+        other = service.create_meeting(
             user(people["facilitator"]),
             service.SessionFields(
                 title="Other", starts_at="2027-02-01T10:00", invitees="other@example.org"
