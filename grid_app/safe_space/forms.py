@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 
-from grid_app.errors import Invalid
 from grid_app.safe_space.service import SessionFields
 
 
@@ -76,14 +75,6 @@ class PromoteForm(FlaskForm):
     """Where the insight goes."""
 
     cell = StringField("Cell")
-
-
-def show_errors(form: FlaskForm, error: Invalid) -> None:
-    """Put the service's messages next to their fields."""
-    for name, message in error.field_errors.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [message]
 
 
 def int_or_none(raw: str | None) -> int | None:

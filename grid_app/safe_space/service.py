@@ -154,10 +154,15 @@ def template() -> Template:
     return Template(row.ground_rules, row.signposting)
 
 
-def save_template(actor: User, *, ground_rules: str, signposting: str) -> None:
-    """Change the default ground rules and signposting new sessions start from."""
+def require_template_editor(actor: User) -> None:
+    """Refuse (403) anyone but a facilitator."""
     if not can_facilitate(actor):
         raise Forbidden("Only a facilitator can change the default ground rules.")
+
+
+def save_template(actor: User, *, ground_rules: str, signposting: str) -> None:
+    """Change the default ground rules and signposting new sessions start from."""
+    require_template_editor(actor)
     ground_rules, signposting = _clean(ground_rules), _clean(signposting)
     errors = {}
     errors.update(_text_errors("ground_rules", ground_rules, RULES_MAX, "the ground rules"))
@@ -189,10 +194,15 @@ class SessionFields:
     invitees: str = ""
 
 
-def create_meeting(actor: User, fields: SessionFields) -> SafeSpaceSession:
-    """Create a session, held by ``actor``, and invite people to it."""
+def require_can_create(actor: User) -> None:
+    """Refuse (403) anyone but a facilitator."""
     if not can_facilitate(actor):
         raise Forbidden("Only a facilitator can create a safe-space session.")
+
+
+def create_meeting(actor: User, fields: SessionFields) -> SafeSpaceSession:
+    """Create a session, held by ``actor``, and invite people to it."""
+    require_can_create(actor)
     title, starts_at, retention, invitees = _parse(actor, fields)
     meeting = SafeSpaceSession(
         title=title,

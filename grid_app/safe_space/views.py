@@ -12,7 +12,7 @@ from flask_login import current_user
 from werkzeug import Response
 
 from grid_app.errors import Invalid, NotFound
-from grid_app.extensions import db, limiter
+from grid_app.extensions import limiter
 from grid_app.grid import queries as grid_queries
 from grid_app.safe_space import queries, service
 from grid_app.safe_space.forms import (
@@ -25,10 +25,10 @@ from grid_app.safe_space.forms import (
     TemplateForm,
     ThemeForm,
     int_or_none,
-    show_errors,
 )
 from grid_app.safe_space.models import Contribution, Insight, SafeSpaceSession, Theme
 from grid_app.web import htmx
+from grid_app.web.writes import commit, write
 
 bp = Blueprint("safe_space", __name__, url_prefix="/safe-space")
 RECEIPT_KEY = "safe_space_receipt"
@@ -63,50 +63,54 @@ def index() -> Response:
 @bp.route("/new", methods=["GET", "POST"])
 def new() -> Response:
     """Create a session, starting from the default ground rules."""
-    if not service.can_facilitate(current_user):
-        abort(403, "Only a facilitator can create a safe-space session.")
+    service.require_can_create(current_user)
     form = SessionForm()
     if request.method == "GET":
         defaults = service.template()
         form.ground_rules.data, form.signposting.data = defaults.ground_rules, defaults.signposting
         form.retention_days.data = str(service.RETENTION_DEFAULT)
         return htmx.render("safe_space/settings.html", form=form, meeting=None)
-    try:
-        created = service.create_meeting(current_user, form.fields())
-    except Invalid as error:
-        db.session.rollback()
-        show_errors(form, error)
-        return htmx.render(
+
+    def created(meeting: SafeSpaceSession) -> Response:
+        flash("The session was created and the people invited can now open it.", "success")
+        return _back(meeting)
+
+    return write(
+        lambda: service.create_meeting(current_user, form.fields()),
+        created,
+        form=form,
+        invalid=lambda error: htmx.render(
             "safe_space/settings.html", status=422, form=form, meeting=None, error=error.message
-        )
-    db.session.commit()
-    flash("The session was created and the people invited can now open it.", "success")
-    return _back(created)
+        ),
+    )
 
 
 @bp.route("/template", methods=["GET", "POST"])
 def template() -> Response:
     """The default ground rules and signposting new sessions start from."""
-    if not service.can_facilitate(current_user):
-        abort(403, "Only a facilitator can change the default ground rules.")
+    service.require_template_editor(current_user)
     form = TemplateForm()
     if request.method == "GET":
         current = service.template()
         form.ground_rules.data, form.signposting.data = current.ground_rules, current.signposting
         return htmx.render("safe_space/template.html", form=form)
-    try:
-        service.save_template(
+
+    def saved(_: None) -> Response:
+        flash("The default ground rules were saved. New sessions start from them.", "success")
+        return htmx.redirect_after_post(url_for("safe_space.index"))
+
+    return write(
+        lambda: service.save_template(
             current_user,
             ground_rules=form.ground_rules.data or "",
             signposting=form.signposting.data or "",
-        )
-    except Invalid as error:
-        db.session.rollback()
-        show_errors(form, error)
-        return htmx.render("safe_space/template.html", status=422, form=form, error=error.message)
-    db.session.commit()
-    flash("The default ground rules were saved. New sessions start from them.", "success")
-    return htmx.redirect_after_post(url_for("safe_space.index"))
+        ),
+        saved,
+        form=form,
+        invalid=lambda error: htmx.render(
+            "safe_space/template.html", status=422, form=form, error=error.message
+        ),
+    )
 
 
 @bp.get("/<int:session_id>")
@@ -136,8 +140,7 @@ def _show(
     )
     if view.joined:
         # Audited once the page is rendered: committing earlier would expire every row shown.
-        service.record_read(current_user, meeting)
-        db.session.commit()
+        commit(lambda: service.record_read(current_user, meeting))
     return response
 
 
@@ -150,42 +153,51 @@ def settings(session_id: int) -> Response:
     if request.method == "GET":
         form.process(data=vars(service.meeting_fields(meeting)))
         return htmx.render("safe_space/settings.html", form=form, meeting=meeting)
-    try:
-        service.update_meeting(current_user, meeting, form.fields())
-    except Invalid as error:
-        db.session.rollback()
-        show_errors(form, error)
-        meeting = queries.meeting_by_id(session_id)
-        return htmx.render(
-            "safe_space/settings.html", status=422, form=form, meeting=meeting, error=error.message
-        )
-    db.session.commit()
-    flash("The session's settings were saved.", "success")
-    return _back(meeting)
+
+    def saved(_: object) -> Response:
+        flash("The session's settings were saved.", "success")
+        return _back(meeting)
+
+    return write(
+        lambda: service.update_meeting(current_user, meeting, form.fields()),
+        saved,
+        form=form,
+        invalid=lambda error: htmx.render(
+            "safe_space/settings.html",
+            status=422,
+            form=form,
+            meeting=queries.meeting_by_id(session_id),
+            error=error.message,
+        ),
+    )
 
 
 @bp.post("/<int:session_id>/accept")
 def accept(session_id: int) -> Response:
     """Accept the ground rules and join the session."""
     meeting = _meeting(session_id)
-    service.accept_rules(current_user, meeting)
-    db.session.commit()
-    flash("Thank you. You have joined the session.", "success")
-    return _back(meeting, "contribute")
+
+    def joined(_: object) -> Response:
+        flash("Thank you. You have joined the session.", "success")
+        return _back(meeting, "contribute")
+
+    return write(lambda: service.accept_rules(current_user, meeting), joined)
 
 
 @bp.post("/<int:session_id>/close")
 def close(session_id: int) -> Response:
     """Close the session to contributions; the retention period starts."""
     meeting = _meeting(session_id)
-    service.close_meeting(current_user, meeting)
-    db.session.commit()
-    flash(
-        f"The session is closed. Raw contributions will be purged after "
-        f"{meeting.retention_days} days.",
-        "success",
-    )
-    return _back(meeting)
+
+    def closed(_: object) -> Response:
+        flash(
+            f"The session is closed. Raw contributions will be purged after "
+            f"{meeting.retention_days} days.",
+            "success",
+        )
+        return _back(meeting)
+
+    return write(lambda: service.close_meeting(current_user, meeting), closed)
 
 
 # --- Contributions -----------------------------------------------------------------------
@@ -196,22 +208,29 @@ def contribute(session_id: int) -> Response:
     """Add a contribution. An anonymous one answers with its receipt code, shown once."""
     meeting = _meeting(session_id)
     form = ContributionForm()
-    try:
-        _, receipt = service.add_contribution(
+
+    def added(result: tuple[Contribution, str | None]) -> Response:
+        receipt = result[1]
+        if receipt is not None:
+            # Shown on the next page once, then forgotten: a reload cannot post it twice.
+            browser_session[RECEIPT_KEY] = receipt
+            return htmx.redirect_after_post(url_for("safe_space.receipt", session_id=session_id))
+        flash("Your contribution was added, with your name.", "success")
+        return _back(meeting, "contributions")
+
+    return write(
+        lambda: service.add_contribution(
             current_user, meeting, body=form.body.data or "", anonymous=bool(form.anonymous.data)
-        )
-    except Invalid as error:
-        db.session.rollback()
-        show_errors(form, error)
-        meeting = queries.meeting_by_id(session_id)
-        return _show(meeting, status=422, contribution_form=form, contribution_error=error.message)
-    db.session.commit()
-    if receipt is not None:
-        # Shown on the next page once, then forgotten: a reload cannot post it twice.
-        browser_session[RECEIPT_KEY] = receipt
-        return htmx.redirect_after_post(url_for("safe_space.receipt", session_id=meeting.id))
-    flash("Your contribution was added, with your name.", "success")
-    return _back(meeting, "contributions")
+        ),
+        added,
+        form=form,
+        invalid=lambda error: _show(
+            queries.meeting_by_id(session_id),
+            status=422,
+            contribution_form=form,
+            contribution_error=error.message,
+        ),
+    )
 
 
 @bp.get("/<int:session_id>/receipt")
@@ -236,23 +255,28 @@ def edit_contribution(session_id: int, key: str) -> Response:
     if request.method == "GET":
         service.require_own_named(current_user, contribution)
         return htmx.render("safe_space/edit.html", meeting=meeting, item=contribution, form=form)
-    try:
-        service.edit_contribution(current_user, contribution, form.body.data or "")
-    except Invalid as error:
-        db.session.rollback()
-        show_errors(form, error)
-        meeting, contribution = _contribution(session_id, key)
+
+    def edited(_: None) -> Response:
+        flash("Your contribution was changed.", "success")
+        return _back(meeting, "contributions")
+
+    def invalid(error: Invalid) -> Response:
+        current, item = _contribution(session_id, key)
         return htmx.render(
             "safe_space/edit.html",
             status=422,
-            meeting=meeting,
-            item=contribution,
+            meeting=current,
+            item=item,
             form=form,
             error=error.message,
         )
-    db.session.commit()
-    flash("Your contribution was changed.", "success")
-    return _back(meeting, "contributions")
+
+    return write(
+        lambda: service.edit_contribution(current_user, contribution, form.body.data or ""),
+        edited,
+        form=form,
+        invalid=invalid,
+    )
 
 
 @bp.route("/<int:session_id>/contributions/<key>/withdraw", methods=["GET", "POST"])
@@ -262,10 +286,12 @@ def withdraw_contribution(session_id: int, key: str) -> Response:
     if request.method == "GET":
         service.require_own_named(current_user, contribution)
         return htmx.render("safe_space/withdraw_named.html", meeting=meeting, item=contribution)
-    service.withdraw_contribution(current_user, contribution)
-    db.session.commit()
-    flash("Your contribution was withdrawn and its text deleted.", "success")
-    return _back(meeting, "contributions")
+
+    def withdrawn(_: object) -> Response:
+        flash("Your contribution was withdrawn and its text deleted.", "success")
+        return _back(meeting, "contributions")
+
+    return write(lambda: service.withdraw_contribution(current_user, contribution), withdrawn)
 
 
 def _receipt_key() -> str:
@@ -282,26 +308,37 @@ def withdraw_by_receipt(session_id: int) -> Response:
     form = ReceiptForm()
     if request.method == "GET":
         return htmx.render("safe_space/withdraw.html", meeting=meeting, form=form)
-    try:
-        service.withdraw_by_receipt(current_user, meeting, form.code.data or "")
-    except Invalid as error:
-        db.session.rollback()
-        show_errors(form, error)
-        meeting = queries.meeting_by_id(session_id)
-        return htmx.render(
-            "safe_space/withdraw.html", status=422, meeting=meeting, form=form, error=error.message
-        )
-    db.session.commit()
-    flash("The contribution was withdrawn and its text deleted.", "success")
-    return _back(meeting)
+
+    def withdrawn(_: object) -> Response:
+        flash("The contribution was withdrawn and its text deleted.", "success")
+        return _back(meeting)
+
+    return write(
+        lambda: service.withdraw_by_receipt(current_user, meeting, form.code.data or ""),
+        withdrawn,
+        form=form,
+        invalid=lambda error: htmx.render(
+            "safe_space/withdraw.html",
+            status=422,
+            meeting=queries.meeting_by_id(session_id),
+            form=form,
+            error=error.message,
+        ),
+    )
 
 
 @bp.post("/<int:session_id>/contributions/<key>/moderate")
 def moderate(session_id: int, key: str) -> Response:
     """Hide a contribution from the other participants, or show it again."""
     meeting, contribution = _contribution(session_id, key)
-    service.set_hidden(current_user, contribution, request.form.get("hidden") == "1")
-    db.session.commit()
+    return write(
+        lambda: service.set_hidden(current_user, contribution, request.form.get("hidden") == "1"),
+        lambda _: _board_or_back(meeting, key),
+    )
+
+
+def _board_or_back(meeting: SafeSpaceSession, key: str) -> Response:
+    """After a change on the board: the board for htmx, else back to the contribution."""
     if htmx.wants_fragment():
         return _show(meeting, fragment="safe_space/_board.html")
     return _back(meeting, f"contribution-{key}")
@@ -311,18 +348,18 @@ def moderate(session_id: int, key: str) -> Response:
 def move(session_id: int, key: str) -> Response:
     """Put a contribution under a theme (or under none)."""
     meeting, contribution = _contribution(session_id, key)
-    try:
-        service.move_contribution(
+    return write(
+        lambda: service.move_contribution(
             current_user, contribution, int_or_none(request.form.get("theme"))
-        )
-    except Invalid as error:
-        db.session.rollback()
-        meeting = queries.meeting_by_id(session_id)
-        return _show(meeting, 422, "safe_space/_board.html", board_error=_first(error))
-    db.session.commit()
-    if htmx.wants_fragment():
-        return _show(meeting, fragment="safe_space/_board.html")
-    return _back(meeting, f"contribution-{key}")
+        ),
+        lambda _: _board_or_back(meeting, key),
+        invalid=lambda error: _show(
+            queries.meeting_by_id(session_id),
+            422,
+            "safe_space/_board.html",
+            board_error=_first(error),
+        ),
+    )
 
 
 # --- Themes ------------------------------------------------------------------------------
@@ -333,15 +370,14 @@ def create_theme(session_id: int) -> Response:
     """Start a theme."""
     meeting = _meeting(session_id)
     form = ThemeForm()
-    try:
-        theme = service.create_theme(current_user, meeting, form.name.data or "")
-    except Invalid as error:
-        db.session.rollback()
-        show_errors(form, error)
-        meeting = queries.meeting_by_id(session_id)
-        return _show(meeting, status=422, theme_form=form)
-    db.session.commit()
-    return _back(meeting, f"theme-{theme.id}")
+    return write(
+        lambda: service.create_theme(current_user, meeting, form.name.data or ""),
+        lambda theme: _back(meeting, f"theme-{theme.id}"),
+        form=form,
+        invalid=lambda _error: _show(
+            queries.meeting_by_id(session_id), status=422, theme_form=form
+        ),
+    )
 
 
 @bp.route("/<int:session_id>/themes/<int:theme_id>", methods=["GET", "POST"])
@@ -353,19 +389,24 @@ def theme(session_id: int, theme_id: int) -> Response:
     form = ThemeForm(data={"name": item.name, "notes": item.notes})
     if request.method == "GET":
         return _theme_page(meeting, item, form)
-    try:
-        service.update_theme(
+
+    def saved(_: object) -> Response:
+        flash("The theme was saved.", "success")
+        return _back(meeting, f"theme-{theme_id}")
+
+    def invalid(error: Invalid) -> Response:
+        current = queries.meeting_by_id(session_id)
+        theme = queries.part_of(current.id, Theme, theme_id)
+        return _theme_page(current, theme, form, 422, error=error.message)
+
+    return write(
+        lambda: service.update_theme(
             current_user, item, name=form.name.data or "", notes=form.notes.data or ""
-        )
-    except Invalid as error:
-        db.session.rollback()
-        show_errors(form, error)
-        meeting = queries.meeting_by_id(session_id)
-        item = queries.part_of(meeting.id, Theme, theme_id)
-        return _theme_page(meeting, item, form, 422, error=error.message)
-    db.session.commit()
-    flash("The theme was saved.", "success")
-    return _back(meeting, f"theme-{theme_id}")
+        ),
+        saved,
+        form=form,
+        invalid=invalid,
+    )
 
 
 def _theme_page(
@@ -387,17 +428,22 @@ def merge_theme(session_id: int, theme_id: int) -> Response:
     """Fold a theme into another."""
     meeting = _meeting(session_id)
     item = queries.part_of(meeting.id, Theme, theme_id)
-    try:
-        into = service.merge_theme(current_user, item, int_or_none(request.form.get("into")))
-    except Invalid as error:
-        db.session.rollback()
-        meeting = queries.meeting_by_id(session_id)
-        item = queries.part_of(meeting.id, Theme, theme_id)
-        form = ThemeForm(formdata=None, data={"name": item.name, "notes": item.notes})
-        return _theme_page(meeting, item, form, 422, merge_error=_first(error))
-    db.session.commit()
-    flash(f"The themes were merged into “{into.name}”.", "success")
-    return _back(meeting, f"theme-{into.id}")
+
+    def merged(into: Theme) -> Response:
+        flash(f"The themes were merged into “{into.name}”.", "success")
+        return _back(meeting, f"theme-{into.id}")
+
+    def invalid(error: Invalid) -> Response:
+        current = queries.meeting_by_id(session_id)
+        theme = queries.part_of(current.id, Theme, theme_id)
+        form = ThemeForm(formdata=None, data={"name": theme.name, "notes": theme.notes})
+        return _theme_page(current, theme, form, 422, merge_error=_first(error))
+
+    return write(
+        lambda: service.merge_theme(current_user, item, int_or_none(request.form.get("into"))),
+        merged,
+        invalid=invalid,
+    )
 
 
 # --- Insights ----------------------------------------------------------------------------
@@ -408,19 +454,20 @@ def draft_insight(session_id: int) -> Response:
     """Draft an insight from a theme."""
     meeting = _meeting(session_id)
     form = InsightForm()
-    try:
-        insight = service.draft_insight(
+
+    def drafted(insight: Insight) -> Response:
+        flash("The insight was drafted. Ask the people it draws on to agree to it.", "success")
+        return _to_insight(meeting, insight)
+
+    return write(
+        lambda: service.draft_insight(
             current_user, meeting, int_or_none(form.theme.data), form.text.data or ""
-        )
-    except Invalid as error:
-        db.session.rollback()
-        show_errors(form, error)
-        meeting = queries.meeting_by_id(session_id)
-        return _show(meeting, status=422, insight_form=form)
-    db.session.commit()
-    flash("The insight was drafted. Ask the people it draws on to agree to it.", "success")
-    return htmx.redirect_after_post(
-        url_for("safe_space.insight", session_id=meeting.id, insight_id=insight.id)
+        ),
+        drafted,
+        form=form,
+        invalid=lambda _error: _show(
+            queries.meeting_by_id(session_id), status=422, insight_form=form
+        ),
     )
 
 
@@ -432,15 +479,19 @@ def insight(session_id: int, insight_id: int) -> Response:
     form = InsightForm(data={"text": item.text})
     if request.method == "GET":
         return _insight_page(meeting, item, text_form=form)
-    try:
-        service.edit_insight(current_user, item, form.text.data or "")
-    except Invalid as error:
-        db.session.rollback()
-        show_errors(form, error)
-        return _refused_insight(session_id, insight_id, text_form=form, error=error.message)
-    db.session.commit()
-    flash("The insight was reworded. Everyone's agreement is needed again.", "success")
-    return _to_insight(meeting, item)
+
+    def reworded(_: None) -> Response:
+        flash("The insight was reworded. Everyone's agreement is needed again.", "success")
+        return _to_insight(meeting, item)
+
+    return write(
+        lambda: service.edit_insight(current_user, item, form.text.data or ""),
+        reworded,
+        form=form,
+        invalid=lambda error: _refused_insight(
+            session_id, insight_id, text_form=form, error=error.message
+        ),
+    )
 
 
 def _insight_page(
@@ -484,19 +535,21 @@ def consent(session_id: int, insight_id: int) -> Response:
     decision = request.form.get("decision")
     if decision not in ("agree", "refuse"):
         abort(400, "Choose whether you agree.")
-    try:
-        service.decide_consent(current_user, item, decision == "agree")
-    except Invalid as error:
-        db.session.rollback()
-        return _refused_insight(session_id, insight_id, consent_error=error.message)
-    db.session.commit()
-    flash(
-        "Thank you: your agreement was recorded."
-        if decision == "agree"
-        else "Recorded: you do not agree. The insight cannot be promoted with your words.",
-        "success",
+
+    def decided(_: object) -> Response:
+        flash(
+            "Thank you: your agreement was recorded."
+            if decision == "agree"
+            else "Recorded: you do not agree. The insight cannot be promoted with your words.",
+            "success",
+        )
+        return _to_insight(meeting, item)
+
+    return write(
+        lambda: service.decide_consent(current_user, item, decision == "agree"),
+        decided,
+        invalid=lambda error: _refused_insight(session_id, insight_id, consent_error=error.message),
     )
-    return _to_insight(meeting, item)
 
 
 @bp.post("/<int:session_id>/insights/<int:insight_id>/group-consent")
@@ -505,15 +558,19 @@ def group_consent(session_id: int, insight_id: int) -> Response:
     meeting = _meeting(session_id)
     item = queries.part_of(meeting.id, Insight, insight_id)
     form = GroupConsentForm()
-    try:
-        service.record_group_consent(current_user, item, form.note.data or "")
-    except Invalid as error:
-        db.session.rollback()
-        show_errors(form, error)
-        return _refused_insight(session_id, insight_id, group_form=form, group_error=error.message)
-    db.session.commit()
-    flash("The group's agreement was recorded.", "success")
-    return _to_insight(meeting, item)
+
+    def recorded(_: object) -> Response:
+        flash("The group's agreement was recorded.", "success")
+        return _to_insight(meeting, item)
+
+    return write(
+        lambda: service.record_group_consent(current_user, item, form.note.data or ""),
+        recorded,
+        form=form,
+        invalid=lambda error: _refused_insight(
+            session_id, insight_id, group_form=form, group_error=error.message
+        ),
+    )
 
 
 @bp.post("/<int:session_id>/insights/<int:insight_id>/promote")
@@ -527,17 +584,19 @@ def promote(session_id: int, insight_id: int) -> Response:
         cell = grid_queries.cell_by_id(cell_id) if cell_id else None
     except NotFound:
         cell = None  # answered as bad input by the service
-    try:
-        service.promote(current_user, item, cell)
-    except Invalid as error:
-        db.session.rollback()
-        show_errors(form, error)
-        return _refused_insight(
+
+    def promoted(_: object) -> Response:
+        flash("The insight is in the grid now.", "success")
+        return _to_insight(meeting, item)
+
+    return write(
+        lambda: service.promote(current_user, item, cell),
+        promoted,
+        form=form,
+        invalid=lambda error: _refused_insight(
             session_id, insight_id, promote_form=form, promote_error=error.message
-        )
-    db.session.commit()
-    flash("The insight is in the grid now.", "success")
-    return _to_insight(meeting, item)
+        ),
+    )
 
 
 @bp.post("/<int:session_id>/insights/<int:insight_id>/reviewed")
@@ -545,9 +604,9 @@ def reviewed(session_id: int, insight_id: int) -> Response:
     """The facilitator has looked again at an insight whose consent changed."""
     meeting = _meeting(session_id)
     item = queries.part_of(meeting.id, Insight, insight_id)
-    service.mark_reviewed(current_user, item)
-    db.session.commit()
-    return _to_insight(meeting, item)
+    return write(
+        lambda: service.mark_reviewed(current_user, item), lambda _: _to_insight(meeting, item)
+    )
 
 
 # --- Summary -----------------------------------------------------------------------------
@@ -564,8 +623,7 @@ def summary(session_id: int) -> Response:
         if meeting.is_purged:
             abort(404, "What was said has been purged; only the summary is left.")
         service.record_read(current_user, meeting, what="summary with contributions")
-    body = queries.summary_markdown(current_user, meeting, include_raw=include_raw)
-    db.session.commit()
+    body = commit(lambda: queries.summary_markdown(current_user, meeting, include_raw=include_raw))
     response = make_response(body)
     response.mimetype = "text/markdown"
     response.headers["Content-Disposition"] = (
