@@ -1,0 +1,98 @@
+"""Themes: the facilitator's grouping of contributions."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from grid_app.auth.models import User
+from grid_app.errors import Invalid
+from grid_app.extensions import db
+from grid_app.safe_space.models import (
+    Contribution,
+    Insight,
+    SafeSpaceSession,
+    Theme,
+)
+from grid_app.safe_space.service._common import (
+    NOTES_MAX,
+    THEME_NAME_MAX,
+    clean,
+    require_facilitator,
+    require_unpurged,
+    text_errors,
+)
+
+# --- Themes ------------------------------------------------------------------------------
+
+
+def create_theme(actor: User, meeting: SafeSpaceSession, name: str) -> Theme:
+    """Start a theme to group contributions under."""
+    require_facilitator(actor, meeting)
+    require_unpurged(meeting)
+    theme = Theme(session_id=meeting.id, name=_theme_name(name))
+    db.session.add(theme)
+    db.session.flush()
+    return theme
+
+
+def update_theme(actor: User, theme: Theme, *, name: str, notes: str) -> None:
+    """Rename a theme and change its working notes."""
+    meeting = db.session.get_one(SafeSpaceSession, theme.session_id)
+    require_facilitator(actor, meeting)
+    require_unpurged(meeting)
+    notes = clean(notes)
+    errors = text_errors("notes", notes, NOTES_MAX, "the notes")
+    try:
+        theme.name = _theme_name(name)
+    except Invalid as error:
+        errors.update(error.field_errors)
+    if errors:
+        raise Invalid("The theme was not saved.", errors)
+    theme.notes = notes
+    db.session.flush()
+
+
+def merge_theme(actor: User, theme: Theme, into_id: int | None) -> Theme:
+    """Fold ``theme`` into another: its contributions and insights move, it goes."""
+    meeting = db.session.get_one(SafeSpaceSession, theme.session_id)
+    require_facilitator(actor, meeting)
+    require_unpurged(meeting)
+    into = db.session.get(Theme, into_id) if into_id else None
+    if into is None or into.session_id != meeting.id or into.id == theme.id:
+        raise Invalid(
+            "The themes were not merged.", {"into": "Choose another theme to merge into."}
+        )
+    for model in (Contribution, Insight):
+        db.session.execute(update(model).where(model.theme_id == theme.id).values(theme_id=into.id))
+    if theme.notes:
+        into.notes = clean(f"{into.notes}\n\n{theme.notes}")
+    db.session.delete(theme)
+    db.session.flush()
+    return into
+
+
+def move_contribution(actor: User, contribution: Contribution, theme_id: int | None) -> None:
+    """Put a contribution under a theme, or under none."""
+    meeting = db.session.get_one(SafeSpaceSession, contribution.session_id)
+    require_facilitator(actor, meeting)
+    require_unpurged(meeting)
+    if contribution.withdrawn:
+        raise Invalid("This contribution has been withdrawn.")
+    if theme_id is not None:
+        theme = db.session.get(Theme, theme_id)
+        if theme is None or theme.session_id != meeting.id:
+            raise Invalid("Nothing was moved.", {"theme": "Choose one of this session's themes."})
+    contribution.theme_id = theme_id
+    db.session.flush()
+
+
+def _theme_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise Invalid("The theme was not saved.", {"name": "Name the theme."})
+    if len(name) > THEME_NAME_MAX:
+        raise Invalid(
+            "The theme was not saved.",
+            {"name": f"Keep a theme's name to {THEME_NAME_MAX} characters or fewer."},
+        )
+    return name
