@@ -1,4 +1,5 @@
 # The two commands: `make run` (set up and serve the demo) and `make test` (the whole suite).
+# `make bench` runs the benchmarks in bench/ (not part of `make test` or CI).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -7,6 +8,26 @@ PORT   ?= 5000
 WORKERS ?= 2
 # Two test processes by default (one per core here); each has its own databases.
 PYTEST_ARGS ?= -n 2
+
+# `make bench` sizes: small enough for a few minutes on 2 cores. The README's "Speed" figures
+# are full size: BENCH_REVISIONS=1000000 BENCH_BIG_CELL=10000 BENCH_CHANGES=2000
+# BENCH_FLAGS=20000 BENCH_COMMENTS=100000 BENCH_DISCUSSION_FLAGS=20000 BENCH_RUNS=50.
+# Both databases are rebuilt from scratch; either may be PostgreSQL, e.g.
+# BENCH_DB=postgresql+psycopg://postgres@127.0.0.1:5432/grid_bench. BENCH_LIGHTHOUSE=0
+# leaves out Lighthouse, which needs Node 20+, npm and Debian's chromium.
+BENCH_DB               ?= sqlite:///$(CURDIR)/bench/out/grid-bench.db
+BENCH_SAFE_SPACE_DB    ?= sqlite:///$(CURDIR)/bench/out/grid-safe-space.db
+BENCH_REVISIONS        ?= 100000
+BENCH_BIG_CELL         ?= 2000
+BENCH_CHANGES          ?= 200
+BENCH_FLAGS            ?= 2000
+BENCH_COMMENTS         ?= 10000
+BENCH_DISCUSSION_FLAGS ?= 2000
+BENCH_CONTRIBUTIONS    ?= 300
+BENCH_CLOSED           ?= 20
+BENCH_RUNS             ?= 20
+BENCH_EXPORT_RUNS      ?= 3
+BENCH_LIGHTHOUSE       ?= 1
 
 .PHONY: run test setup dev lint typecheck check clean bench
 
@@ -51,6 +72,29 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 check: lint typecheck test
+
+# Each step prints its own figures; bench/README.md says what they measure.
+bench: $(VENV)/.installed
+	@echo '== Building the history database (bench/build_large.py)'
+	$(BIN)/python bench/build_large.py --database-url '$(BENCH_DB)' --fresh \
+		--revisions $(BENCH_REVISIONS) --big-cell-revisions $(BENCH_BIG_CELL) \
+		--changes $(BENCH_CHANGES) --flags $(BENCH_FLAGS)
+	@echo '== Page times (bench/measure.py)'
+	$(BIN)/python bench/measure.py --database-url '$(BENCH_DB)' --runs $(BENCH_RUNS)
+	@echo '== Exports (bench/exchange.py)'
+	$(BIN)/python bench/exchange.py --database-url '$(BENCH_DB)' --runs $(BENCH_EXPORT_RUNS)
+	@echo '== Adding comments and gap flags (bench/add_discussion.py)'
+	$(BIN)/python bench/add_discussion.py --database-url '$(BENCH_DB)' \
+		--comments $(BENCH_COMMENTS) --flags $(BENCH_DISCUSSION_FLAGS)
+	@echo '== The grid pages again, with those comments and gap flags (bench/measure.py)'
+	$(BIN)/python bench/measure.py --database-url '$(BENCH_DB)' --runs $(BENCH_RUNS) --only grid
+	@echo '== A large safe-space session (bench/safe_space.py)'
+	$(BIN)/python bench/safe_space.py --database-url '$(BENCH_SAFE_SPACE_DB)' --fresh \
+		--contributions $(BENCH_CONTRIBUTIONS) --closed $(BENCH_CLOSED) --runs $(BENCH_RUNS)
+ifeq ($(BENCH_LIGHTHOUSE),1)
+	@echo '== Lighthouse scores with the demo data (bench/lighthouse.sh)'
+	VENV='$(VENV)' bash bench/lighthouse.sh
+endif
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -31,7 +31,7 @@ from grid_app.grid import csvout, queries  # noqa: E402
 from grid_app.grid.models import Grid  # noqa: E402
 
 
-def full_history_csv(grid: object) -> int:
+def full_history_csv(grid: Grid) -> int:
     """The full history as CSV, every line encoded, as the history download streams it."""
     return sum(
         len(line.encode())

@@ -3,18 +3,20 @@
 # (as its facilitator) and sign-in, with demo data,
 # served by gunicorn as `make run` serves it. Needs Node 20+, npm and Debian's chromium.
 #   bash bench/lighthouse.sh            → bench/out/lighthouse-*.json and a summary table
+# VENV names the virtual environment (default .venv), as `make bench VENV=…` does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT="${PORT:-5077}"
 OUT=bench/out
+BIN="${VENV:-.venv}/bin"
 mkdir -p "$OUT"
 [ -x bench/node_modules/.bin/lighthouse ] || (cd bench && npm install --silent --no-audit --no-fund)
 
 work="$(mktemp -d)"
 export DATABASE_URL="sqlite:///$work/grid.db" SECRET_KEY=bench-only DEMO_PASSWORD=bench-password
-.venv/bin/flask --app grid_app db upgrade >/dev/null
-.venv/bin/flask --app grid_app seed-demo >/dev/null
-.venv/bin/gunicorn --no-control-socket --workers 2 --bind "127.0.0.1:$PORT" 'grid_app:create_app()' \
+"$BIN"/flask --app grid_app db upgrade >/dev/null
+"$BIN"/flask --app grid_app seed-demo >/dev/null
+"$BIN"/gunicorn --no-control-socket --workers 2 --bind "127.0.0.1:$PORT" 'grid_app:create_app()' \
   >"$work/gunicorn.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
@@ -22,8 +24,8 @@ for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null &&
 
 # Sign in as the manager (who sees every page but safe-space sessions) and as the demo
 # session's facilitator, and hand Lighthouse the session cookie.
-cookie=$(.venv/bin/python bench/sign_in.py "http://127.0.0.1:$PORT" manager@example.org bench-password)
-facilitator=$(.venv/bin/python bench/sign_in.py "http://127.0.0.1:$PORT" facilitator@example.org bench-password)
+cookie=$("$BIN"/python bench/sign_in.py "http://127.0.0.1:$PORT" manager@example.org bench-password)
+facilitator=$("$BIN"/python bench/sign_in.py "http://127.0.0.1:$PORT" facilitator@example.org bench-password)
 
 flags="--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --disable-background-networking --disable-component-update --disable-sync --no-first-run"
 printf '%-14s %12s %14s %15s\n' page performance accessibility best-practices
@@ -37,7 +39,7 @@ for page in grid:/grids/grid-for-supporting-people cell:/cells/2 \
   CHROME_PATH=/usr/bin/chromium bench/node_modules/.bin/lighthouse "http://127.0.0.1:$PORT$path" \
     --chrome-flags="$flags" --only-categories=performance,accessibility,best-practices \
     --extra-headers="$headers" --output=json --output-path="$OUT/lighthouse-$name.json" --quiet
-  .venv/bin/python - "$OUT/lighthouse-$name.json" "$name" <<'PY'
+  "$BIN"/python - "$OUT/lighthouse-$name.json" "$name" <<'PY'
 import json, sys
 report = json.load(open(sys.argv[1]))
 scores = {k: round(v["score"] * 100) for k, v in report["categories"].items()}

@@ -9,7 +9,8 @@ Builds the schema, a facilitator and ``--participants`` people, one session with
 ``--closed`` more closed sessions of the same size that are past their retention period.
 Then times the session page for the facilitator and for a participant (median and p95 of
 ``--runs`` requests through the whole app, each one audited as a read, as in production),
-and one purge of all the closed sessions. The database must be empty (or not exist).
+and one purge of all the closed sessions. The database must be empty (or not exist);
+``--fresh`` drops it (or removes the SQLite file) first.
 """
 
 from __future__ import annotations
@@ -27,16 +28,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import make_url  # noqa: E402
 
 from grid_app import create_app  # noqa: E402
 from grid_app.auth import service as auth_service  # noqa: E402
-from grid_app.auth.models import Role, User  # noqa: E402
+from grid_app.auth.models import OPERATOR, Role, User  # noqa: E402
 from grid_app.database import utcnow  # noqa: E402
 from grid_app.extensions import db  # noqa: E402
 from grid_app.safe_space import service  # noqa: E402
 from grid_app.safe_space.models import Contribution  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
+from build_large import prepare_database  # noqa: E402
 from measure import p95, sign_in  # noqa: E402
 
 PASSWORD = "bench-password-2026"
@@ -45,11 +48,11 @@ PASSWORD = "bench-password-2026"
 def build(args: argparse.Namespace) -> tuple[int, str, str]:
     """The sessions; the open one's id and two people to sign in as."""
     facilitator = auth_service.create_user(
-        None, "bench.facilitator@example.org", "Bench Facilitator", PASSWORD, [Role.FACILITATOR]
+        OPERATOR, "bench.facilitator@example.org", "Bench Facilitator", PASSWORD, [Role.FACILITATOR]
     )
     people = [
         auth_service.create_user(
-            None, f"bench.p{i}@example.org", f"Participant {i}", PASSWORD, [Role.CONTRIBUTOR]
+            OPERATOR, f"bench.p{i}@example.org", f"Participant {i}", PASSWORD, [Role.CONTRIBUTOR]
         )
         for i in range(args.participants)
     ]
@@ -110,7 +113,11 @@ def main() -> None:
     parser.add_argument("--themes", type=int, default=8)
     parser.add_argument("--closed", type=int, default=20)
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument(
+        "--fresh", action="store_true", help="drop the database (or file) first if it exists"
+    )
     args = parser.parse_args()
+    prepare_database(make_url(args.database_url), args.fresh)
     os.environ.setdefault("SECRET_KEY", "bench-only")
     app = create_app({"DATABASE_URL": args.database_url, "MAIL_SEND_AFTER_COMMIT": False})
     with app.app_context():

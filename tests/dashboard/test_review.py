@@ -13,7 +13,6 @@ from grid_app.errors import EditConflict, Forbidden, Invalid
 from grid_app.extensions import db
 from grid_app.grid import service as grid_service
 from grid_app.grid.models import CellRevision, Grid
-from tests.conftest import TEST_HASH_METHOD
 from tests.dashboard.builders import cell, person, write
 
 EVIDENCE = ("Social work", "Evidence")
@@ -140,33 +139,16 @@ def test_reviews_and_saves_racing_from_one_version_keep_one_save_and_a_valid_cha
 ):
     """Three managers review and three people save one cell at the same moment, each from
     the same version, in their own OS processes."""
-    import multiprocessing as mp
-
-    from tests.grid.test_concurrency import _writer
+    from tests.grid.test_concurrency import race_jobs
 
     with app.app_context():
         found = stale_cell(people, grid)
         cell_id, version = found.id, str(found.version)
-    config = {
-        "TESTING": True,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SECRET_KEY": "test-secret",
-        "INSTANCE_PATH": app.instance_path,
-        "PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
-    }
     jobs = [(f"/cells/{cell_id}/review", {"version": version})] * 3 + [
         (f"/cells/{cell_id}", {"version": version, "text": f"Saved by writer {n}"})
         for n in range(3)
     ]
-    ctx = mp.get_context("spawn")
-    with ctx.Manager() as manager:
-        barrier = manager.Barrier(len(jobs))
-        with ctx.Pool(len(jobs)) as pool:
-            pending = [
-                pool.apply_async(_writer, (config, people["manager"].email, url, form, barrier))
-                for url, form in jobs
-            ]
-            statuses = [p.get(timeout=120) for p in pending]
+    statuses = race_jobs(app, [(people["manager"].email, url, form) for url, form in jobs])
     reviews, saves = statuses[:3], statuses[3:]
     assert sorted(saves) == [200, 409, 409]  # exactly one save wins
     assert set(reviews) <= {303, 409}

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -15,6 +18,10 @@ from grid_app.grid.models import Cell, CellRevision, GridChange, ServiceArea
 from tests.conftest import HX, PASSWORD, TEST_HASH_METHOD, Client
 
 WRITERS = 6
+# Seconds a racing process may wait at the barrier for the others to sign in; a race waits
+# at most twice that for its answers. Generous, as on a loaded machine starting a process
+# and signing in can take minutes: only a hang should ever reach it. GRID_RACE_TIMEOUT sets it.
+RACE_TIMEOUT = float(os.environ.get("GRID_RACE_TIMEOUT", "600"))
 
 
 def _writer(
@@ -23,20 +30,26 @@ def _writer(
     """One browser in its own process: sign in, wait for the others, then post."""
     from grid_app import create_app
 
-    app = create_app(config)
-    app.test_client_class = Client
-    client: Client = app.test_client()  # type: ignore[assignment]
-    client.post_form("/sign-in", {"email": email, "password": PASSWORD})
-    token = client.csrf_token()
-    barrier.wait(timeout=60)
+    try:
+        app = create_app(config)
+        app.test_client_class = Client
+        client: Client = app.test_client()  # type: ignore[assignment]
+        client.post_form("/sign-in", {"email": email, "password": PASSWORD})
+        token = client.csrf_token()
+    except BaseException:
+        barrier.abort()  # so the others stop waiting and this error is the one reported
+        raise
+    barrier.wait(timeout=RACE_TIMEOUT)
     response = client.post(url, data={"csrf_token": token, **form}, headers=HX)
     with app.app_context():
         db.engine.dispose()
     return response.status_code
 
 
-def race(app: Flask, email: str, url: str, forms: list[dict[str, str]]) -> list[int]:
-    """Post ``forms`` to ``url`` from as many processes at the same moment; their statuses."""
+def race_jobs(app: Flask, jobs: list[tuple[str, str, dict[str, str]]]) -> list[int]:
+    """Post each ``(email, url, form)`` from its own process at the same moment; their
+    statuses, in the order of ``jobs``. Every process signs in before the barrier, so only
+    the posts race."""
     config = {
         "TESTING": True,
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
@@ -46,12 +59,36 @@ def race(app: Flask, email: str, url: str, forms: list[dict[str, str]]) -> list[
     }
     ctx = mp.get_context("spawn")
     with ctx.Manager() as manager:
-        barrier = manager.Barrier(len(forms))
-        with ctx.Pool(len(forms)) as pool:
-            results = [
-                pool.apply_async(_writer, (config, email, url, form, barrier)) for form in forms
-            ]
-            return sorted(r.get(timeout=120) for r in results)
+        barrier = manager.Barrier(len(jobs))
+        with ctx.Pool(len(jobs)) as pool:
+            pending = [pool.apply_async(_writer, (config, *job, barrier)) for job in jobs]
+            # Starting and signing in, at most RACE_TIMEOUT at the barrier, then the post.
+            deadline = time.monotonic() + 2 * RACE_TIMEOUT
+            statuses: list[int] = []
+            broken = False
+            for result in pending:
+                try:
+                    statuses.append(result.get(timeout=max(0.0, deadline - time.monotonic())))
+                except ctx.TimeoutError:
+                    pytest.fail(
+                        f"The racing requests did not all answer within {2 * RACE_TIMEOUT:g} s "
+                        "(twice GRID_RACE_TIMEOUT)",
+                        pytrace=False,
+                    )
+                except threading.BrokenBarrierError:
+                    broken = True  # a later process's own error, if any, says why
+    if broken:
+        pytest.fail(
+            f"The racing processes were not all signed in within {RACE_TIMEOUT:g} s of each "
+            "other (GRID_RACE_TIMEOUT)",
+            pytrace=False,
+        )
+    return statuses
+
+
+def race(app: Flask, email: str, url: str, forms: list[dict[str, str]]) -> list[int]:
+    """Post ``forms`` to ``url`` from as many processes at the same moment; their statuses."""
+    return sorted(race_jobs(app, [(email, url, form) for form in forms]))
 
 
 def count(app: Flask, model: type, *where: Any) -> int:
