@@ -63,12 +63,26 @@ def cell_address(endpoint: str) -> Callable[[int], str]:
     return lambda cell_id: f"{before}{int(cell_id)}{after}"
 
 
-def attach_badges(grid: Grid, cells: Iterable[Cell]) -> None:
-    """Give each cell its badges (read by the cell macro as ``cell.badges``)."""
-    found = [provider(grid) for provider in CELL_BADGES]
-    for cell in cells:
-        # Not a mapped column: kept on the instance for this request only.
-        cell.__dict__["badges"] = [badge for each in found for badge in each.get(cell.id, ())]
+def badges_by_cell(grid: Grid) -> dict[int, list[Badge]]:
+    """The badges on the grid's cells by cell id, in one query per provider."""
+    badges: dict[int, list[Badge]] = {}
+    for provider in CELL_BADGES:
+        for cell_id, found in provider(grid).items():
+            badges.setdefault(cell_id, []).extend(found)
+    return badges
+
+
+def badges_on(cell: Cell) -> list[Badge]:
+    """The badges on one cell (its row and grid loaded, as by ``cell_by_id``)."""
+    return badges_by_cell(cell.row.grid).get(cell.id, [])
+
+
+@dataclass(frozen=True)
+class BadgedCell:
+    """A cell with the badges other domains show on it."""
+
+    cell: Cell
+    badges: list[Badge]
 
 
 def cell_links(cell: Cell) -> list[Badge]:
@@ -84,6 +98,7 @@ class GridView:
     rows: list[ServiceArea]
     columns: list[GridColumn]
     cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
+    badges: dict[int, list[Badge]] = field(default_factory=dict)
 
     def cell(self, row: ServiceArea, column: GridColumn) -> Cell | None:
         """The cell at ``row`` × ``column``."""
@@ -117,7 +132,9 @@ def grid_view(grid: Grid) -> GridView:
     ).unique()
     view = GridView(grid, rows, columns)
     view.cells = {(c.row_id, c.column_id): c for c in cells}
-    attach_badges(grid, view.cells.values())
+    found = badges_by_cell(grid)
+    # Every cell has an entry, so the template looks badges up by subscript, cheaply.
+    view.badges = {cell.id: found.get(cell.id, []) for cell in view.cells.values()}
     return view
 
 
@@ -135,7 +152,6 @@ def cell_by_id(cell_id: int) -> Cell:
     )
     if cell is None:
         raise NotFound("There is no such cell.")
-    attach_badges(cell.row.grid, [cell])
     return cell
 
 
@@ -357,8 +373,11 @@ def cursor_by_slug(slug: str) -> Cursor:
     return Cursor(found[0] or 0, found[1])
 
 
-def cells_changed_since(grid: Grid, after: int, not_by: int | None, limit: int = 100) -> list[Cell]:
-    """Cells with revisions newer than ``after`` written by someone other than ``not_by``."""
+def cells_changed_since(
+    grid: Grid, after: int, not_by: int | None, limit: int = 100
+) -> list[BadgedCell]:
+    """Cells with revisions newer than ``after`` written by someone other than ``not_by``,
+    with their badges."""
     changed = (
         select(CellRevision.cell_id)
         .where(
@@ -386,9 +405,10 @@ def cells_changed_since(grid: Grid, after: int, not_by: int | None, limit: int =
             )
         ).unique()
     )
-    if cells:
-        attach_badges(grid, cells)
-    return cells
+    if not cells:
+        return []
+    badges = badges_by_cell(grid)
+    return [BadgedCell(cell, badges.get(cell.id, [])) for cell in cells]
 
 
 # --- Activity feed -----------------------------------------------------------------

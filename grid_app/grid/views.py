@@ -173,6 +173,7 @@ def _cell_context(cell: Cell, form: CellForm | None = None, **extra: Any) -> dic
         "cell": cell,
         "row": cell.row,
         "column": cell.column,
+        "badges": queries.badges_on(cell),
         "grid": cell.row.grid,
         "owners": queries.row_owners(cell.row),
         "can_edit": service.can_edit_cells(current_user),
