@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -65,6 +67,7 @@ ENV_NAMES = (
     "APP_ENV",
     "DATABASE_URL",
     "SECRET_KEY",
+    "HISTORY_KEY",
     "REDIS_URL",
     "DEMO_PASSWORD",
     "SMTP_HOST",
@@ -123,6 +126,17 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         if app.config["APP_ENV"] == "production":
             raise ConfigError("SECRET_KEY must be set when APP_ENV=production.")
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+
+    # Seals the revision history. Never stored in the database, so that someone who can
+    # only write to the database cannot forge a seal. Derived from SECRET_KEY when unset
+    # (development needs nothing); production sets it so SECRET_KEY can be rotated.
+    if not app.config.get("HISTORY_KEY"):
+        secret = app.config["SECRET_KEY"]
+        app.config["HISTORY_KEY"] = hmac.new(
+            secret if isinstance(secret, bytes) else secret.encode(),
+            b"revision history",
+            hashlib.sha256,
+        ).hexdigest()
 
 
 def _instance_secret(instance: Path) -> str:

@@ -9,6 +9,7 @@ from grid_app.extensions import db
 from grid_app.gaps.models import GapFlag
 from grid_app.grid.models import Cell, CellRevision, Grid, ServiceArea
 from grid_app.safe_space.models import Contribution, Insight, SafeSpaceSession
+from tests.grid.test_tampering import behind_the_apps_back
 
 
 def test_seed_demo_loads_the_grid_once_and_prints_the_sign_ins(app):
@@ -109,14 +110,13 @@ def test_verify_history_passes_then_catches_a_revision_edited_behind_the_apps_ba
     runner.invoke(args=["seed-demo"])
     ok = runner.invoke(args=["verify-history"])
     assert ok.exit_code == 0 and "revisions verified" in ok.output
-    with app.app_context():
-        target = db.session.scalar(select(CellRevision).order_by(CellRevision.id).offset(3))
+    with behind_the_apps_back(app) as session:
+        target = session.scalar(select(CellRevision).order_by(CellRevision.id).offset(3))
         assert target is not None
         target_id = target.id
-        db.session.execute(
+        session.execute(
             text("UPDATE cell_revision SET text = 'rewritten' WHERE id = :id"), {"id": target_id}
         )
-        db.session.commit()
     broken = runner.invoke(args=["verify-history"])
     assert broken.exit_code == 1
     assert f"revision {target_id}" in broken.output and "content does not match" in broken.output
@@ -127,9 +127,8 @@ def test_verify_history_catches_a_deleted_revision(app, people, grid, client):
     cell_id = grid.cells[("Social work", "Strategy")]
     for version, words in enumerate(["one", "two", "three"], start=1):
         client.post_form(f"/cells/{cell_id}", {"text": words, "version": str(version)})
-    with app.app_context():
-        db.session.execute(text("DELETE FROM cell_revision WHERE number = 2"))
-        db.session.commit()
+    with behind_the_apps_back(app) as session:
+        session.execute(text("DELETE FROM cell_revision WHERE number = 2"))
     broken = app.test_cli_runner().invoke(args=["verify-history"])
     assert broken.exit_code == 1 and "expected 2" in broken.output
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import IntegrityError
 
 from grid_app import create_app
 from grid_app.extensions import db
@@ -90,4 +94,89 @@ def test_the_tallies_start_from_the_comments_and_flags_already_there(empty_datab
         assert discussion.open_counts(grid) == {1: 2}
         assert gaps.open_counts(grid) == {1: gaps.OpenCount(2, 1)}
         db.session.remove()
+        db.engine.dispose()
+
+
+def _sha256(payload: object) -> str:
+    return hashlib.sha256(json.dumps(payload, separators=(",", ":")).encode()).hexdigest()
+
+
+def test_upgrade_seals_history_with_the_key_keeps_old_breaks_and_downgrade_restores_it(
+    empty_database, tmp_path
+):
+    """Revisions hashed before the key existed are re-sealed with it; one whose chain was
+    already broken stays broken; every cell gets a head; the triggers exist afterwards."""
+    from flask_migrate import downgrade
+
+    from grid_app.grid import history
+
+    app = create_app(
+        {"DATABASE_URL": empty_database, "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)}
+    )
+    at = "2026-01-01 10:00:00"
+    # Cell 1: two revisions; cell 2: one revision whose chain hash was already wrong; 3: none.
+    chains = {}
+    rows = []
+    for revision_id, cell_id, number, words in ((1, 1, 1, "one"), (2, 1, 2, "two"), (3, 2, 1, "x")):
+        content = _sha256({"text": words, "owners": []})
+        previous = chains.get(cell_id, "0" * 64)
+        chain = _sha256([previous, cell_id, number, "edit", 1, "2026-01-01T10:00:00", "", content])
+        chains[cell_id] = chain if revision_id != 3 else "f" * 64
+        rows.append(
+            f"({revision_id}, {cell_id}, 1, {number}, 'edit', '{words}', '[]', '', 1, '{at}', "
+            f"'{content}', '{chains[cell_id]}')"
+        )
+    with app.app_context():
+        upgrade(revision="0009")
+        with db.engine.begin() as conn:
+            for statement in (
+                "INSERT INTO user_account (id, email, display_name, password_hash, active, "
+                f"created_at) VALUES (1, 'a@example.org', 'A', 'x', true, '{at}')",
+                "INSERT INTO grid (id, slug, name, description, review_period_days, created_at, "
+                f"structure_version) VALUES (1, 'g', 'G', '', 180, '{at}', 1)",
+                "INSERT INTO grid_row (id, grid_id, name, position, created_at) "
+                f"VALUES (1, 1, 'Row', 0, '{at}')",
+                "INSERT INTO grid_column (id, grid_id, name, kind, position, created_at) VALUES "
+                f"(1, 1, 'A', 'text', 0, '{at}'), (2, 1, 'B', 'text', 1, '{at}'), "
+                f"(3, 1, 'C', 'text', 2, '{at}')",
+                "INSERT INTO cell (id, grid_id, row_id, column_id, text, html, version) VALUES "
+                "(1, 1, 1, 1, 'two', '', 3), (2, 1, 1, 2, 'x', '', 2), (3, 1, 1, 3, '', '', 1)",
+                "INSERT INTO cell_revision (id, cell_id, grid_id, number, kind, text, owner_ids, "
+                "summary, author_id, created_at, content_hash, chain_hash) VALUES "
+                + ", ".join(rows),
+            ):
+                conn.execute(text(statement))
+        upgrade()
+        found = history.verify_all()
+        assert (found.revisions, found.cells) == (3, 3)
+        assert [(b.cell_id, b.number, b.reason) for b in found.broken] == [
+            (2, 1, "chain hash does not match")
+        ]
+        assert db.session.scalar(text("SELECT count(*) FROM cell_head")) == 3
+        with pytest.raises(IntegrityError, match="append-only"):
+            db.session.execute(text("DELETE FROM cell_revision"))
+        db.session.rollback()
+        db.session.remove()
+
+        downgrade(revision="0009")
+        with db.engine.connect() as conn:
+            restored = conn.execute(text("SELECT chain_hash FROM cell_revision ORDER BY id"))
+            assert [r[0] for r in restored] == [
+                _sha256(
+                    [
+                        "0" * 64,
+                        1,
+                        1,
+                        "edit",
+                        1,
+                        "2026-01-01T10:00:00",
+                        "",
+                        _sha256({"text": "one", "owners": []}),
+                    ]
+                ),
+                chains[1],
+                "f" * 64,
+            ]
+            conn.execute(text("DELETE FROM cell_revision"))
+            conn.commit()
         db.engine.dispose()

@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    DDL,
     JSON,
+    BigInteger,
     Column,
     ForeignKey,
     Index,
@@ -15,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -138,6 +141,25 @@ class Cell(Base):
         return not self.text.strip() and not self.owners
 
 
+class CellHead(Base):
+    """A keyed seal over a cell's whole history and what it holds now.
+
+    ``mac`` covers the cell's id, its number of revisions, its newest revision's chain hash
+    and the content hash of its live text and owners (``history.head_mac``). A revision
+    deleted from the end, a history deleted outright, or live text changed without a
+    revision then no longer verifies. Every cell has one from its creation. Kept apart from
+    ``Cell`` so that writing it never raises ``Cell.version``.
+    """
+
+    __tablename__ = "cell_head"
+
+    cell_id: Mapped[int] = mapped_column(
+        ForeignKey("cell.id", ondelete="CASCADE"), primary_key=True
+    )
+    revisions: Mapped[int]
+    mac: Mapped[str] = mapped_column(String(64))
+
+
 # A revision with no text and nobody named. Written out so that queries can repeat it word
 # for word, which is how both databases know the partial index below applies.
 EMPTIED = "text = '' AND CAST(owner_ids AS TEXT) = '[]'"
@@ -242,3 +264,61 @@ class GridChange(AppendOnly, Base):
     row: Mapped[ServiceArea | None] = relationship()
     column: Mapped[GridColumn | None] = relationship()
     author: Mapped[User | None] = relationship()
+
+
+class HistoryPermit(Base):
+    """Lets one transaction change or delete rows of ``cell_revision`` and ``grid_change``.
+
+    The database refuses any UPDATE or DELETE of those rows (see ``APPEND_ONLY_TRIGGERS``)
+    unless this table holds a permit for the current transaction. A redaction, the one
+    rewrite ever intended, does its work in a single transaction::
+
+        INSERT INTO history_permit (txid) VALUES (txid_current());  -- SQLite: VALUES (0)
+        UPDATE cell_revision SET text = '', html = '' WHERE id = …;  -- Core, not the ORM
+        DELETE FROM history_permit;
+
+    and commits only with the permit gone; the ORM refuses such changes whatever the
+    database allows (``AppendOnly``). On PostgreSQL a permit counts only in its own
+    transaction; on SQLite any row counts, so verify-history reports one left behind.
+    """
+
+    __tablename__ = "history_permit"
+
+    txid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
+# The database, not only this app's sessions (``AppendOnly``), refuses to rewrite history, so
+# a plain SQL UPDATE or DELETE fails too. Created with the tables by ``create_all`` and by the
+# migrations. A migration that rebuilds one of these tables on SQLite (batch mode) drops its
+# triggers and must create them again.
+APPEND_ONLY_TRIGGERS = {
+    "postgresql": (
+        """CREATE OR REPLACE FUNCTION refuse_history_rewrite() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM history_permit WHERE txid = txid_current()) THEN
+        RAISE EXCEPTION USING
+            MESSAGE = TG_TABLE_NAME || ' rows are append-only',
+            ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    RETURN NEW;
+END
+$$""",
+        "CREATE TRIGGER %(table)s_append_only BEFORE UPDATE OR DELETE ON %(table)s "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_history_rewrite()",
+    ),
+    "sqlite": tuple(
+        f"CREATE TRIGGER %(table)s_no_{verb.lower()} BEFORE {verb} ON %(table)s "
+        "WHEN NOT EXISTS (SELECT 1 FROM history_permit) "
+        "BEGIN SELECT RAISE(ABORT, '%(table)s rows are append-only'); END"
+        for verb in ("UPDATE", "DELETE")
+    ),
+}
+
+for _table in (CellRevision.__table__, GridChange.__table__):
+    for _dialect, _statements in APPEND_ONLY_TRIGGERS.items():
+        for _statement in _statements:
+            event.listen(_table, "after_create", DDL(_statement).execute_if(dialect=_dialect))

@@ -67,10 +67,12 @@ def create_grid(
         for i, (n, kind) in enumerate(columns)
     ]
     db.session.add_all([*area_models, *column_models])
-    db.session.add_all(
+    cells = [
         Cell(grid=grid, row=area, column=column) for area in area_models for column in column_models
-    )
+    ]
+    db.session.add_all(cells)
     db.session.flush()
+    history.seal_new_cells(cells)
     return grid
 
 
@@ -135,7 +137,8 @@ def _write(
 def _append_revision(
     actor: Actor, cell: Cell, *, kind: RevisionKind, summary: str, at: datetime
 ) -> CellRevision:
-    """Write the cell's next revision, a snapshot of what it holds now, sealed onto its chain.
+    """Write the cell's next revision, a snapshot of what it holds now, sealed onto its chain,
+    and move the cell's head onto it (without raising ``Cell.version``).
 
     The caller must already hold the cell's row (an UPDATE or SELECT … FOR UPDATE in this
     transaction), so that two writers never both number their revision n + 1.
@@ -156,6 +159,7 @@ def _append_revision(
     history.seal(revision, previous)
     db.session.add(revision)
     db.session.flush()
+    history.advance_head(revision, previous)
     signals.cell_changed.send(revision, actor=actor)
     return revision
 

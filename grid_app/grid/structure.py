@@ -14,6 +14,7 @@ from grid_app.auth.models import Actor, Role, User
 from grid_app.database import utcnow
 from grid_app.errors import EditConflict, Forbidden, Invalid, NotFound
 from grid_app.extensions import db
+from grid_app.grid import history
 from grid_app.grid.models import (
     Cell,
     ChangeKind,
@@ -70,9 +71,13 @@ def add(
     part.created_at = now
     db.session.add(part)
     db.session.flush()
+    cells = []
     for other in db.session.scalars(others):
         row, column = (part, other) if what == "row" else (other, part)
-        db.session.add(Cell(grid_id=grid.id, row_id=row.id, column_id=column.id))
+        cells.append(Cell(grid_id=grid.id, row_id=row.id, column_id=column.id))
+    db.session.add_all(cells)
+    db.session.flush()
+    history.seal_new_cells(cells)
     return _record(actor, grid, _kind(part, "added"), part, {}, {"name": name})
 
 
