@@ -46,6 +46,16 @@ def render(text: str) -> str:
     # Headings are demoted so that a cell never outranks the page's own headings.
     for level in (1, 2):
         html = html.replace(f"<h{level}>", "<h3>").replace(f"</h{level}>", "</h3>")
+    return sanitise(html)
+
+
+def sanitise(html: str) -> str:
+    """Keep only the tags, attributes and link schemes rendered Markdown may have.
+
+    Also applied to HTML read back from the database before it is shown (the
+    ``stored_html`` filter): a row written behind the app's back must not become markup
+    that acts in a reader's browser (an ``hx-post`` would carry their CSRF token).
+    """
     return nh3.clean(
         html,
         tags=_TAGS,

@@ -45,6 +45,13 @@ def time_tag(value: datetime | None) -> Markup:
     return Markup(f'<time datetime="{iso}Z" title="{when(value)}">{ago(value)}</time>')
 
 
+def stored_html(html: str | None) -> Markup:
+    """HTML kept in the database (rendered Markdown), sanitised again as it is shown."""
+    from grid_app.grid.markdown import sanitise
+
+    return Markup(sanitise(html)) if html else Markup("")
+
+
 def names_in(ids: Iterable[int], people: Mapping[int, Any]) -> str:
     """The display names of the people with these ids, joined by commas."""
     return ", ".join(people[i].display_name for i in ids if i in people)
@@ -55,7 +62,12 @@ def init_app(app: Flask) -> None:
     from grid_app.grid.markdown import render
 
     app.jinja_env.filters.update(
-        when=when, ago=ago, time_tag=time_tag, names_in=names_in, markdown=render
+        when=when,
+        ago=ago,
+        time_tag=time_tag,
+        names_in=names_in,
+        markdown=render,
+        stored_html=stored_html,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
