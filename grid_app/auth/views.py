@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import session as browser_session
 from flask_login import current_user, login_user, logout_user
 from werkzeug import Response
 
@@ -37,6 +38,8 @@ def sign_in() -> Response:
             # Committed whether or not it succeeds: a failed attempt is kept in the audit log.
             user = commit(lambda: service.sign_in(form.email.data or "", form.password.data or ""))
             if user is not None:
+                # A new CSRF secret for the signed-in session: a token seen before it is void.
+                browser_session.pop("csrf_token", None)
                 login_user(user)
                 return htmx.redirect_after_post(safe_next(form.next.data))
             form.password.errors = [service.WRONG_EMAIL_OR_PASSWORD]
@@ -47,25 +50,31 @@ def sign_in() -> Response:
 @bp.post("/sign-out")
 def sign_out() -> Response:
     """End this browser's session on the server and forget the cookie."""
-
-    def signed_out(_: None) -> Response:
-        logout_user()
-        flash("You have signed out.", "success")
-        return htmx.redirect_after_post(url_for("auth.sign_in"))
-
-    return write(lambda: service.end_session(current_user), signed_out)
+    return write(
+        lambda: service.end_session(current_user),
+        lambda _: _signed_out("You have signed out."),
+    )
 
 
 @bp.post("/sign-out-everywhere")
 def sign_out_everywhere() -> Response:
     """End every session of the signed-in person, on every device."""
+    return write(
+        lambda: service.end_all_sessions(current_user),
+        lambda _: _signed_out("You have signed out on every device."),
+    )
 
-    def signed_out(_ended: int) -> Response:
-        logout_user()
-        flash("You have signed out on every device.", "success")
-        return htmx.redirect_after_post(url_for("auth.sign_in"))
 
-    return write(lambda: service.end_all_sessions(current_user), signed_out)
+def _signed_out(message: str) -> Response:
+    """Forget the person in this browser: the cookie's sign-in and CSRF secret, and (through
+    Clear-Site-Data) anything the browser cached or stored from pages they saw."""
+    logout_user()
+    browser_session.pop("csrf_token", None)
+    flash(message, "success")
+    response = htmx.redirect_after_post(url_for("auth.sign_in"))
+    # Not "cookies": the flash message above travels in the cookie to the sign-in page.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 @bp.route("/profile", methods=["GET", "POST"])

@@ -194,3 +194,26 @@ def test_the_bells_poll_does_not_keep_an_idle_session_alive(app, client, people,
         db.session.commit()
     # Had the bell counted as activity, the session would have 28 more minutes to live.
     assert client.get(f"/grids/{grid.slug}").status_code == 302
+
+
+def _csrf_secret(client) -> str | None:  # type: ignore[no-untyped-def]
+    with client.session_transaction() as cookie:
+        return cookie.get("csrf_token")
+
+
+@pytest.mark.parametrize("path", ["/sign-out", "/sign-out-everywhere"])
+def test_signing_in_and_out_rotates_the_csrf_secret_and_clears_site_data(
+    client, people, grid, path
+):
+    client.csrf_token()
+    before = _csrf_secret(client)
+    client.sign_in(people["contributor"])
+    signed_in = _csrf_secret(client)
+    assert signed_in != before
+    client.csrf_token()
+    during = _csrf_secret(client)
+    response = client.post_form(path, {})
+    assert response.status_code == 303
+    assert response.headers["Clear-Site-Data"] == '"cache", "storage"'
+    assert _csrf_secret(client) != during
+    assert "You have signed out" in client.get("/sign-in").text
