@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
     app.cli.add_command(verify_history)
+    app.cli.add_command(prune_sign_ins)
     app.cli.add_command(send_mail)
     app.cli.add_command(send_digest)
     app.cli.add_command(purge_sessions)
@@ -105,6 +106,17 @@ def verify_history() -> None:
         click.echo(f"Cells that do not verify: {len(found.broken)} of {found.cells}.", err=True)
         raise SystemExit(1)
     click.echo(f"OK: {found.revisions} revisions verified in {found.cells} cells.")
+
+
+@click.command("prune-sign-ins")
+@with_appcontext
+def prune_sign_ins() -> None:
+    """Delete sign-in records that have expired (meant for cron, e.g. hourly)."""
+    from grid_app.auth import service as auth_service
+
+    pruned = auth_service.prune_sessions()
+    db.session.commit()
+    click.echo(f"Deleted {pruned} expired sign-in record{'' if pruned == 1 else 's'}.")
 
 
 @click.command("send-mail")

@@ -204,3 +204,23 @@ def test_seed_demo_loads_in_a_demo_environment(app):
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert db.session.scalar(select(func.count(Grid.id))) == 1
+
+
+def test_prune_sign_ins_deletes_only_expired_sign_in_records(app, people, new_client):
+    from datetime import timedelta
+
+    from grid_app.auth.models import UserSession
+
+    for key in ("contributor", "manager", "admin"):
+        new_client().sign_in(people[key])
+    with app.app_context():
+        idle, old, live = db.session.scalars(select(UserSession).order_by(UserSession.id)).all()
+        idle.last_seen_at -= timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] + 1)
+        old.created_at -= timedelta(hours=app.config["SESSION_MAX_HOURS"] + 1)
+        live_id = live.id
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["prune-sign-ins"])
+    assert result.exit_code == 0, result.output
+    assert "Deleted 2 expired sign-in records." in result.output
+    with app.app_context():
+        assert list(db.session.scalars(select(UserSession.id))) == [live_id]

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -138,6 +138,24 @@ def load_session(token: str, now: datetime | None = None, touch: bool = True) ->
         record.last_seen_at = now
     user.attach_session(token)
     return user
+
+
+def prune_sessions(now: datetime | None = None) -> int:
+    """Delete the sign-in records that have idled out or passed their limit; how many.
+
+    They no longer let anyone in (``load_session`` refuses them), but each still says when
+    someone was last active, so they are not kept.
+    """
+    now = now or utcnow()
+    config = current_app.config
+    idle_since = now - timedelta(minutes=config["SESSION_IDLE_MINUTES"])
+    started_before = now - timedelta(hours=config["SESSION_MAX_HOURS"])
+    result = db.session.execute(
+        delete(UserSession).where(
+            or_(UserSession.last_seen_at < idle_since, UserSession.created_at < started_before)
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def end_session(user: User) -> None:
