@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask import session as browser_session
 from flask_login import current_user, login_user, logout_user
@@ -18,7 +20,12 @@ bp = Blueprint("auth", __name__)
 
 
 def _email_key() -> str:
-    return "sign-in:" + (request.form.get("email") or "").strip().lower()
+    # Keyed by a keyed hash of the address: the limiter's store (Redis) never holds who
+    # was being signed in as.
+    email = (request.form.get("email") or "").strip().lower()
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    digest = hmac.new(secret, email.encode(), "sha256").hexdigest()
+    return "sign-in:" + digest[:32]
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])

@@ -221,3 +221,33 @@ def test_rate_limit_is_shared_by_instances_through_redis(app, tmp_path, database
         with instance.app_context():
             db.engine.dispose()
     assert statuses == [422, 422, 422, 422, 429, 429]
+
+
+def test_rate_limit_keys_never_hold_an_email_address(app, tmp_path, database_url):
+    import uuid
+
+    import redis
+
+    from grid_app import create_app
+    from tests.conftest import TEST_HASH_METHOD, Client
+
+    local = uuid.uuid4().hex
+    email = f"{local}@example.org"
+    instance = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
+        }
+    )
+    instance.test_client_class = Client
+    client = instance.test_client()
+    assert client.post_form("/sign-in", {"email": email, "password": "x"}).status_code == 422
+    with instance.app_context():
+        db.engine.dispose()
+    keys = [k.decode() for k in redis.Redis(db=15).keys("*")]
+    assert any("sign-in:" in k for k in keys)
+    assert not [k for k in keys if local in k]
