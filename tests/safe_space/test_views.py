@@ -635,6 +635,9 @@ def test_invited_people_are_emailed_who_and_when_but_not_the_title(
             "title": "Private title",
             "starts_at": "2027-03-01T09:30",
             "retention_days": "90",
+            # The form starts with the default ground rules and signposting.
+            "ground_rules": "- Be kind",
+            "signposting": "- EAP",
             "invitees": "contributor@example.org\nother@example.org",
         },
     )
@@ -690,3 +693,24 @@ def test_named_contributors_are_emailed_when_an_insight_asks_for_their_agreement
     assert "Fay Facilitator asks whether you agree to an insight" in messages[0]["Subject"]
     body = messages[0].get_content()
     assert drafted.headers["Location"] in body and "SECRET-WORDING" not in body
+
+
+@pytest.mark.parametrize("path", ["/safe-space/new", "/safe-space/template"])
+def test_empty_ground_rules_or_signposting_are_refused_beside_the_field(client, people, path):
+    client.sign_in(people["facilitator"])
+    response = client.post_form(
+        path,
+        {
+            "title": "Circle",
+            "starts_at": "2027-03-01T09:30",
+            "retention_days": "30",
+            "ground_rules": "  ",
+            "signposting": "",
+            "invitees": "contributor@example.org",
+        },
+    )
+    assert response.status_code == 422
+    assert 'id="ground-rules-error"' in response.text and 'id="signposting-error"' in response.text
+    assert "Write the ground rules that participants agree to." in response.text
+    assert "Say where participants can turn for support." in response.text
+    assert 'value="Circle"' in response.text or path.endswith("template")

@@ -68,8 +68,7 @@ def save_template(actor: User, *, ground_rules: str, signposting: str) -> None:
     require_template_editor(actor)
     ground_rules, signposting = clean(ground_rules), clean(signposting)
     errors = {}
-    errors.update(text_errors("ground_rules", ground_rules, RULES_MAX, "the ground rules"))
-    errors.update(text_errors("signposting", signposting, RULES_MAX, "the signposting"))
+    errors.update(_rules_errors(ground_rules, signposting))
     if errors:
         raise Invalid("The template was not saved. Check the highlighted fields.", errors)
     row = db.session.scalar(select(GroundRulesTemplate).limit(1))
@@ -91,8 +90,8 @@ class SessionFields:
 
     title: str = ""
     starts_at: str = ""
-    ground_rules: str = ""
-    signposting: str = ""
+    ground_rules: str = DEFAULT_GROUND_RULES
+    signposting: str = DEFAULT_SIGNPOSTING
     retention_days: str = str(RETENTION_DEFAULT)
     invitees: str = ""
 
@@ -173,13 +172,23 @@ def _parse(actor: User, fields: SessionFields) -> tuple[str, datetime, int, list
         errors["starts_at"] = "Enter the date and time the session starts, like 2027-01-14 10:00."
     if starts_at is not None and starts_at.tzinfo is not None:
         starts_at = starts_at.replace(tzinfo=None)
-    errors.update(text_errors("ground_rules", clean(fields.ground_rules), RULES_MAX, "rules"))
-    errors.update(text_errors("signposting", clean(fields.signposting), RULES_MAX, "signposting"))
+    errors.update(_rules_errors(clean(fields.ground_rules), clean(fields.signposting)))
     retention = _retention(fields.retention_days, errors)
     invitees = _invitees(actor, fields.invitees, errors)
     if errors or starts_at is None:
         raise Invalid("The session was not saved. Check the highlighted fields.", errors)
     return title, starts_at, retention, invitees
+
+
+def _rules_errors(ground_rules: str, signposting: str) -> dict[str, str]:
+    """Nobody takes part without ground rules to agree to and somewhere to turn for support."""
+    errors = text_errors("ground_rules", ground_rules, RULES_MAX, "the ground rules")
+    errors.update(text_errors("signposting", signposting, RULES_MAX, "the signposting"))
+    if not ground_rules:
+        errors["ground_rules"] = "Write the ground rules that participants agree to."
+    if not signposting:
+        errors["signposting"] = "Say where participants can turn for support."
+    return errors
 
 
 def _retention(raw: str, errors: dict[str, str]) -> int:
