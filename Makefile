@@ -53,8 +53,11 @@ setup: $(VENV)/.installed
 	  *) echo "APP_ENV=$(APP_ENV): no demo data loaded." ;; \
 	esac
 
+# The scheduled seal of anonymous contributions runs beside the server and stops with it.
 run: setup
 	@echo "Serving Supporting People Grid at http://127.0.0.1:$(PORT)"
+	$(FLASK) seal-contributions --every 60 & sealer=$$!; \
+	trap 'kill $$sealer 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --config gunicorn.conf.py --no-control-socket --workers $(WORKERS) \
 		--bind 127.0.0.1:$(PORT) \
 		--access-logfile - 'grid_app:create_app()'

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import make_url  # noqa: E402
+from sqlalchemy import make_url, select  # noqa: E402
 
 from grid_app import create_app  # noqa: E402
 from grid_app.auth import service as auth_service  # noqa: E402
@@ -75,12 +75,17 @@ def build(args: argparse.Namespace) -> tuple[int, str, str]:
             service.create_theme(facilitator, session, f"Theme {t}") for t in range(args.themes)
         ]
         for i in range(args.contributions):
-            made, _ = service.add_contribution(
+            service.add_contribution(
                 people[i % len(people)],
                 session,
                 body=f"Contribution {i}: " + "what happened and how it felt. " * 8,
                 anonymous=i % 3 == 0,
             )
+        service.seal(session)
+        contributions = db.session.scalars(
+            select(Contribution).where(Contribution.session_id == session.id)
+        ).all()
+        for i, made in enumerate(contributions):
             made.theme_id = themes[i % len(themes)].id if i % 4 else None
         db.session.flush()
         if number:

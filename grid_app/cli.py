@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -9,8 +11,12 @@ from flask.cli import with_appcontext
 from grid_app.auth import service as auth_service
 from grid_app.auth.models import OPERATOR, Role
 from grid_app.config import DEFAULTS
+from grid_app.database import scrub
 from grid_app.errors import Invalid
 from grid_app.extensions import db
+
+# The tables where participants' raw words are written and deleted.
+SAFE_SPACE_TEXT = ("safe_space_waiting", "safe_space_contribution")
 
 
 def init_app(app: Flask) -> None:
@@ -22,6 +28,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(send_mail)
     app.cli.add_command(send_digest)
     app.cli.add_command(purge_sessions)
+    app.cli.add_command(seal_contributions)
 
 
 # Where demo people, whose password is published, may be created.
@@ -157,6 +164,8 @@ def purge_sessions(dry_run: bool) -> None:
 
     items = service.purge_due(dry_run=dry_run)
     db.session.commit()
+    if not dry_run:
+        scrub(db.engine, SAFE_SPACE_TEXT)
     verb = "Would purge" if dry_run else "Purged"
     for item in items:
         click.echo(
@@ -165,3 +174,36 @@ def purge_sessions(dry_run: bool) -> None:
         )
     if not items:
         click.echo("No session is due for purging.")
+
+
+@click.command("seal-contributions")
+@click.option(
+    "--every",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Keep running, sealing every this many seconds (as `make run` does).",
+)
+@with_appcontext
+def seal_contributions(every: int | None) -> None:
+    """Seal the anonymous contributions that are due into their sessions' boards, in
+    shuffled batches, then scrub what the waiting rows left behind (meant for cron, every
+    minute)."""
+    from grid_app.safe_space import service
+
+    while True:
+        items = service.seal_due(
+            batch=current_app.config["SEAL_BATCH_SIZE"],
+            after_minutes=current_app.config["SEAL_AFTER_MINUTES"],
+        )
+        db.session.commit()
+        scrub(db.engine, SAFE_SPACE_TEXT)
+        for item in items:
+            click.echo(
+                f"Sealed {item.sealed} contribution{'' if item.sealed == 1 else 's'} "
+                f"into session {item.session_id} “{item.title}”"
+            )
+        if every is None:
+            if not items:
+                click.echo("No contribution is due for sealing.")
+            return
+        time.sleep(every)

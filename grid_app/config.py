@@ -44,6 +44,14 @@ DEFAULTS: dict[str, Any] = {
     # Receipt codes tried per session, whoever tries them (counting per person would record
     # who withdrew an anonymous contribution).
     "RECEIPT_LIMIT_PER_SESSION": "30 per 10 minutes",
+    # Contributions one person may add to one session in an hour, named and anonymous
+    # together (counted in the limiter's store, which forgets; never in the database).
+    "CONTRIBUTION_LIMIT_PER_PERSON": "60 per hour",
+    # Anonymous contributions wait unseen until sealed into the board in a shuffled batch.
+    # The scheduled seal (flask seal-contributions) seals a session's waiting ones once this
+    # many wait, or once the oldest has waited SEAL_AFTER_MINUTES.
+    "SEAL_BATCH_SIZE": 3,
+    "SEAL_AFTER_MINUTES": 10,
     "RATELIMIT_HEADERS_ENABLED": False,
     # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none).
     "PROXY_COUNT": 0,
@@ -78,7 +86,15 @@ ENV_NAMES = (
     "BASE_URL",
     "AUTHORITY_NAME",
 )
-ENV_INTS = ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "PROXY_COUNT", "SMTP_PORT", "MAIL_TIMEOUT")
+ENV_INTS = (
+    "SESSION_IDLE_MINUTES",
+    "SESSION_MAX_HOURS",
+    "PROXY_COUNT",
+    "SMTP_PORT",
+    "MAIL_TIMEOUT",
+    "SEAL_BATCH_SIZE",
+    "SEAL_AFTER_MINUTES",
+)
 ENV_BOOLS = ("SESSION_COOKIE_SECURE", "MAIL_SEND_AFTER_COMMIT", "HSTS_INCLUDE_SUBDOMAINS")
 
 

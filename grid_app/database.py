@@ -89,7 +89,30 @@ SQLITE_PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=15000",
     "PRAGMA synchronous=FULL",
+    # Deleted rows are overwritten with zeros, not left readable in free space: a sealed
+    # or purged contribution's earlier copy must not outlive it in the file.
+    "PRAGMA secure_delete=ON",
 )
+
+
+def scrub(engine: Engine, tables: tuple[str, ...]) -> None:
+    """Remove what deleted or rewritten rows of ``tables`` leave behind, where the database
+    lets us: PostgreSQL's VACUUM frees old row versions (it cannot while an older
+    transaction still runs); on SQLite, secure_delete already zeroes them in the file and a
+    checkpoint empties the write-ahead log of their pages (unless a reader holds it)."""
+    raw = engine.raw_connection()
+    try:
+        if engine.dialect.name == "postgresql":
+            raw.driver_connection.autocommit = True  # type: ignore[union-attr]
+            statements = [f"VACUUM {', '.join(tables)}"]
+        else:
+            statements = ["PRAGMA wal_checkpoint(TRUNCATE)"]
+        cursor = raw.cursor()
+        for statement in statements:
+            cursor.execute(statement)
+        cursor.close()
+    finally:
+        raw.close()
 
 
 def install_sqlite_settings() -> None:

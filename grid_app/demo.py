@@ -16,6 +16,7 @@ from grid_app.gaps import service as gap_service
 from grid_app.grid import service as grid_service
 from grid_app.grid.models import Cell, ColumnKind, Grid, GridColumn, ServiceArea
 from grid_app.safe_space import service as safe_space
+from grid_app.safe_space.models import Contribution
 
 GRID_NAME = "Grid for Supporting People"
 # How long ago each service area's cells were first written, row by row.
@@ -270,13 +271,17 @@ def _listen(people: dict[str, User]) -> None:
     for email in SESSION_INVITED:
         safe_space.accept_rules(people[email], session)
     theme = safe_space.create_theme(facilitator, session, THEME_NAME)
-    for email, anonymous, body, themed in CONTRIBUTIONS:
+    for email, anonymous, body, _themed in CONTRIBUTIONS:
         # The receipt of a demo anonymous contribution is not kept: nobody can withdraw it.
-        contribution, _ = safe_space.add_contribution(
-            people[email], session, body=body, anonymous=anonymous
+        safe_space.add_contribution(people[email], session, body=body, anonymous=anonymous)
+    safe_space.seal_meeting(facilitator, session)
+    themed = {body for _email, _anonymous, body, themed in CONTRIBUTIONS if themed}
+    keys = db.session.scalars(
+        select(Contribution.id).where(
+            Contribution.session_id == session.id, Contribution.body.in_(themed)
         )
-        if themed:
-            safe_space.move_contribution(facilitator, contribution, theme.id)
+    ).all()
+    safe_space.move_contributions(facilitator, session, list(keys), theme.id)
     safe_space.draft_insight(facilitator, session, theme.id, INSIGHT)
 
 

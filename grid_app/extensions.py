@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import request
+import hmac
+
+from flask import current_app, request
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_login import LoginManager
@@ -17,6 +19,13 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = HTMX()
+
+
+def keyed_digest(value: str) -> str:
+    """A keyed hash of ``value`` for a limiter key: the store (Redis) never holds who it
+    counts, and cannot be matched to a person without the app's secret."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, value.encode(), "sha256").hexdigest()[:32]
 
 
 def _client_address() -> str:

@@ -30,6 +30,7 @@ from grid_app.safe_space.models import (
     SafeSpaceSession,
     SessionParticipant,
     Theme,
+    WaitingContribution,
 )
 
 __all__ = [
@@ -63,5 +64,6 @@ __all__ = [
     "User",
     "UserRole",
     "UserSession",
+    "WaitingContribution",
     "Watch",
 ]

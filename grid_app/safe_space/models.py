@@ -2,8 +2,12 @@
 
 What participants write is special category personal data. Two rules shape these tables:
 - An anonymous contribution holds nothing that leads back to its author: no user id, no
-  time (the session's date is the only time), and a random key, so neither its key nor
-  its place in the table orders it against anything else someone did.
+  time (the session's date is the only time), and a random key. It first waits, unseen,
+  in its own table; it joins the board when it is sealed: rewritten, with the others
+  waiting, in one shuffled batch by a transaction no participant causes. So once sealed,
+  nothing the database keeps (row order, transaction id, time, a neighbouring audit event
+  of its author) orders it against anything its author did. On SQLite both tables have no
+  rowid (``WITHOUT ROWID``), whose numbers would say in what order rows were written.
 - Raw text (contributions, theme notes) goes at purge; sessions, counts, consents and
   insights stay.
 """
@@ -127,10 +131,30 @@ class Theme(Base):
     purged_contribution_count: Mapped[int | None] = mapped_column(default=None)
 
 
+class WaitingContribution(Base):
+    """An anonymous contribution not yet sealed: seen by nobody, withdrawable by receipt."""
+
+    __tablename__ = "safe_space_waiting"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_key)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("safe_space_session.id", ondelete="CASCADE"), index=True
+    )
+    # None once withdrawn: it is sealed as a withdrawn contribution, so its receipt code
+    # stays used and the withdrawal touches no row but this one.
+    body: Mapped[str | None] = mapped_column(Text)
+    receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Only so that the scheduled seal knows when the set time has passed; the row and its
+    # time are deleted when it is sealed.
+    waiting_since: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Contribution(Base):
     """What a participant said: named (with its author) or anonymous (with no link at all)."""
 
     __tablename__ = "safe_space_contribution"
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_key)
     session_id: Mapped[int] = mapped_column(

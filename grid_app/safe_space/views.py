@@ -4,15 +4,17 @@ contributions is audited as a read."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, abort, current_app, flash, make_response, request, url_for
+from flask import Response as FlaskResponse
 from flask import session as browser_session
+from flask_limiter import RequestLimit
 from flask_login import current_user
 from werkzeug import Response
 
 from grid_app.errors import Invalid, NotFound
-from grid_app.extensions import limiter
+from grid_app.extensions import keyed_digest, limiter
 from grid_app.grid import queries as grid_queries
 from grid_app.safe_space import queries, service
 from grid_app.safe_space.forms import (
@@ -37,6 +39,11 @@ RECEIPT_KEY = "safe_space_receipt"
 @bp.app_context_processor
 def _nav() -> dict[str, Any]:
     return {"can_facilitate": service.can_facilitate}
+
+
+@bp.context_processor
+def _sealing() -> dict[str, Any]:
+    return {"seal_after": current_app.config["SEAL_AFTER_MINUTES"]}
 
 
 def _meeting(session_id: int) -> SafeSpaceSession:
@@ -125,6 +132,7 @@ def _show(
 ) -> Response:
     view = queries.meeting_view(current_user, meeting)
     defaults: dict[str, Any] = {
+        "picked": (),
         "contribution_form": ContributionForm(formdata=None),
         "theme_form": ThemeForm(formdata=None),
         "insight_form": InsightForm(formdata=None),
@@ -136,6 +144,7 @@ def _show(
         view=view,
         meeting=meeting,
         count=queries.contribution_count(meeting),
+        waiting=service.waiting_count(meeting) if view.facilitating else 0,
         **{**defaults, **context},
     )
     if view.joined:
@@ -203,13 +212,39 @@ def close(session_id: int) -> Response:
 # --- Contributions -----------------------------------------------------------------------
 
 
+def _contributor_key() -> str:
+    # A keyed hash of person and session: the limiter's store never holds who added to which
+    # session (named or anonymous), and cannot be read back without the app's secret.
+    session_id = request.view_args.get("session_id") if request.view_args else ""
+    return "contribute:" + keyed_digest(f"{current_user.get_id()}:{session_id}")
+
+
+def _too_many(_limit: RequestLimit) -> FlaskResponse:
+    # What the person typed stays in the form; the limit resets within the hour.
+    return cast(
+        FlaskResponse,
+        _show(
+            queries.meeting_by_id(int((request.view_args or {})["session_id"])),
+            status=429,
+            contribution_form=ContributionForm(),
+            contribution_error="You have added as many contributions to this session as one "
+            "person can in an hour. What you wrote is still here: try again later.",
+        ),
+    )
+
+
 @bp.post("/<int:session_id>/contributions")
+@limiter.limit(
+    lambda: current_app.config["CONTRIBUTION_LIMIT_PER_PERSON"],
+    key_func=_contributor_key,
+    on_breach=_too_many,
+)
 def contribute(session_id: int) -> Response:
     """Add a contribution. An anonymous one answers with its receipt code, shown once."""
     meeting = _meeting(session_id)
     form = ContributionForm()
 
-    def added(result: tuple[Contribution, str | None]) -> Response:
+    def added(result: tuple[object, str | None]) -> Response:
         receipt = result[1]
         if receipt is not None:
             # Shown on the next page once, then forgotten: a reload cannot post it twice.
@@ -344,22 +379,49 @@ def _board_or_back(meeting: SafeSpaceSession, key: str) -> Response:
     return _back(meeting, f"contribution-{key}")
 
 
-@bp.post("/<int:session_id>/contributions/<key>/theme")
-def move(session_id: int, key: str) -> Response:
-    """Put a contribution under a theme (or under none)."""
-    meeting, contribution = _contribution(session_id, key)
+@bp.post("/<int:session_id>/contributions/theme")
+def move(session_id: int) -> Response:
+    """Put the selected contributions under a theme (or under none)."""
+    meeting = _meeting(session_id)
+    keys = request.form.getlist("contribution")
+    theme_id = int_or_none(request.form.get("theme"))
+
+    def moved(count: int) -> Response:
+        if htmx.wants_fragment():
+            return _show(meeting, fragment="safe_space/_board.html")
+        flash(f"{count} contribution{' was' if count == 1 else 's were'} moved.", "success")
+        return _back(meeting, "contributions")
+
     return write(
-        lambda: service.move_contribution(
-            current_user, contribution, int_or_none(request.form.get("theme"))
-        ),
-        lambda _: _board_or_back(meeting, key),
+        lambda: service.move_contributions(current_user, meeting, keys, theme_id),
+        moved,
         invalid=lambda error: _show(
             queries.meeting_by_id(session_id),
             422,
-            "safe_space/_board.html",
-            board_error=_first(error),
+            "safe_space/_board.html" if htmx.wants_fragment() else None,
+            move_errors=error.field_errors,
+            picked=set(keys),
+            moved_to=theme_id,
         ),
     )
+
+
+@bp.post("/<int:session_id>/seal")
+def seal(session_id: int) -> Response:
+    """Add the waiting anonymous contributions to the board, together and shuffled."""
+    meeting = _meeting(session_id)
+
+    def sealed(count: int) -> Response:
+        flash(
+            f"{count} anonymous contribution{' was' if count == 1 else 's were'} added to "
+            "the board."
+            if count
+            else "No anonymous contribution was waiting.",
+            "success",
+        )
+        return _back(meeting, "contributions")
+
+    return write(lambda: service.seal_meeting(current_user, meeting), sealed)
 
 
 # --- Themes ------------------------------------------------------------------------------

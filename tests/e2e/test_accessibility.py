@@ -182,6 +182,7 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "safe-space-withdraw-error": safe_space_pages.open_withdraw_with_error,
     "safe-space-withdraw-named": safe_space_pages.open_withdraw_named,
     "safe-space-theme": safe_space_pages.open_theme,
+    "safe-space-waiting-move-error": safe_space_pages.open_session_with_waiting_and_a_move_error,
     "safe-space-insight": safe_space_pages.open_insight_as_facilitator,
     "safe-space-insight-contributor": safe_space_pages.open_insight_as_contributor,
 }

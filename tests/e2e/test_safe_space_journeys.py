@@ -95,7 +95,7 @@ def test_a_contribution_becomes_an_agreed_insight_in_the_grid_and_can_still_be_w
     chris.get_by_label("Contribute anonymously").check()
     chris.get_by_role("button", name="Add my contribution").click()
     expect(chris.get_by_role("heading", level=1)).to_have_text(
-        "Your anonymous contribution was added"
+        "Your anonymous contribution was received"
     )
     receipt = chris.get_by_text(RECEIPT).inner_text()
     chris.get_by_role("link", name="Back to the session").click()
@@ -104,19 +104,28 @@ def test_a_contribution_becomes_an_agreed_insight_in_the_grid_and_can_still_be_w
     expect(chris.get_by_role("alert", name="Success")).to_contain_text(
         "Your contribution was added, with your name."
     )
-    expect(contribution(chris, ANONYMOUS)).to_contain_text("Anonymous")
     expect(contribution(chris, NAMED)).to_contain_text("Chris Contributor")
+    # The anonymous one waits, unseen, until the facilitator adds it with the others.
+    expect(chris.get_by_text(ANONYMOUS)).to_have_count(0)
 
     page.reload()
+    expect(page.get_by_text("1 anonymous contribution is waiting.")).to_be_visible()
+    page.get_by_role("button", name="Add the waiting anonymous contributions to the board").click()
+    expect(page.get_by_role("alert", name="Success")).to_contain_text(
+        "1 anonymous contribution was added to the board."
+    )
+    chris.reload()
+    expect(contribution(chris, ANONYMOUS)).to_contain_text("Anonymous")
     page.get_by_label("Theme name").fill(THEME)
     page.get_by_role("button", name="Start the theme").click()
     theme = page.get_by_role("region", name=re.compile(f"^{THEME}"))
     expect(theme).to_contain_text("(0 contributions)")
     at = page.url
     for text in (ANONYMOUS, NAMED):
-        item = contribution(page, text)
-        item.get_by_label(re.compile("^Theme of")).select_option(label=THEME)
-        item.get_by_role("button", name=re.compile("^Move")).click()
+        contribution(page, text).get_by_label(re.compile("^Select")).check()
+    page.get_by_label("Move the selected contributions to").select_option(label=THEME)
+    page.get_by_role("button", name="Move selected").click()
+    for text in (ANONYMOUS, NAMED):
         expect(theme.get_by_role("listitem").filter(has_text=text)).to_be_visible()
     expect(theme).to_contain_text("(2 contributions)")
     # The board changed in place: the page did not reload or jump to the contribution.
@@ -296,3 +305,26 @@ def open_withdraw_named(page: Page, server: LiveServer) -> None:
     open_session_as_participant(page, server)
     page.get_by_role("link", name=re.compile("^Withdraw your contribution")).first.click()
     expect(page.get_by_role("heading", name="Withdraw your contribution?")).to_be_visible()
+
+
+def open_session_with_waiting_and_a_move_error(page: Page, server: LiveServer) -> None:
+    """The facilitator's page with anonymous contributions waiting, after "Move selected"
+    with nothing selected."""
+    from grid_app.auth.models import User
+    from grid_app.extensions import db
+    from grid_app.safe_space import service
+    from grid_app.safe_space.models import SafeSpaceSession
+
+    with server.app.app_context():
+        contributor = db.session.scalar(
+            db.select(User).where(User.email == "contributor@example.org")
+        )
+        meeting = db.session.scalar(
+            db.select(SafeSpaceSession).where(SafeSpaceSession.title == demo.SESSION_TITLE)
+        )
+        service.add_contribution(contributor, meeting, body="Waiting words", anonymous=True)
+        db.session.commit()
+    open_session_as_facilitator(page, server)
+    expect(page.get_by_text("1 anonymous contribution is waiting.")).to_be_visible()
+    page.get_by_role("button", name="Move selected").click()
+    expect(page.get_by_text("Choose at least one contribution to move.")).to_be_visible()

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from grid_app.auth.models import User
 from grid_app.extensions import db
 from grid_app.safe_space import service
-from grid_app.safe_space.models import SafeSpaceSession
+from grid_app.safe_space.models import Contribution, SafeSpaceSession
 from tests.conftest import Person
 
 
@@ -60,10 +61,28 @@ def safe_session(app: Flask, people: dict[str, Person]) -> SessionRef:
 def contribute(
     app: Flask, person: Person, session: SessionRef, body: str, anonymous: bool = False
 ) -> tuple[str, str | None]:
-    """Add a contribution through the service: its key and receipt code (if anonymous)."""
+    """Add a contribution through the service: its key and receipt code (if anonymous).
+
+    An anonymous one is sealed into the board at once, as the facilitator could."""
     with app.app_context():
         made, receipt = service.add_contribution(
             user(person), held(session.id), body=body, anonymous=anonymous
         )
         db.session.commit()
-        return made.id, receipt
+        if receipt is None:
+            return made.id, None
+        return seal_all(app, session)[body], receipt
+
+
+def seal_all(app: Flask, session: SessionRef) -> dict[str, str]:
+    """Seal the session's waiting contributions; the key of each contribution by its text."""
+    with app.app_context():
+        service.seal(held(session.id))
+        db.session.commit()
+        return dict(
+            db.session.execute(
+                select(Contribution.body, Contribution.id).where(
+                    Contribution.session_id == session.id
+                )
+            ).all()
+        )

@@ -93,6 +93,7 @@ def traces(app: Flask, new_client, people: dict[str, Person], grid: GridRef, cap
     )
     assert receipt_page.status_code == 303
     assert author_client.get(receipt_page.headers["Location"]).status_code == 200
+    assert facilitator.post_form(f"{session_url}/seal", {}).status_code == 303
 
     from grid_app.safe_space.models import Contribution, Theme
 
@@ -104,10 +105,10 @@ def traces(app: Flask, new_client, people: dict[str, Person], grid: GridRef, cap
     with app.app_context():
         theme_id = db.session.scalar(select(Theme.id))
         named = db.session.scalar(select(Contribution.id).where(Contribution.anonymous.is_(False)))
-    for contribution in (key, named):
-        facilitator.post_form(
-            f"{session_url}/contributions/{contribution}/theme", {"theme": str(theme_id)}
-        )
+    facilitator.post_form(
+        f"{session_url}/contributions/theme",
+        {"contribution": [key, named], "theme": str(theme_id)},
+    )
     drafted = facilitator.post_form(
         f"{session_url}/insights", {"theme": str(theme_id), "text": "Staff feel unheard"}
     )

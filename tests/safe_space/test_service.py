@@ -29,9 +29,9 @@ def themed(app: Flask, people, session: SessionRef, *keys: str, name: str = "Bei
     """A theme holding the contributions ``keys``; its id."""
     with app.app_context():
         theme = service.create_theme(user(people["facilitator"]), held(session.id), name)
-        for key in keys:
-            service.move_contribution(
-                user(people["facilitator"]), db.session.get_one(Contribution, key), theme.id
+        if keys:
+            service.move_contributions(
+                user(people["facilitator"]), held(session.id), list(keys), theme.id
             )
         db.session.commit()
         return theme.id

@@ -42,8 +42,7 @@ def scene(app: Flask, people, safe_session: SessionRef, grid: GridRef) -> Scene:
     with app.app_context():
         facilitator = user(people["facilitator"])
         theme = service.create_theme(facilitator, held(safe_session.id), "Being overlooked")
-        for key in (named, anonymous):
-            service.move_contribution(facilitator, db.session.get_one(Contribution, key), theme.id)
+        service.move_contributions(facilitator, held(safe_session.id), [named, anonymous], theme.id)
         insight = service.draft_insight(facilitator, held(safe_session.id), theme.id, "A summary")
         db.session.commit()
         return Scene(safe_session, named, anonymous, receipt, theme.id, insight.id)
@@ -67,7 +66,8 @@ def routes(s: Scene) -> list[tuple[str, str]]:
         ("GET", f"{base}/receipt"),
         ("POST", f"{base}/withdraw"),
         ("POST", f"{base}/contributions/{s.anonymous}/moderate"),
-        ("POST", f"{base}/contributions/{s.anonymous}/theme"),
+        ("POST", f"{base}/contributions/theme"),
+        ("POST", f"{base}/seal"),
         ("POST", f"{base}/themes"),
         ("GET", f"{base}/themes/{s.theme}"),
         ("POST", f"{base}/themes/{s.theme}"),
@@ -133,7 +133,8 @@ FACILITATOR_ONLY = [
     ("POST", "/settings"),
     ("POST", "/close"),
     ("POST", "/contributions/{anonymous}/moderate"),
-    ("POST", "/contributions/{anonymous}/theme"),
+    ("POST", "/contributions/theme"),
+    ("POST", "/seal"),
     ("POST", "/themes"),
     ("GET", "/themes/{theme}"),
     ("POST", "/themes/{theme}"),
@@ -380,16 +381,37 @@ def test_moving_a_contribution_between_themes(app, client, people, scene):
     assert created.status_code == 303
     with app.app_context():
         pay = db.session.scalar(db.select(Theme.id).where(Theme.name == "Pay"))
-    url = f"{scene.session.url}/contributions/{scene.named}/theme"
-    fragment = client.post_form(url, {"theme": str(pay)}, headers=HX)
+    url = f"{scene.session.url}/contributions/theme"
+    both = [scene.named, scene.anonymous]
+    fragment = client.post_form(url, {"contribution": both, "theme": str(pay)}, headers=HX)
     assert fragment.status_code == 200 and "<html" not in fragment.text
     section = re.search(
         rf'<section class="app-theme" id="theme-{pay}".*?</section>', fragment.text, re.S
     )
-    assert section and "NAMED-WORDS" in section.group(0)
-    assert client.post_form(url, {"theme": ""}).status_code == 303
+    assert section and "NAMED-WORDS" in section.group(0) and "ANON-WORDS" in section.group(0)
+    back = client.post_form(url, {"contribution": scene.named, "theme": ""})
+    assert back.status_code == 303
+    assert "1 contribution was moved." in client.get(back.headers["Location"]).text
     with app.app_context():
         assert db.session.get_one(Contribution, scene.named).theme_id is None
+        assert db.session.get_one(Contribution, scene.anonymous).theme_id == pay
+
+
+def test_moving_nothing_or_a_contribution_not_here_says_so_and_keeps_the_choice(
+    app, client, people, scene
+):
+    client.sign_in(people["facilitator"])
+    url = f"{scene.session.url}/contributions/theme"
+    nothing = client.post_form(url, {"theme": str(scene.theme)})
+    assert nothing.status_code == 422
+    assert "Choose at least one contribution to move." in nothing.text
+    assert f'<option value="{scene.theme}" selected>' in nothing.text
+    stranger = client.post_form(url, {"contribution": [scene.named, "f" * 32], "theme": ""})
+    assert stranger.status_code == 422 and "no longer here" in stranger.text
+    # The contribution that was ticked is still ticked.
+    assert re.search(rf'id="pick-{scene.named}"[^>]*checked', stranger.text)
+    with app.app_context():
+        assert db.session.get_one(Contribution, scene.named).theme_id == scene.theme
 
 
 def test_moving_into_another_sessions_theme_is_refused(app, client, people, scene):
@@ -404,8 +426,8 @@ def test_moving_into_another_sessions_theme_is_refused(app, client, people, scen
         db.session.commit()
     client.sign_in(people["facilitator"])
     response = client.post_form(
-        f"{scene.session.url}/contributions/{scene.named}/theme",
-        {"theme": str(foreign)},
+        f"{scene.session.url}/contributions/theme",
+        {"contribution": scene.named, "theme": str(foreign)},
         headers=HX,
     )
     assert response.status_code == 422 and "Choose one of this session" in response.text
@@ -679,8 +701,10 @@ def test_named_contributors_are_emailed_when_an_insight_asks_for_their_agreement
     client.post_form(f"{safe_session.url}/themes", {"name": "Pay"})
     with app.app_context():
         theme = db.session.scalar(db.select(Theme.id))
-    for key in (named, anonymous):
-        client.post_form(f"{safe_session.url}/contributions/{key}/theme", {"theme": str(theme)})
+    client.post_form(
+        f"{safe_session.url}/contributions/theme",
+        {"contribution": [named, anonymous], "theme": str(theme)},
+    )
     drafted = client.post_form(
         f"{safe_session.url}/insights", {"theme": str(theme), "text": "SECRET-WORDING"}
     )
@@ -714,3 +738,34 @@ def test_empty_ground_rules_or_signposting_are_refused_beside_the_field(client, 
     assert "Write the ground rules that participants agree to." in response.text
     assert "Say where participants can turn for support." in response.text
     assert 'value="Circle"' in response.text or path.endswith("template")
+
+
+def test_a_facilitators_page_stays_small_however_many_themes_there_are(
+    app, client, people, safe_session, count_queries
+):
+    with app.app_context():
+        meeting = held(safe_session.id)
+        facilitator = user(people["facilitator"])
+        for n in range(240):
+            service.add_contribution(
+                user(people["contributor" if n % 2 else "other"]),
+                meeting,
+                body=f"Contribution {n}: what happened and how it felt.",
+                anonymous=n % 3 == 0,
+            )
+        service.seal(meeting)
+        themes = [service.create_theme(facilitator, meeting, f"Theme {t}") for t in range(240)]
+        keys = db.session.scalars(db.select(Contribution.id)).all()
+        for n, key in enumerate(keys):
+            if n % 2:
+                service.move_contributions(facilitator, meeting, [key], themes[n].id)
+        db.session.commit()
+    client.sign_in(people["facilitator"])
+    with count_queries() as seen:
+        page = client.get(safe_session.url)
+    assert page.status_code == 200
+    assert page.text.count('name="contribution"') == 240
+    # One list of themes on the page, not one per contribution (which made it megabytes).
+    assert page.text.count('<option value="') < 2 * 240 + 10
+    assert len(page.data) < 600_000, len(page.data)
+    assert len(seen) < 25, seen

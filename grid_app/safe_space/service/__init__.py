@@ -6,7 +6,8 @@ Nothing here writes an audit event, log line or notification that names the auth
 anonymous contribution, or says when it was written.
 
 The parts: _common (limits and who may do what), meetings (the session itself and its
-default ground rules), contributions, themes, insights (and consent), purge (retention).
+default ground rules), contributions, sealing (anonymous contributions join the board in
+shuffled batches), themes, insights (and consent), purge (retention).
 """
 
 from grid_app.safe_space.service._common import (
@@ -62,10 +63,17 @@ from grid_app.safe_space.service.meetings import (
     update_meeting,
 )
 from grid_app.safe_space.service.purge import PurgeItem, purge_due
+from grid_app.safe_space.service.sealing import (
+    SealItem,
+    seal,
+    seal_due,
+    seal_meeting,
+    waiting_count,
+)
 from grid_app.safe_space.service.themes import (
     create_theme,
     merge_theme,
-    move_contribution,
+    move_contributions,
     update_theme,
 )
 
@@ -84,6 +92,7 @@ __all__ = [
     "TITLE_MAX",
     "ConsentState",
     "PurgeItem",
+    "SealItem",
     "SessionFields",
     "Template",
     "accept_rules",
@@ -103,7 +112,7 @@ __all__ = [
     "mark_reviewed",
     "meeting_fields",
     "merge_theme",
-    "move_contribution",
+    "move_contributions",
     "participant_record",
     "promote",
     "purge_due",
@@ -114,10 +123,14 @@ __all__ = [
     "require_own_named",
     "require_template_editor",
     "save_template",
+    "seal",
+    "seal_due",
+    "seal_meeting",
     "set_hidden",
     "template",
     "update_meeting",
     "update_theme",
+    "waiting_count",
     "withdraw_by_receipt",
     "withdraw_contribution",
 ]

@@ -18,6 +18,8 @@ from grid_app.safe_space.models import (
 TITLE_MAX = 200
 RULES_MAX = 10_000
 CONTRIBUTION_MAX = 5_000
+# Far more than any session hears; a bound on what a script can pour into one.
+SESSION_CONTRIBUTIONS_MAX = 2_000
 THEME_NAME_MAX = 120
 NOTES_MAX = 10_000
 INSIGHT_MAX = 2_000

@@ -1,14 +1,15 @@
 """Contributions, named or anonymous: adding, editing, withdrawing, moderating.
 
 Nothing here writes an audit event, log line or notification that names the author of an
-anonymous contribution, or says when it was written."""
+anonymous contribution, or says when it was written. An anonymous contribution waits,
+unseen, until it is sealed into the board (see ``sealing``)."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from grid_app.audit import service as audit
 from grid_app.auth.models import User
@@ -18,10 +19,12 @@ from grid_app.safe_space.models import (
     Contribution,
     Insight,
     SafeSpaceSession,
+    WaitingContribution,
 )
 from grid_app.safe_space.service._common import (
     CONTRIBUTION_MAX,
     RECEIPT_ALPHABET,
+    SESSION_CONTRIBUTIONS_MAX,
     check_access,
     clean,
     require_facilitator,
@@ -37,21 +40,53 @@ from grid_app.safe_space.service.insights import ask_review
 
 def add_contribution(
     actor: User, meeting: SafeSpaceSession, *, body: str, anonymous: bool
-) -> tuple[Contribution, str | None]:
-    """Add what a participant said; an anonymous one gets a receipt code (returned once)."""
+) -> tuple[Contribution | WaitingContribution, str | None]:
+    """Add what a participant said. A named one is on the board at once; an anonymous one
+    waits to be sealed and gets a receipt code (returned this once)."""
     require_joined(actor, meeting)
     require_open(meeting, "adding a contribution")
     body = _body(body)
+    _require_room(meeting)
+    added: Contribution | WaitingContribution
     receipt = None
-    contribution = Contribution(session_id=meeting.id, anonymous=anonymous, body=body)
     if anonymous:
         receipt = _new_receipt()
-        contribution.receipt_hash = _receipt_hash(receipt)
+        added = WaitingContribution(
+            session_id=meeting.id, body=body, receipt_hash=_receipt_hash(receipt)
+        )
     else:
-        contribution.author_id = actor.id
-    db.session.add(contribution)
+        added = Contribution(session_id=meeting.id, anonymous=False, body=body, author_id=actor.id)
+    db.session.add(added)
     db.session.flush()
-    return contribution, receipt
+    return added, receipt
+
+
+def _require_room(meeting: SafeSpaceSession) -> None:
+    """Refuse a contribution beyond the session's bound (a runaway script, not a person)."""
+    held = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Contribution)
+            .where(Contribution.session_id == meeting.id)
+        )
+        or 0
+    ) + (
+        db.session.scalar(
+            select(func.count())
+            .select_from(WaitingContribution)
+            .where(WaitingContribution.session_id == meeting.id)
+        )
+        or 0
+    )
+    if held >= SESSION_CONTRIBUTIONS_MAX:
+        raise Invalid(
+            "Your contribution was not saved.",
+            {
+                "body": f"This session already holds {SESSION_CONTRIBUTIONS_MAX:,} "
+                "contributions, as many as one session can. Ask the facilitator to start "
+                "another session."
+            },
+        )
 
 
 def edit_contribution(actor: User, contribution: Contribution, body: str) -> None:
@@ -79,10 +114,27 @@ def withdraw_by_receipt(actor: User, meeting: SafeSpaceSession, code: str) -> No
     cleaned = code.strip().upper().replace(" ", "")
     if not cleaned:
         raise Invalid("No contribution was withdrawn.", {"code": "Enter your receipt code."})
+    receipt_hash = _receipt_hash(cleaned)
+    waiting = db.session.scalar(
+        select(WaitingContribution).where(
+            WaitingContribution.session_id == meeting.id,
+            WaitingContribution.receipt_hash == receipt_hash,
+        )
+    )
+    if waiting is not None:
+        if waiting.body is None:
+            raise Invalid(
+                "No contribution was withdrawn.",
+                {"code": "That code has already been used: its contribution was withdrawn."},
+            )
+        # Never seen: its text goes now, and it is sealed as withdrawn with the others.
+        waiting.body = None
+        db.session.flush()
+        return
     contribution = db.session.scalar(
         select(Contribution).where(
             Contribution.session_id == meeting.id,
-            Contribution.receipt_hash == _receipt_hash(cleaned),
+            Contribution.receipt_hash == receipt_hash,
         )
     )
     if contribution is None:

@@ -37,6 +37,7 @@ from grid_app.safe_space.service._common import (
     require_open,
     text_errors,
 )
+from grid_app.safe_space.service.sealing import seal
 
 # --- The default ground rules ------------------------------------------------------------
 
@@ -251,9 +252,10 @@ def accept_rules(actor: User, meeting: SafeSpaceSession) -> None:
 
 
 def close_meeting(actor: User, meeting: SafeSpaceSession) -> None:
-    """Stop contributions; the retention period for the raw text starts now."""
+    """Stop contributions, sealing those still waiting; the retention period starts now."""
     require_facilitator(actor, meeting)
     require_open(meeting, "closing it again")
+    seal(meeting)
     meeting.status = SessionStatus.CLOSED.value
     meeting.closed_at = utcnow()
     audit.record(actor, "safe_space.session_closed", "safe_space_session", meeting.id)

@@ -15,6 +15,7 @@ from grid_app.safe_space.models import (
     Contribution,
     SafeSpaceSession,
     Theme,
+    WaitingContribution,
 )
 
 # --- Retention ---------------------------------------------------------------------------
@@ -63,7 +64,8 @@ def purge_due(now: datetime | None = None, *, dry_run: bool = False) -> list[Pur
         for theme in db.session.scalars(select(Theme).where(Theme.session_id == meeting.id)):
             theme.purged_contribution_count = counts.get(theme.id, 0)
             theme.notes = ""
-        db.session.execute(delete(Contribution).where(Contribution.session_id == meeting.id))
+        for model in (Contribution, WaitingContribution):
+            db.session.execute(delete(model).where(model.session_id == meeting.id))
         meeting.purged_at = now
         meeting.purged_contribution_count = total
         audit.record(

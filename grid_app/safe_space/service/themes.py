@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from grid_app.auth.models import User
 from grid_app.errors import Invalid
@@ -71,19 +71,42 @@ def merge_theme(actor: User, theme: Theme, into_id: int | None) -> Theme:
     return into
 
 
-def move_contribution(actor: User, contribution: Contribution, theme_id: int | None) -> None:
-    """Put a contribution under a theme, or under none."""
-    meeting = db.session.get_one(SafeSpaceSession, contribution.session_id)
+def move_contributions(
+    actor: User, meeting: SafeSpaceSession, keys: list[str], theme_id: int | None
+) -> int:
+    """Put the chosen contributions under a theme, or under none; how many moved."""
     require_facilitator(actor, meeting)
     require_unpurged(meeting)
-    if contribution.withdrawn:
-        raise Invalid("This contribution has been withdrawn.")
+    errors = {}
+    chosen = (
+        list(
+            db.session.scalars(
+                select(Contribution).where(
+                    Contribution.session_id == meeting.id,
+                    Contribution.id.in_(keys),
+                    Contribution.withdrawn.is_(False),
+                )
+            )
+        )
+        if keys
+        else []
+    )
+    if not keys:
+        errors["contribution"] = "Choose at least one contribution to move."
+    elif len(chosen) != len(set(keys)):
+        errors["contribution"] = (
+            "A contribution you chose is no longer here (withdrawn, perhaps). Choose again."
+        )
     if theme_id is not None:
         theme = db.session.get(Theme, theme_id)
         if theme is None or theme.session_id != meeting.id:
-            raise Invalid("Nothing was moved.", {"theme": "Choose one of this session's themes."})
-    contribution.theme_id = theme_id
+            errors["theme"] = "Choose one of this session's themes."
+    if errors:
+        raise Invalid("Nothing was moved.", errors)
+    for contribution in chosen:
+        contribution.theme_id = theme_id
     db.session.flush()
+    return len(chosen)
 
 
 def _theme_name(name: str) -> str:
