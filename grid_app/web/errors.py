@@ -69,6 +69,9 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException) -> Response:
         db.session.rollback()
         status = error.code or 500
+        if isinstance(error.response, Response):
+            # The refusal drew its own page (the sign-in form keeps the typed address).
+            return error.response
         if status == 429:
             return error_response(
                 429, "There have been too many attempts. Wait a few minutes, then try again."
