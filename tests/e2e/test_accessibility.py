@@ -165,6 +165,7 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "comment-edit-conflict": discussion_pages.open_comment_edit_conflict,
     "comment-history": discussion_pages.open_comment_history,
     "notifications": notification_pages.open_notifications,
+    "notification": notification_pages.open_notification,
     "mention-suggestions": notification_pages.open_suggestions,
     "profile-error": notification_pages.open_profile_with_error,
     "dashboard": dashboard_pages.open_dashboard,
