@@ -9,8 +9,8 @@ passwords for their address. So (OWASP's "device cookies"):
   their attempts from it are counted against that browser only, so neither limit above can
   keep them out of it.
 
-Every key holds a keyed hash of the email address, never the address: the limiter's store
-(Redis) never learns who was being signed in as, and neither does the cookie.
+No key holds an email address, only a keyed hash of it: the limiter's store (Redis) never
+learns who was being signed in as, and neither does anyone reading the cookie.
 """
 
 from __future__ import annotations
