@@ -5,7 +5,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app grid_app
 PORT   ?= 5000
-WORKERS ?= 2
+# One process with threads: without REDIS_URL sign-in limits live in the process's memory
+# (gunicorn.conf.py refuses several workers then). With REDIS_URL, WORKERS may be raised.
+WORKERS ?= 1
+THREADS ?= 8
 # Two test processes by default (one per core here); each has its own databases.
 PYTEST_ARGS ?= -n 2
 
@@ -58,7 +61,8 @@ run: setup
 	@echo "Serving Supporting People Grid at http://127.0.0.1:$(PORT)"
 	$(FLASK) seal-contributions --every 60 & sealer=$$!; \
 	trap 'kill $$sealer 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/gunicorn --config gunicorn.conf.py --no-control-socket --workers $(WORKERS) \
+	$(BIN)/gunicorn --config gunicorn.conf.py --no-control-socket \
+		--worker-class gthread --workers $(WORKERS) --threads $(THREADS) \
 		--bind 127.0.0.1:$(PORT) \
 		--access-logfile - 'grid_app:create_app()'
 

@@ -1,6 +1,7 @@
 """gunicorn settings used by `make run` (command-line options override them)."""
 
 import gc
+from typing import Any
 
 from gunicorn.http import wsgi
 
@@ -12,6 +13,40 @@ wsgi.SERVER = "grid"
 
 # No access log line for safe-space requests (see grid_app/web/privacy.py).
 logger_class = AccessLogger
+
+# One process serving with threads: without Redis, sign-in limits are counted in the process's
+# memory, so a second process would count alone and give a guesser twice the attempts.
+# With REDIS_URL set, any number of workers share their counts.
+worker_class = "gthread"
+workers = 1
+threads = 8
+
+
+class LimitsNotShared(RuntimeError):
+    """Several worker processes would each count sign-in attempts alone."""
+
+
+def on_starting(server: Any) -> None:
+    """Refuse to start several workers whose sign-in limits would not be shared.
+
+    The app's own configuration is read (environment, instance/config.py), as each worker
+    would read it, so REDIS_URL set anywhere the app looks for it counts.
+    """
+    if server.cfg.workers <= 1:
+        return
+    from flask import Flask
+
+    from grid_app import config
+
+    app = Flask("grid_app", instance_relative_config=True)
+    config.load(app, None)
+    if str(app.config["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
+        raise LimitsNotShared(
+            f"{server.cfg.workers} workers without REDIS_URL: each process would count "
+            "sign-in attempts alone, multiplying what a password guesser is allowed. Serve "
+            "with one worker and threads (as make run does: --workers 1 --threads 8), or set "
+            "REDIS_URL so that every worker shares the counts."
+        )
 
 
 def post_worker_init(worker: object) -> None:

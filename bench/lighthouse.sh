@@ -16,7 +16,9 @@ work="$(mktemp -d)"
 export DATABASE_URL="sqlite:///$work/grid.db" SECRET_KEY=bench-only DEMO_PASSWORD=bench-password
 "$BIN"/flask --app grid_app db upgrade >/dev/null
 "$BIN"/flask --app grid_app seed-demo >/dev/null
-"$BIN"/gunicorn --no-control-socket --workers 2 --bind "127.0.0.1:$PORT" 'grid_app:create_app()' \
+# Served as `make run` serves: one process with threads (gunicorn.conf.py refuses several
+# workers without REDIS_URL, since each would count sign-in attempts alone).
+"$BIN"/gunicorn --no-control-socket --worker-class gthread --workers 1 --threads 8 --bind "127.0.0.1:$PORT" 'grid_app:create_app()' \
   >"$work/gunicorn.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT

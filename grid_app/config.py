@@ -38,9 +38,16 @@ DEFAULTS: dict[str, Any] = {
     # The authority named in the sharing-practice document unless another is typed.
     "AUTHORITY_NAME": "Our council",
     "PASSWORD_HASH_METHOD": "scrypt",
-    # Sign-in attempts allowed per email address and per client address.
-    "SIGN_IN_LIMIT_PER_EMAIL": "10 per 5 minutes",
+    # Sign-in attempts allowed (grid_app/web/sign_in_limits.py): for one email address from
+    # one client address; for one email address from anywhere, slower, so that an attacker
+    # elsewhere cannot use it up quickly; from one client address for any email; and from a
+    # browser where that person signed in before, which the other limits never hold back.
+    "SIGN_IN_LIMIT_PER_EMAIL_FROM_CLIENT": "10 per 5 minutes",
+    "SIGN_IN_LIMIT_PER_EMAIL": "100 per hour",
     "SIGN_IN_LIMIT_PER_ADDRESS": "50 per 5 minutes",
+    "SIGN_IN_LIMIT_PER_DEVICE": "10 per 5 minutes",
+    # How long a browser is remembered as one where its person has signed in.
+    "SIGN_IN_DEVICE_DAYS": 180,
     # Receipt codes tried per session, whoever tries them (counting per person would record
     # who withdrew an anonymous contribution).
     "RECEIPT_LIMIT_PER_SESSION": "30 per 10 minutes",

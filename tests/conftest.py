@@ -11,6 +11,7 @@ import re
 import shutil
 import socket
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email import policy
@@ -287,6 +288,12 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def unique_address() -> str:
+    """A client address no other test uses, for limits counted in a Redis that outlives tests."""
+    raw = uuid.uuid4().bytes
+    return f"10.{raw[0]}.{raw[1]}.{raw[2]}"
 
 
 @pytest.fixture

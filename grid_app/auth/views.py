@@ -2,37 +2,39 @@
 
 from __future__ import annotations
 
-import hmac
+import math
+import time
 
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask import session as browser_session
+from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user
 from werkzeug import Response
 
 from grid_app.auth import service
 from grid_app.auth.forms import EMAIL_CHOICES, ProfileForm, SignInForm
-from grid_app.extensions import limiter
-from grid_app.web import htmx
+from grid_app.web import htmx, sign_in_limits
 from grid_app.web.authz import safe_next
 from grid_app.web.writes import commit, write
 
 bp = Blueprint("auth", __name__)
 
 
-def _email_key() -> str:
-    # Keyed by a keyed hash of the address: the limiter's store (Redis) never holds who
-    # was being signed in as.
-    email = (request.form.get("email") or "").strip().lower()
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    digest = hmac.new(secret, email.encode(), "sha256").hexdigest()
-    return "sign-in:" + digest[:32]
+def _refused(limit: RequestLimit) -> Response:
+    """The sign-in form again (429), with the address kept and what to do.
+
+    The same words whatever the address, so that a refusal never tells whether it has an
+    account here.
+    """
+    form = SignInForm()
+    form.password.data = ""
+    # reset_at is rounded up a second past the end of the window.
+    minutes = max(1, math.ceil((limit.reset_at - 1 - time.time()) / 60))
+    return htmx.render("auth/sign_in.html", status=429, form=form, refused_minutes=minutes)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ADDRESS"], methods=["POST"])
-@limiter.limit(
-    lambda: current_app.config["SIGN_IN_LIMIT_PER_EMAIL"], methods=["POST"], key_func=_email_key
-)
+@sign_in_limits.limit_sign_in(_refused)
 def sign_in() -> Response:
     """Show the sign-in form, or sign the person in."""
     form = SignInForm(next=request.args.get("next", ""))
@@ -48,7 +50,9 @@ def sign_in() -> Response:
                 # A new CSRF secret for the signed-in session: a token seen before it is void.
                 browser_session.pop("csrf_token", None)
                 login_user(user)
-                return htmx.redirect_after_post(safe_next(form.next.data))
+                response = htmx.redirect_after_post(safe_next(form.next.data))
+                sign_in_limits.remember_device(response, user.email)
+                return response
             form.password.errors = [service.WRONG_EMAIL_OR_PASSWORD]
     form.password.data = ""
     return htmx.render("auth/sign_in.html", status=status, form=form)

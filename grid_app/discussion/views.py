@@ -301,17 +301,27 @@ def notifications_page() -> Response:
         page=notifications.page(current_user, before),
         before=before,
         watches=notifications.watches(current_user),
-        target=notification_url,
     )
 
 
 @bp.get("/notifications/<int:notification_id>")
 def open_notification(notification_id: int) -> Response:
-    """Mark a notification read and go to what it is about."""
+    """One notification (where emails link to), with a button that goes to what it is about.
+
+    Only a POST marks it read: a GET changes nothing, so a mail scanner or a link preview
+    following the address from an email leaves it unread.
+    """
+    note = notifications.notification_for(current_user, notification_id)
+    return htmx.render("discussion/notification.html", note=note)
+
+
+@bp.post("/notifications/<int:notification_id>/open")
+def follow_notification(notification_id: int) -> Response:
+    """Mark a notification read and go to the comment, gap flag or cell it is about."""
     note = notifications.notification_for(current_user, notification_id)
     return write(
         lambda: notifications.mark_read(current_user, note),
-        lambda _: redirect(notification_url(note), code=303),
+        lambda _: htmx.navigate_after_post(notification_url(note)),
     )
 
 
@@ -322,7 +332,7 @@ def mark_read(notification_id: int) -> Response:
 
     def marked(_: object) -> Response:
         if htmx.wants_fragment():
-            return htmx.render("discussion/_notification.html", note=note, target=notification_url)
+            return htmx.render("discussion/_notification.html", note=note)
         return htmx.redirect_after_post(
             url_for("discussion.notifications_page", _anchor=f"notification-{note.id}")
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import cast
 
 from flask import Flask, g
 from flask_login import AnonymousUserMixin
@@ -70,9 +69,9 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException) -> Response:
         db.session.rollback()
         status = error.code or 500
-        if status == 429 and error.response is not None:
-            # The page the limit drew itself, e.g. the form with what the person typed.
-            return cast(Response, error.response)
+        if isinstance(error.response, Response):
+            # The refusal drew its own page (the sign-in form keeps the typed address).
+            return error.response
         if status == 429:
             return error_response(
                 429, "There have been too many attempts. Wait a few minutes, then try again."

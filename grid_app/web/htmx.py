@@ -35,6 +35,20 @@ def redirect_after_post(url: str) -> Response:
     return response
 
 
+def navigate_after_post(url: str) -> Response:
+    """Leave the page for ``url`` after a successful form post.
+
+    A plain form gets 303 See Other; an htmx request gets HX-Redirect, so the browser loads
+    the whole page (and scrolls to its #anchor) instead of swapping it into the form's place.
+    """
+    if not wants_fragment():
+        return redirect_after_post(url)
+    response = make_response("", 204)
+    response.headers["HX-Redirect"] = url
+    response.vary.add("HX-Request")
+    return response
+
+
 def redirect_to_sign_in(url: str) -> Response:
     """Send someone whose session ended to the sign-in page.
 

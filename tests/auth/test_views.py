@@ -11,7 +11,7 @@ from flask import Flask
 from grid_app.audit.models import AuditEvent
 from grid_app.auth.models import OPERATOR, UserSession
 from grid_app.extensions import db
-from tests.conftest import HX, PASSWORD
+from tests.conftest import HX, PASSWORD, unique_address
 
 PAGES = ["/", "/grids/test-grid", "/cells/1", "/cells/1/edit"]
 
@@ -208,9 +208,12 @@ def test_rate_limit_is_shared_by_instances_through_redis(app, tmp_path, database
     }
     apps = [create_app({**shared, "INSTANCE_PATH": str(tmp_path / f"i{n}")}) for n in range(2)]
     instances = []
+    # Redis outlives the test: an address of this run's own keeps other runs' counts apart.
+    address = unique_address()
     for instance in apps:
         instance.test_client_class = Client
         instances.append(instance.test_client())
+        instances[-1].environ_base["REMOTE_ADDR"] = address
     statuses = [
         instances[n % 2]
         .post_form("/sign-in", {"email": email, "password": "guess guess"})
@@ -245,6 +248,7 @@ def test_rate_limit_keys_never_hold_an_email_address(app, tmp_path, database_url
     )
     instance.test_client_class = Client
     client = instance.test_client()
+    client.environ_base["REMOTE_ADDR"] = unique_address()
     assert client.post_form("/sign-in", {"email": email, "password": "x"}).status_code == 422
     with instance.app_context():
         db.engine.dispose()

@@ -34,6 +34,7 @@ def mention_manager(app: Flask, people, grid: GridRef, times: int = 1) -> list[i
 SIGNED_IN_ROUTES = [
     ("get", "/notifications"),
     ("get", "/notifications/1"),
+    ("post", "/notifications/1/open"),
     ("post", "/notifications/1/read"),
     ("post", "/notifications/read-all"),
     ("get", "/notifications/bell"),
@@ -73,7 +74,8 @@ def test_the_page_lists_notifications_and_opening_one_marks_it_read(
     page = client.get("/notifications")
     assert "Cara Contributor mentioned you in a comment on Social work × Evidence" in page.text
     assert ">New</strong>" in page.text
-    opened = client.get(f"/notifications/{note_id}")
+    assert f'<form method="post" action="/notifications/{note_id}/open"' in page.text
+    opened = client.post_form(f"/notifications/{note_id}/open", {})
     assert opened.status_code == 303
     with app.app_context():
         comment_id = db.session.scalar(db.select(Comment.id))
@@ -84,10 +86,50 @@ def test_the_page_lists_notifications_and_opening_one_marks_it_read(
     assert ">New</strong>" not in client.get("/notifications").text
 
 
+def test_getting_a_notification_s_address_leaves_it_unread(app: Flask, client, people, grid):
+    # Where emails link to: a mail scanner or link preview fetching it must change nothing.
+    (note_id,) = mention_manager(app, people, grid)
+    client.sign_in(people["manager"])
+    page = client.get(f"/notifications/{note_id}")
+    assert page.status_code == 200
+    assert "Cara Contributor mentioned you in a comment on Social work × Evidence" in page.text
+    assert f'action="/notifications/{note_id}/open"' in page.text
+    assert ">Go to the comment</button>" in page.text
+    with app.app_context():
+        assert db.session.get_one(Notification, note_id).read_at is None
+        assert notifications.unread_count(people["manager"].id) == 1
+
+
+def test_opening_a_notification_with_htmx_moves_the_whole_page(app: Flask, client, people, grid):
+    (note_id,) = mention_manager(app, people, grid)
+    client.sign_in(people["manager"])
+    opened = client.post_form(f"/notifications/{note_id}/open", {}, headers=HX)
+    assert opened.status_code == 204
+    assert re.search(
+        rf"/cells/{grid.cells[EVIDENCE]}/comments#comment-\d+$", opened.headers["HX-Redirect"]
+    )
+    assert "HX-Request" in opened.headers["Vary"]
+    with app.app_context():
+        assert db.session.get_one(Notification, note_id).read_at is not None
+
+
+def test_opening_a_notification_needs_the_form_s_token_and_a_real_notification(
+    app: Flask, client, people, grid
+):
+    (note_id,) = mention_manager(app, people, grid)
+    client.sign_in(people["manager"])
+    assert client.post(f"/notifications/{note_id}/open").status_code == 400
+    assert client.post_form("/notifications/999/open", {}).status_code == 404
+    assert client.post_form("/notifications/x/open", {}).status_code == 404
+    with app.app_context():
+        assert db.session.get_one(Notification, note_id).read_at is None
+
+
 def test_someone_else_s_notification_is_not_found(app: Flask, client, people, grid):
     (note_id,) = mention_manager(app, people, grid)
     client.sign_in(people["other"])
     assert client.get(f"/notifications/{note_id}").status_code == 404
+    assert client.post_form(f"/notifications/{note_id}/open", {}).status_code == 404
     assert client.post_form(f"/notifications/{note_id}/read", {}).status_code == 404
     with app.app_context():
         assert db.session.get_one(Notification, note_id).read_at is None
@@ -215,10 +257,10 @@ def test_a_watcher_is_told_of_a_change_through_the_app(app: Flask, client, peopl
         db.session.commit()
     page = client.get("/notifications")
     assert "Cara Contributor changed Social work × Evidence" in page.text
-    note = re.search(r'href="/notifications/(\d+)"', page.text)
+    note = re.search(r'action="/notifications/(\d+)/open"', page.text)
     assert note
     assert (
-        client.get(f"/notifications/{note.group(1)}")
+        client.post_form(f"/notifications/{note.group(1)}/open", {})
         .headers["Location"]
         .endswith(f"/cells/{cell_id}")
     )

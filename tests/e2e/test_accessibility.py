@@ -35,6 +35,16 @@ def open_sign_in_with_errors(page: Page, server: LiveServer) -> None:
     expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
 
 
+def open_sign_in_refused(page: Page, server: LiveServer) -> None:
+    server.app.config["SIGN_IN_LIMIT_PER_EMAIL_FROM_CLIENT"] = "1 per 5 minutes"
+    page.goto(f"{server.url}/sign-in")
+    for _ in range(2):
+        page.get_by_label("Email address").fill("contributor@example.org")
+        page.get_by_label("Password").fill("not the password")
+        page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Too many attempts to sign in")).to_be_visible()
+
+
 def open_grid(page: Page, server: LiveServer) -> None:
     sign_in(page, server)
 
@@ -139,6 +149,7 @@ def open_structure(page: Page, server: LiveServer) -> None:
 PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "sign-in": open_sign_in,
     "sign-in-errors": open_sign_in_with_errors,
+    "sign-in-refused": open_sign_in_refused,
     "grid": open_grid,
     "cell": open_cell_page,
     "edit-page": open_edit_page,
@@ -165,6 +176,7 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "comment-edit-conflict": discussion_pages.open_comment_edit_conflict,
     "comment-history": discussion_pages.open_comment_history,
     "notifications": notification_pages.open_notifications,
+    "notification": notification_pages.open_notification,
     "mention-suggestions": notification_pages.open_suggestions,
     "profile-error": notification_pages.open_profile_with_error,
     "dashboard": dashboard_pages.open_dashboard,

@@ -37,9 +37,11 @@ def test_a_mention_picked_from_suggestions_reaches_the_person_under_their_bell(
     bell = manager.get_by_role("link", name=re.compile(r"^Notifications 2 unread"))
     expect(bell).to_be_visible()
     bell.click()
+    # A button that reads as a link: going there marks it read, which a GET must not do.
     mention = manager.get_by_role(
-        "link",
+        "button",
         name="Chris Contributor mentioned you in a comment on Safe spaces for staff × Evidence",
+        exact=True,
     )
     mention.click()
     expect(manager).to_have_url(re.compile(rf"/cells/{CELL}/comments#comment-\d+$"))
@@ -53,6 +55,25 @@ def test_a_mention_picked_from_suggestions_reaches_the_person_under_their_bell(
     assert console_errors == []
 
 
+def test_without_javascript_a_notification_from_an_email_opens_and_is_marked_read(
+    browser: Browser, live_server
+):
+    manager = new_signed_in_page(
+        browser, live_server, "manager@example.org", java_script_enabled=False
+    )
+    manager.goto(f"{live_server.url}/notifications")
+    first = manager.locator(".app-notification form[action$='/open']").first
+    note_id = re.search(r"/notifications/(\d+)/open", first.get_attribute("action") or "")
+    assert note_id
+    # The address an email links to shows the notification and changes nothing.
+    manager.goto(f"{live_server.url}/notifications/{note_id.group(1)}")
+    expect(manager.get_by_role("heading", name="Notification")).to_be_visible()
+    expect(manager.get_by_role("link", name=re.compile(r"^Notifications 1 unread"))).to_be_visible()
+    manager.get_by_role("button", name="Go to the comment").click()
+    expect(manager).to_have_url(re.compile(r"/cells/\d+/comments#comment-\d+$"))
+    expect(manager.get_by_role("link", name=re.compile(r"^Notifications$"))).to_be_visible()
+
+
 # --- Pages for the accessibility scan (tests/e2e/test_accessibility.py) ------------------
 
 
@@ -60,6 +81,13 @@ def open_notifications(page: Page, server: LiveServer) -> None:
     sign_in(page, server, "manager@example.org")
     page.get_by_role("link", name=re.compile("^Notifications")).click()
     expect(page.get_by_role("heading", name="What you watch")).to_be_visible()
+
+
+def open_notification(page: Page, server: LiveServer) -> None:
+    open_notifications(page, server)
+    action = page.locator(".app-notification form[action$='/open']").first.get_attribute("action")
+    page.goto(server.url + (action or "").removesuffix("/open"))
+    expect(page.get_by_role("button", name=re.compile("^Go to the"))).to_be_visible()
 
 
 def open_suggestions(page: Page, server: LiveServer) -> None:

@@ -1,0 +1,189 @@
+"""`make run`'s gunicorn keeps sign-in limits instance-wide, and refuses a setup that would not."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV = Path(sys.executable).parent.parent
+
+
+def make_run_command(port: int) -> list[str]:
+    """The gunicorn command line `make run` runs (read from the Makefile, not copied)."""
+    printed = subprocess.run(
+        ["make", "--no-print-directory", "-n", "run", f"VENV={VENV}", f"PORT={port}"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k not in ("WORKERS", "THREADS")},
+    ).stdout.replace("\\\n", " ")
+    (line,) = [line for line in printed.splitlines() if "/gunicorn " in line]
+    # The recipe starts the scheduled seal first, in the same shell line.
+    (command,) = [part for part in line.split(";") if "/gunicorn " in part]
+    return shlex.split(command)
+
+
+def server_env(tmp_path: Path, sqlite_template: Path, **extra: str) -> dict[str, str]:
+    """The environment of a server on a database of its own, with nothing from outside."""
+    database = tmp_path / "grid.db"
+    shutil.copy(sqlite_template, database)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "REDIS_URL"))}
+    return {
+        **env,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "SECRET_KEY": "test-secret",
+        # urllib, unlike a browser, sends no Secure cookie to http://127.0.0.1.
+        "SESSION_COOKIE_SECURE": "false",
+        **extra,
+    }
+
+
+class Server:
+    """A gunicorn started as a subprocess, and a browser for it."""
+
+    def __init__(
+        self, command: list[str], env: dict[str, str], port: int, capture: bool = False
+    ) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE if capture else subprocess.DEVNULL,
+            text=True,
+        )
+        self.cookies = CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+
+    def wait_until_ready(self) -> None:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=5):
+                    return
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise
+                time.sleep(0.2)
+
+    def serves_before_exiting(self) -> bool:
+        """Whether the server answers before it stops by itself."""
+        deadline = time.monotonic() + 60
+        while self.process.poll() is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=5):
+                    return True
+            except OSError:
+                time.sleep(0.2)
+        return self.process.poll() is None
+
+    def workers(self) -> int:
+        """How many processes the gunicorn master has forked."""
+        count = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            count += int(fields[1]) == self.process.pid
+        return count
+
+    def sign_in(self, email: str, password: str) -> int:
+        """Post the sign-in form as a browser would (with the page's CSRF token); the status."""
+        with self.opener.open(f"{self.url}/sign-in", timeout=30) as page:
+            html = page.read().decode()
+        token = html.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        form = urllib.parse.urlencode({"csrf_token": token, "email": email, "password": password})
+        try:
+            with self.opener.open(f"{self.url}/sign-in", form.encode(), timeout=30) as answer:
+                return int(answer.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def start(tmp_path: Path) -> Iterator[Callable[[list[str], dict[str, str], int], Server]]:
+    """Start servers (stopped when the test ends)."""
+    started: list[Server] = []
+
+    def run(command: list[str], env: dict[str, str], port: int) -> Server:
+        server = Server(command, env, port)
+        started.append(server)
+        server.wait_until_ready()
+        return server
+
+    yield run
+    for server in started:
+        server.stop()
+
+
+def guesses(server: Server, email: str, count: int) -> list[int]:
+    return [server.sign_in(email, "guess guess guess") for _ in range(count)]
+
+
+def test_make_run_serves_one_process_so_the_eleventh_guess_is_refused(
+    tmp_path, sqlite_template, start
+):
+    port = free_port()
+    server = start(make_run_command(port), server_env(tmp_path, sqlite_template), port)
+    # Not one process per request: every request is answered by the same process, by threads.
+    assert server.workers() == 1
+    assert guesses(server, "someone@example.org", 11) == [422] * 10 + [429]
+
+
+def test_several_workers_sharing_redis_refuse_the_eleventh_guess_whichever_answers(
+    tmp_path, sqlite_template, start
+):
+    port = free_port()
+    command = make_run_command(port)
+    command[command.index("--workers") + 1] = "3"
+    env = server_env(
+        tmp_path,
+        sqlite_template,
+        REDIS_URL="redis://127.0.0.1:6379/15",
+        # Redis outlives the test: keys of this run's own.
+        FLASK_RATELIMIT_KEY_PREFIX=f"serving-{uuid.uuid4().hex}",
+    )
+    server = start(command, env, port)
+    assert server.workers() == 3
+    assert guesses(server, "someone@example.org", 11) == [422] * 10 + [429]
+
+
+def test_several_workers_without_redis_refuse_to_start(tmp_path, sqlite_template):
+    port = free_port()
+    command = make_run_command(port)
+    command[command.index("--workers") + 1] = "2"
+    server = Server(command, server_env(tmp_path, sqlite_template), port, capture=True)
+    try:
+        assert not server.serves_before_exiting(), "two workers without Redis started serving"
+    finally:
+        server.stop()
+    assert server.process.returncode != 0
+    assert server.process.stderr is not None
+    with server.process.stderr:
+        message = server.process.stderr.read()
+    assert "2 workers without REDIS_URL" in message
+    assert "--workers 1 --threads 8" in message
