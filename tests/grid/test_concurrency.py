@@ -217,3 +217,15 @@ def test_a_save_still_saves_when_someone_else_wrote_while_its_page_was_read(
     assert wrote, "the save never read the cell"
     assert response.status_code == 200, response.text
     assert count(app, CellRevision, CellRevision.cell_id == cell_id) == 1
+
+
+def test_the_same_save_sent_several_times_at_once_is_saved_once_and_never_a_conflict(
+    app: Flask, people, grid
+):
+    """A save sent again while the first send is still being saved (a double click, a
+    retry) waits for it and is answered as saved."""
+    cell_id = grid.cells[("Social work", "Evidence")]
+    form = {"text": "Text", "version": "1", "save_key": "k" * 32}
+    statuses = race(app, people["contributor"].email, f"/cells/{cell_id}", [form] * WRITERS)
+    assert statuses == [200] * WRITERS
+    assert count(app, CellRevision, CellRevision.cell_id == cell_id) == 1
