@@ -689,7 +689,7 @@ def build(args: argparse.Namespace) -> None:
     else:
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))
-        # Outside any transaction (the app's connections begin with BEGIN IMMEDIATE).
+        # Outside any transaction: a checkpoint cannot truncate the log from inside one.
         raw = engine.raw_connection()
         try:
             raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")

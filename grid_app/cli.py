@@ -1,4 +1,9 @@
-"""`flask --app grid_app …` commands; each calls a service and commits once."""
+"""`flask --app grid_app …` commands; each calls a service and commits once.
+
+Commands that change anything run under ``writing()``: on SQLite each of their transactions
+takes the write lock as it begins, so they queue behind the app's saves instead of failing
+with "database is locked". verify-history only reads and never waits for a writer.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from flask.cli import with_appcontext
 from grid_app.auth import service as auth_service
 from grid_app.auth.models import OPERATOR, Role
 from grid_app.config import DEFAULTS
-from grid_app.database import scrub
+from grid_app.database import scrub, writing
 from grid_app.errors import Invalid
 from grid_app.extensions import db
 
@@ -36,6 +41,7 @@ DEMO_ENVIRONMENTS = ("development", "demo")
 
 
 @click.command("seed-demo")
+@writing()
 @with_appcontext
 def seed_demo() -> None:
     """Load the demo grid and people, unless the database already has a grid.
@@ -66,6 +72,7 @@ def seed_demo() -> None:
 
 
 @click.command("create-user")
+@writing()
 @with_appcontext
 @click.option("--email", prompt=True)
 @click.option("--name", "display_name", prompt="Display name")
@@ -116,6 +123,7 @@ def verify_history() -> None:
 
 
 @click.command("prune-sign-ins")
+@writing()
 @with_appcontext
 def prune_sign_ins() -> None:
     """Delete sign-in records that have expired (meant for cron, e.g. hourly)."""
@@ -127,6 +135,7 @@ def prune_sign_ins() -> None:
 
 
 @click.command("send-mail")
+@writing()
 @with_appcontext
 def send_mail() -> None:
     """Send the mail that is due, retrying what failed before (meant for cron)."""
@@ -139,6 +148,7 @@ def send_mail() -> None:
 
 
 @click.command("send-digest")
+@writing()
 @click.option("--period", type=click.Choice(["daily", "weekly"]), required=True)
 @with_appcontext
 def send_digest(period: str) -> None:
@@ -155,6 +165,7 @@ def send_digest(period: str) -> None:
 
 
 @click.command("purge-sessions")
+@writing()
 @click.option("--dry-run", is_flag=True, help="List what would be purged; change nothing.")
 @with_appcontext
 def purge_sessions(dry_run: bool) -> None:
@@ -177,6 +188,7 @@ def purge_sessions(dry_run: bool) -> None:
 
 
 @click.command("seal-contributions")
+@writing()
 @click.option(
     "--every",
     type=click.IntRange(min=1),

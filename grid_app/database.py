@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -118,14 +120,38 @@ def scrub(engine: Engine, tables: tuple[str, ...]) -> None:
 def install_sqlite_settings() -> None:
     """Apply our SQLite settings to every new connection of every engine, in every process.
 
-    Connections are opened in autocommit mode so that SQLAlchemy's ``begin`` can issue
-    ``BEGIN IMMEDIATE``: a transaction takes the write lock when it starts, so two writers
-    queue (busy_timeout) instead of failing with "database is locked" halfway through.
+    Connections are opened in autocommit mode so that SQLAlchemy's ``begin`` can issue our
+    own BEGIN: deferred for reads, IMMEDIATE inside ``writing()``.
     """
     if event.contains(Engine, "connect", _on_connect):
         return
     event.listen(Engine, "connect", _on_connect)
     event.listen(Engine, "begin", _on_begin)
+
+
+# Set while the code running in this thread (or task) is about to write; see ``writing``.
+_WRITING: ContextVar[bool] = ContextVar("grid_writing", default=False)
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Begin every transaction started inside the block as a write transaction.
+
+    On SQLite that is ``BEGIN IMMEDIATE``: the transaction takes the write lock as it starts,
+    so two writers queue (busy_timeout). A deferred transaction that has read and then
+    writes cannot wait for the lock (waiting could deadlock two such upgraders), so it
+    fails at once with "database is locked"; every write must therefore start inside this
+    block. Every other transaction begins deferred: it reads a snapshot and never waits for
+    a writer, so pages keep opening while a save holds the lock.
+
+    A transaction already open when the block starts is left as it is: end it first.
+    PostgreSQL needs nothing here; row locks and version checks queue its writers.
+    """
+    token = _WRITING.set(True)
+    try:
+        yield
+    finally:
+        _WRITING.reset(token)
 
 
 def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -140,4 +166,4 @@ def _on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _on_begin(connection: Connection) -> None:
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _WRITING.get() else "BEGIN")

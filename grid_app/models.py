@@ -14,6 +14,7 @@ from grid_app.discussion.models import (
 from grid_app.exchange.models import ImportUpload, ServiceAreaCategory
 from grid_app.gaps.models import CellFlagTally, GapFlag, GapFlagEvent
 from grid_app.grid.models import (
+    AppliedSave,
     Cell,
     CellRevision,
     ColumnKind,
@@ -34,6 +35,7 @@ from grid_app.safe_space.models import (
 )
 
 __all__ = [
+    "AppliedSave",
     "AuditEvent",
     "Cell",
     "CellFlagTally",

@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from grid_app.database import writing
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -91,7 +93,9 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
+    # Migrations read and then change the schema and data: on SQLite their transactions take
+    # the write lock as they begin, so a running app's saves and a migration queue.
+    with writing(), connectable.connect() as connection:
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

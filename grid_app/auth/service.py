@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -114,10 +115,31 @@ def start_session(user: User) -> str:
     return token
 
 
-def load_session(token: str, now: datetime | None = None, touch: bool = True) -> User | None:
-    """Return the user of a live session token, ending the session if it has expired.
+@dataclass(frozen=True)
+class SessionCheck:
+    """What checking a sign-in cookie found: whose it is, and what is left to record.
 
-    ``touch`` records the activity, which keeps the session from idling out.
+    Checking only reads, so that a page that changes nothing runs no write; ending an
+    expired session or noting activity is written apart (``record_session_check``).
+    """
+
+    user: User | None
+    session_id: int | None = None
+    # The session has expired (or its account was switched off): delete its record.
+    ended: bool = False
+    # Activity to note, at this time (at most every TOUCH_EVERY).
+    seen_at: datetime | None = None
+
+    @property
+    def needs_recording(self) -> bool:
+        """Whether anything is left to write."""
+        return self.ended or self.seen_at is not None
+
+
+def check_session(token: str, now: datetime | None = None, touch: bool = True) -> SessionCheck:
+    """Find the user of a live session token; an expired session lets nobody in.
+
+    ``touch`` asks for the activity to be noted, which keeps the session from idling out.
     """
     now = now or utcnow()
     record = db.session.scalar(
@@ -126,24 +148,35 @@ def load_session(token: str, now: datetime | None = None, touch: bool = True) ->
         .options(joinedload(UserSession.user).joinedload(User.role_links))
     )
     if record is None:
-        return None
+        return SessionCheck(None)
     config = current_app.config
     idle = timedelta(minutes=config["SESSION_IDLE_MINUTES"])
     maximum = timedelta(hours=config["SESSION_MAX_HOURS"])
     user = record.user
     if now - record.last_seen_at > idle or now - record.created_at > maximum or not user.active:
-        db.session.delete(record)
-        return None
-    if touch and now - record.last_seen_at > TOUCH_EVERY:
-        record.last_seen_at = now
+        return SessionCheck(None, record.id, ended=True)
     user.attach_session(token)
-    return user
+    due = touch and now - record.last_seen_at > TOUCH_EVERY
+    return SessionCheck(user, record.id, seen_at=now if due else None)
+
+
+def record_session_check(check: SessionCheck) -> None:
+    """Write what ``check_session`` left to record: delete an expired session's record, or
+    note its activity (never moving it back, if another request noted a later time)."""
+    if check.ended:
+        db.session.execute(delete(UserSession).where(UserSession.id == check.session_id))
+    elif check.seen_at is not None:
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.id == check.session_id, UserSession.last_seen_at < check.seen_at)
+            .values(last_seen_at=check.seen_at)
+        )
 
 
 def prune_sessions(now: datetime | None = None) -> int:
     """Delete the sign-in records that have idled out or passed their limit; how many.
 
-    They no longer let anyone in (``load_session`` refuses them), but each still says when
+    They no longer let anyone in (``check_session`` refuses them), but each still says when
     someone was last active, so they are not kept.
     """
     now = now or utcnow()

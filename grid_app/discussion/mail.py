@@ -24,7 +24,7 @@ from flask import Flask, current_app, has_request_context
 from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session
 
-from grid_app.database import utcnow
+from grid_app.database import utcnow, writing
 from grid_app.discussion.models import OutgoingMail
 from grid_app.extensions import db
 
@@ -69,6 +69,8 @@ class DeliveryReport:
     given_up: int = 0
 
 
+# Every transaction here reads and then claims or records a mail, so each begins as a write.
+@writing()
 def deliver_due(now: datetime | None = None, limit: int = 100) -> DeliveryReport:
     """Send every mail that is due, committing after each so none is ever sent twice."""
     now = now or utcnow()

@@ -1,7 +1,8 @@
 """`flask export` and `flask import`: the same services as the web pages, as the operator.
 
 The operator at the command line acts as the system (an actor of None), as `seed-demo` does:
-changes are recorded with no person as their author.
+changes are recorded with no person as their author. Both write (an export is audited), so
+both run under ``writing()``, as the other commands do.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from grid_app.auth.models import OPERATOR
+from grid_app.database import writing
 from grid_app.errors import DomainError
 from grid_app.exchange import importer, service, sharing
 from grid_app.extensions import db
@@ -33,6 +35,7 @@ def _fail(error: DomainError) -> None:
 
 
 @click.command("export")
+@writing()
 @with_appcontext
 @click.option("--grid", "slug", help="The grid's slug; the default grid when left out.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
@@ -64,6 +67,7 @@ def export_command(slug: str | None, fmt: str, output: str, authority: str | Non
 
 
 @click.command("import")
+@writing()
 @with_appcontext
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--grid", "slug", help="The grid to update; the default grid when left out.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Iterable
 from typing import Any
 
@@ -40,7 +42,33 @@ class VersionForm(FlaskForm):
         return version
 
 
-class CellForm(VersionForm):
+# What a key made by ``new_save_key`` looks like; anything else is not honoured.
+SAVE_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def new_save_key() -> str:
+    """A fresh random key for a form that saves, made as the form is drawn."""
+    return secrets.token_urlsafe(24)
+
+
+class SaveForm(VersionForm):
+    """A change whose answer may be lost and the form sent again (a retry, a second click).
+
+    It carries a key made when the form was drawn; the service answers a repeat of a save
+    it already applied as it answered the first time.
+    """
+
+    save_key = HiddenField(default=new_save_key)
+
+    def key(self) -> str | None:
+        """The key the form was sent with; None when it came without one (or a malformed
+        one), and then the save is not remembered."""
+        sent = self.save_key.raw_data
+        value = str(sent[0]) if sent else ""
+        return value if SAVE_KEY.fullmatch(value) else None
+
+
+class CellForm(SaveForm):
     """Edit a cell. Lengths are checked by the service so every caller gets the same rules."""
 
     text = TextAreaField("Text")

@@ -216,6 +216,26 @@ class CellRevision(AppendOnly, Base):
     author: Mapped[User | None] = relationship()
 
 
+class AppliedSave(Base):
+    """A save that was applied, remembered by the key of the form it came from.
+
+    A form that saves a cell carries a random key, made when the form was drawn. When the
+    answer to a save is lost and the same form is sent again, its key finds the save already
+    made, and the repeat is answered as the first was instead of as a conflict with the
+    person's own change. A key counts only for the person who sent it.
+    """
+
+    __tablename__ = "applied_save"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("cell.id", ondelete="CASCADE"))
+    revision_id: Mapped[int] = mapped_column(ForeignKey("cell_revision.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ChangeKind(enum.StrEnum):
     """A change to a grid's structure."""
 

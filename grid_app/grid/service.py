@@ -17,6 +17,7 @@ from grid_app.errors import EditConflict, Forbidden, Invalid
 from grid_app.extensions import db
 from grid_app.grid import history, markdown
 from grid_app.grid.models import (
+    AppliedSave,
     Cell,
     CellRevision,
     ColumnKind,
@@ -86,6 +87,7 @@ def save_cell(
     summary: str = "",
     kind: RevisionKind = RevisionKind.EDIT,
     at: datetime | None = None,
+    key: str | None = None,
 ) -> CellRevision | None:
     """Save a cell as ``actor`` from the version they started from.
 
@@ -93,21 +95,51 @@ def save_cell(
     cell has moved on since ``expected_version``, so nobody's work is overwritten.
     ``at`` backdates the change (demo data); it defaults to now. ``actor`` may be the
     ``OPERATOR`` at the command line (an import), like ``create_grid``'s.
+
+    ``key`` is the key of the form the save came from (``SaveForm``). If ``actor`` already
+    saved this text (and these owners) into this cell under it, this is that save sent
+    again (its answer was lost): it returns the revision it made then and changes nothing.
     """
     require_edit_cells(actor)
     text = normalise_text(text)
     summary = " ".join(summary.split())
     owners = _validate(cell, text, owner_ids, summary)
+    new_owner_ids = sorted(u.id for u in owners) if owners is not None else None
+
+    applied = _applied_under(actor, cell, key)
+    if applied is not None:
+        earlier = db.session.get_one(CellRevision, applied.revision_id)
+        same_owners = new_owner_ids is None or sorted(earlier.owner_ids) == new_owner_ids
+        if applied.cell_id == cell.id and earlier.text == text and same_owners:
+            return earlier
 
     if cell.version != expected_version:
         raise EditConflict("Someone else saved this cell while you were editing it.")
-    new_owner_ids = sorted(u.id for u in owners) if owners is not None else None
     if text == cell.text and (
         new_owner_ids is None or new_owner_ids == sorted(u.id for u in cell.owners)
     ):
         return None
 
-    return _write(actor, cell, text, owners, kind=kind, summary=summary, at=at or utcnow())
+    revision = _write(actor, cell, text, owners, kind=kind, summary=summary, at=at or utcnow())
+    if key is not None and actor.id is not None and applied is None:
+        db.session.add(
+            AppliedSave(user_id=actor.id, key=key, cell_id=cell.id, revision_id=revision.id)
+        )
+        db.session.flush()
+    return revision
+
+
+def _applied_under(actor: Actor, cell: Cell, key: str | None) -> AppliedSave | None:
+    """The save ``actor`` made under ``key``, if any.
+
+    Takes the cell's row lock first (PostgreSQL; SQLite's writers already queue): a repeat
+    sent while its first send is still being saved waits for it, and then finds its key
+    instead of conflicting with it.
+    """
+    if key is None or actor.id is None:
+        return None
+    db.session.execute(select(Cell.id).where(Cell.id == cell.id).with_for_update())
+    return db.session.get(AppliedSave, (actor.id, key))
 
 
 def _write(
@@ -276,9 +308,13 @@ def _validate(
 
 
 def restore_revision(
-    actor: User, revision: CellRevision, *, expected_version: int
+    actor: User, revision: CellRevision, *, expected_version: int, key: str | None = None
 ) -> CellRevision | None:
-    """Make an old revision current again, as a new revision of kind "restore"."""
+    """Make an old revision current again, as a new revision of kind "restore".
+
+    ``key`` is the restore form's, as for ``save_cell``: a repeat of a restore already made
+    returns the revision it made then.
+    """
     cell = revision.cell
     return save_cell(
         actor,
@@ -288,4 +324,5 @@ def restore_revision(
         owner_ids=list(revision.owner_ids) if cell.column.holds_people else None,
         summary=f"Restored revision {revision.number}",
         kind=RevisionKind.RESTORE,
+        key=key,
     )

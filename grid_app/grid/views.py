@@ -19,9 +19,11 @@ from grid_app.grid.forms import (
     AsOfForm,
     CellForm,
     FeedFilterForm,
+    SaveForm,
     StructureForm,
     VersionForm,
     choices,
+    new_save_key,
 )
 from grid_app.grid.models import Cell, CellRevision, GridChange
 from grid_app.web import htmx, params
@@ -110,6 +112,7 @@ def save(cell_id: int) -> Response:
             text=form.text.data or "",
             owner_ids=form.owners.data if cell.column.holds_people else None,
             summary=form.summary.data or "",
+            key=form.key(),
         ),
         saved,
         form=form,
@@ -150,6 +153,8 @@ def _conflict(cell_id: int, form: CellForm, error: EditConflict, *, typed: str) 
     """The cell as it is now beside what the person wanted it to say (409)."""
     cell = queries.cell_by_id(cell_id)
     form.version.data = str(cell.version)
+    # The merged text is a new save: a key of its own, so it is never mistaken for a repeat.
+    form.save_key.data = new_save_key()
     return htmx.render(
         "grid/conflict.html",
         "grid/_cell_conflict.html",
@@ -216,7 +221,7 @@ def compare() -> Response:
         new=new,
         names=names,
         changes=diff.word_diff(old.text if old else "", new.text),
-        restore_form=VersionForm(version=str(new.cell.version)),
+        restore_form=SaveForm(version=str(new.cell.version)),
     )
 
 
@@ -224,7 +229,8 @@ def compare() -> Response:
 def restore(revision_id: int) -> Response:
     """Make an old revision current again, as a new revision; a stale page is a conflict."""
     revision = queries.revision_by_id(revision_id)
-    version = VersionForm().require_version()
+    form = SaveForm()
+    version = form.require_version()
 
     def restored(new: CellRevision | None) -> Response:
         if new is None:
@@ -238,7 +244,9 @@ def restore(revision_id: int) -> Response:
         return _conflict(revision.cell_id, form, error, typed=revision.text)
 
     return write(
-        lambda: service.restore_revision(current_user, revision, expected_version=version),
+        lambda: service.restore_revision(
+            current_user, revision, expected_version=version, key=form.key()
+        ),
         restored,
         conflict=conflict,
     )

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, request, url_for
+from flask import Flask, g, request, url_for
 from flask_login import current_user
 from werkzeug import Response
 
+from grid_app.auth import service as auth_service
 from grid_app.auth.models import User
-from grid_app.extensions import db, login_manager
+from grid_app.extensions import login_manager
 from grid_app.web import htmx
+from grid_app.web.writes import commit
 
 PUBLIC_ENDPOINTS = {"auth.sign_in", "static", "health"}
 # Requests a page makes by itself (the grid's live poll, the bell's count) do not count as
@@ -25,9 +27,10 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(token: str) -> User | None:
-        from grid_app.auth import service as auth_service
-
-        return auth_service.load_session(token, touch=request.endpoint not in PASSIVE_ENDPOINTS)
+        check = auth_service.check_session(token, touch=request.endpoint not in PASSIVE_ENDPOINTS)
+        if check.needs_recording:
+            g.session_check = check
+        return check.user
 
     @login_manager.unauthorized_handler
     def unauthorized() -> Response:
@@ -37,13 +40,15 @@ def init_app(app: Flask) -> None:
     def require_sign_in() -> Response | None:
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None
-        if not current_user.is_authenticated:
-            # Ending an expired session, or noting activity, is committed on its own.
-            if db.session.dirty or db.session.deleted:
-                db.session.commit()
+        signed_in = current_user.is_authenticated
+        check = g.pop("session_check", None)
+        if check is not None:
+            # Ending an expired session, or noting activity, is a short write of its own,
+            # so the rest of a request that changes nothing (a page, mostly) only reads and
+            # never waits for a save to finish.
+            commit(lambda: auth_service.record_session_check(check))
+        if not signed_in:
             return htmx.redirect_to_sign_in(sign_in_url())
-        if db.session.dirty:
-            db.session.commit()
         return None
 
 

@@ -9,8 +9,10 @@ A view parses its form, then hands ``write`` the service call and what to answer
         invalid=lambda error: htmx.render(..., status=422, form=form),
     )
 
-On success the request's transaction is committed once and ``done`` answers. On a domain
-error everything the call wrote is rolled back first, then:
+The call runs in a write transaction of its own (on SQLite it takes the write lock as it
+begins; what the view read before was a read transaction, ended first). On success it is
+committed once and ``done`` answers. On a domain error everything the call wrote is rolled
+back first, then:
 
 - ``Invalid``: its field messages are put beside the form's fields and ``invalid``
   re-renders the page (422) with what the person typed;
@@ -31,6 +33,7 @@ from typing import TypeVar
 from flask_wtf import FlaskForm
 from werkzeug import Response
 
+from grid_app.database import writing
 from grid_app.errors import EditConflict, Forbidden, Invalid
 from grid_app.extensions import db
 
@@ -46,42 +49,57 @@ def write(
     conflict: Callable[[EditConflict], Response] | None = None,
     forbidden: Callable[[Forbidden], Response] | None = None,
 ) -> Response:
-    """Run ``action`` as the request's one transaction and answer as the house does."""
+    """Run ``action`` as the request's one write transaction and answer as the house does."""
     try:
-        result = action()
+        result = commit(action)
     except Invalid as error:
-        db.session.rollback()
         if form is not None:
             show_errors(form, error)
         if invalid is None:
             raise
         return invalid(error)
     except EditConflict as error:
-        db.session.rollback()
         if conflict is None:
             raise
         return conflict(error)
     except Forbidden as error:
-        db.session.rollback()
         if forbidden is None:
             raise
         return forbidden(error)
-    db.session.commit()
     return done(result)
 
 
 def commit(action: Callable[[], T]) -> T:
-    """Run ``action`` (a read that must be recorded, such as an audited download) and commit.
+    """Run ``action`` in a write transaction of its own and commit it.
 
-    Domain errors roll back and go on to the error pages, as in ``write``.
+    Used by ``write`` and for a read that must be recorded (an audited download). What the
+    request read before was only a read: that transaction ends here, and the write begins
+    afresh, taking SQLite's write lock first (``writing``), so it re-reads under the lock
+    whatever it depends on. Any error rolls everything back and goes on (domain errors to
+    ``write``'s answers or the error pages).
     """
-    try:
-        result = action()
-    except BaseException:
-        db.session.rollback()
-        raise
-    db.session.commit()
+    _end_reading()
+    with writing():
+        try:
+            result = action()
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
     return result
+
+
+def _end_reading() -> None:
+    """End the read transaction the request has open, if any.
+
+    It holds no changes (a change made outside the write would be lost or written without
+    the lock), so rolling it back only lets go of its snapshot; objects it loaded are
+    reloaded when next used.
+    """
+    session = db.session
+    if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
+        raise RuntimeError("Something changed before the write began; change it inside it.")
+    session.rollback()
 
 
 def show_errors(form: FlaskForm, error: Invalid) -> None:

@@ -143,6 +143,25 @@ def test_idle_session_times_out(app, client, people, grid):
         assert db.session.scalar(db.select(db.func.count(UserSession.id))) == 0
 
 
+def test_a_page_opened_after_a_quiet_minute_notes_the_activity(app, client, people, grid):
+    """Pages only read, but the sign-in's last activity is still written (on its own)."""
+    client.sign_in(people["contributor"])
+    with app.app_context():
+        for record in db.session.scalars(db.select(UserSession)):
+            record.last_seen_at -= timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] - 1)
+        db.session.commit()
+        before = db.session.scalars(db.select(UserSession.last_seen_at)).one()
+    assert client.get(f"/grids/{grid.slug}").status_code == 200
+    with app.app_context():
+        after = db.session.scalars(db.select(UserSession.last_seen_at)).one()
+        assert after - before >= timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] - 1)
+        for record in db.session.scalars(db.select(UserSession)):
+            record.last_seen_at -= timedelta(minutes=2)
+        db.session.commit()
+    # Without the activity noted, the session would have idled out by now.
+    assert client.get(f"/grids/{grid.slug}").status_code == 200
+
+
 def test_session_has_an_absolute_limit_however_active(app: Flask, client, people, grid):
     client.sign_in(people["contributor"])
     with app.app_context():

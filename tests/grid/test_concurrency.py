@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import sqlite3
 import threading
 import time
 from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import event
 
 from grid_app.auth.models import User
 from grid_app.extensions import db
@@ -151,3 +153,79 @@ def test_concurrent_comments_and_flags_on_one_cell_are_all_counted(app: Flask, p
         found = db.session.get_one(Grid, grid.id)
         assert discussion.open_counts(found) == {cell_id: len(threads)}
         assert gaps.open_counts(found) == {cell_id: gaps.OpenCount(len(flags), len(flags))}
+
+
+def _sqlite_path(app: Flask) -> str:
+    return str(app.config["SQLALCHEMY_DATABASE_URI"]).removeprefix("sqlite:///")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_pages_open_while_a_save_holds_the_write_lock(app: Flask, client, people, grid):
+    """On SQLite a page only reads: it never queues behind a save holding the write lock."""
+    cell_id = grid.cells[("Social work", "Evidence")]
+    client.sign_in(people["contributor"])
+    # Another connection, a save in progress elsewhere, takes the lock and keeps it; it would
+    # refuse at once to wait for anyone else (timeout 0).
+    writer = sqlite3.connect(_sqlite_path(app), isolation_level=None, timeout=0)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        page = client.get(f"/grids/{grid.slug}")
+        cell = client.get(f"/cells/{cell_id}", headers=HX)
+        poll = client.get(f"/grids/{grid.slug}/updates?after=0&structure=0", headers=HX)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert (page.status_code, cell.status_code, poll.status_code) == (200, 200, 200)
+    assert "Social work" in page.text
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_save_still_saves_when_someone_else_wrote_while_its_page_was_read(
+    app: Flask, client, people, grid
+):
+    """The read a save starts with is not the transaction that writes.
+
+    SQLite cannot turn a read transaction into a write once another connection has
+    committed since it began ("database is locked", at once). Here another connection
+    commits between the save's first read of the cell and its write: the save still saves.
+    """
+    cell_id = grid.cells[("Social work", "Evidence")]
+    client.sign_in(people["contributor"])
+    with app.app_context():
+        engine = db.engine
+    wrote: list[str] = []
+
+    def someone_else_writes(_conn, _cursor, statement: str, *_: Any) -> None:
+        if wrote or not statement.lstrip().upper().startswith("SELECT"):
+            return
+        if "FROM cell " not in statement and "FROM cell\n" not in statement:
+            return
+        wrote.append(statement)
+        elsewhere = sqlite3.connect(_sqlite_path(app), isolation_level=None, timeout=0)
+        try:
+            elsewhere.execute("UPDATE grid SET description = 'Changed elsewhere'")
+        finally:
+            elsewhere.close()
+
+    event.listen(engine, "after_cursor_execute", someone_else_writes)
+    try:
+        response = client.post_form(
+            f"/cells/{cell_id}", {"text": "Saved all the same", "version": "1"}, headers=HX
+        )
+    finally:
+        event.remove(engine, "after_cursor_execute", someone_else_writes)
+    assert wrote, "the save never read the cell"
+    assert response.status_code == 200, response.text
+    assert count(app, CellRevision, CellRevision.cell_id == cell_id) == 1
+
+
+def test_the_same_save_sent_several_times_at_once_is_saved_once_and_never_a_conflict(
+    app: Flask, people, grid
+):
+    """A save sent again while the first send is still being saved (a double click, a
+    retry) waits for it and is answered as saved."""
+    cell_id = grid.cells[("Social work", "Evidence")]
+    form = {"text": "Text", "version": "1", "save_key": "k" * 32}
+    statuses = race(app, people["contributor"].email, f"/cells/{cell_id}", [form] * WRITERS)
+    assert statuses == [200] * WRITERS
+    assert count(app, CellRevision, CellRevision.cell_id == cell_id) == 1

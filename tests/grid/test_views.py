@@ -297,3 +297,117 @@ def test_grid_page_runs_the_same_number_of_queries_however_full_it_is(
     assert len(full) <= 7 + len(queries.CELL_BADGES) + 1, "\n".join(
         s.split("\n")[0][:120] for s in full
     )
+
+
+# --- A save sent again (its answer lost) ------------------------------------------------
+
+
+def _hidden_fields(page: str) -> dict[str, str]:
+    """The version and save key a page's form carries (whichever it has)."""
+    return dict(re.findall(r'name="(version|save_key)" value="([^"]*)"', page))
+
+
+def _edit_form(client, cell_id: int) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The hidden fields of the cell's edit form, as the browser got them."""
+    return _hidden_fields(client.get(f"/cells/{cell_id}/edit", headers=HX).text)
+
+
+def test_each_edit_form_carries_a_fresh_save_key(client, people, grid):
+    cell_id = grid.cells[("Social work", "Evidence")]
+    client.sign_in(people["contributor"])
+    first, second = _edit_form(client, cell_id), _edit_form(client, cell_id)
+    assert len(first.get("save_key", "")) >= 16
+    assert first.get("save_key") != second.get("save_key")
+
+
+def test_a_save_sent_again_is_answered_as_saved_not_as_a_conflict(app, client, people, grid):
+    """The answer to a save was lost and the same form is sent again: the person is not
+    shown their own text as someone else's."""
+    cell_id = grid.cells[("Social work", "Evidence")]
+    client.sign_in(people["contributor"])
+    form = {**_edit_form(client, cell_id), "text": "Workshops with two teams."}
+    first = client.post_form(f"/cells/{cell_id}", form, headers=HX)
+    again = client.post_form(f"/cells/{cell_id}", form, headers=HX)
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert "Someone else changed this cell" not in again.text
+    assert 'class="app-cell__saved" role="status">Saved</p>' in again.text
+    assert "Workshops with two teams." in again.text
+    assert [r.text for r in revisions(app, cell_id)] == ["Workshops with two teams."]
+    assert version_of(app, cell_id) == 2
+
+
+def test_a_save_sent_again_without_javascript_goes_back_to_the_grid(app, client, people, grid):
+    cell_id = grid.cells[("Social work", "Evidence")]
+    client.sign_in(people["contributor"])
+    form = {**_edit_form(client, cell_id), "text": "Workshops with two teams."}
+    answers = [client.post_form(f"/cells/{cell_id}", form) for _ in range(2)]
+    assert [a.status_code for a in answers] == [303, 303]
+    assert answers[1].headers["Location"] == answers[0].headers["Location"]
+    assert len(revisions(app, cell_id)) == 1
+
+
+def test_an_owner_save_sent_again_is_answered_as_saved(app, client, people, grid):
+    cell_id = grid.cells[("Youth Justice", "Owner")]
+    client.sign_in(people["contributor"])
+    form = {
+        **_edit_form(client, cell_id),
+        "owners": [str(people["manager"].id), str(people["other"].id)],
+        "text": "Youth Justice team",
+    }
+    answers = [client.post_form(f"/cells/{cell_id}", form, headers=HX) for _ in range(2)]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert "Mo Manager" in answers[1].text
+    [revision] = revisions(app, cell_id)
+    assert sorted(revision.owner_ids) == sorted([people["manager"].id, people["other"].id])
+
+
+def test_someone_else_sending_the_same_key_gets_the_usual_conflict(app, new_client, people, grid):
+    """A key counts only for the person whose form it came in."""
+    cell_id = grid.cells[("Social work", "Evidence")]
+    mine, theirs = new_client(), new_client()
+    mine.sign_in(people["contributor"])
+    theirs.sign_in(people["other"])
+    form = {**_edit_form(mine, cell_id), "text": "Workshops with two teams."}
+    assert mine.post_form(f"/cells/{cell_id}", form, headers=HX).status_code == 200
+    refused = theirs.post_form(f"/cells/{cell_id}", form, headers=HX)
+    assert refused.status_code == 409
+    assert "Someone else changed this cell" in refused.text
+    assert [r.author_id for r in revisions(app, cell_id)] == [people["contributor"].id]
+
+
+def test_other_text_sent_under_a_used_key_is_a_conflict_never_a_silent_saved(
+    app, client, people, grid
+):
+    """An old copy of the form (the back button), edited again, is not a repeat: the new
+    words are neither dropped nor written over the cell."""
+    cell_id = grid.cells[("Social work", "Evidence")]
+    client.sign_in(people["contributor"])
+    form = _edit_form(client, cell_id)
+    client.post_form(f"/cells/{cell_id}", {**form, "text": "First words."}, headers=HX)
+    refused = client.post_form(f"/cells/{cell_id}", {**form, "text": "Other words."}, headers=HX)
+    assert refused.status_code == 409
+    assert ">Other words.</textarea>" in refused.text
+    # The merged text goes out under a key of its own, and saves.
+    fresh = _hidden_fields(refused.text)
+    assert fresh["version"] == "2" and fresh.get("save_key") != form.get("save_key")
+    merged = {**fresh, "text": "First words. Other words."}
+    assert client.post_form(f"/cells/{cell_id}", merged, headers=HX).status_code == 200
+    assert [r.text for r in revisions(app, cell_id)] == [
+        "First words.",
+        "First words. Other words.",
+    ]
+
+
+def test_a_restore_sent_again_is_answered_as_the_first_was(app, client, people, grid):
+    cell_id = grid.cells[("Social work", "Strategy")]
+    client.sign_in(people["contributor"])
+    for version, text in enumerate(["One plan", "Two plans"], start=1):
+        client.post_form(f"/cells/{cell_id}", {"text": text, "version": str(version)})
+    first = revisions(app, cell_id)[0]
+    form = _hidden_fields(client.get(f"/revisions/compare?to={first.id}").text)
+    assert form["version"] == "3"
+    answers = [client.post_form(f"/revisions/{first.id}/restore", form) for _ in range(2)]
+    assert [a.status_code for a in answers] == [303, 303]
+    history = client.get(f"/cells/{cell_id}/history").text
+    assert history.count("Restored revision 1 as revision 3.") == 2
+    assert [r.kind for r in revisions(app, cell_id)] == ["edit", "edit", "restore"]

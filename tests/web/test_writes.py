@@ -9,12 +9,11 @@ from pathlib import Path
 import grid_app
 
 PACKAGE = Path(grid_app.__file__).parent
-# Where a transaction may end: the write helper and the web plumbing around every request,
-# command-line commands, and the mail sender's own background transactions.
+# Where a transaction may end: the write helper, the error pages' clean-up, command-line
+# commands, and the mail sender's own background transactions.
 MAY_COMMIT = {
     "web/writes.py",
     "web/errors.py",
-    "web/authz.py",
     "cli.py",
     "exchange/cli.py",
     "discussion/mail.py",
