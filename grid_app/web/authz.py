@@ -1,4 +1,5 @@
-"""Sign-in is required everywhere except the sign-in page and static files."""
+"""Sign-in is required everywhere except the sign-in and password-reset pages and static
+files."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from grid_app.auth.models import User
 from grid_app.extensions import db, login_manager
 from grid_app.web import htmx
 
-PUBLIC_ENDPOINTS = {"auth.sign_in", "static", "health"}
+PUBLIC_ENDPOINTS = {
+    "auth.sign_in",
+    "auth.forgot_password",
+    "auth.reset_sent",
+    "auth.reset_password",
+    "static",
+    "health",
+}
 # Requests a page makes by itself (the grid's live poll, the bell's count) do not count as
 # activity for the idle timeout, or an open tab would keep a session alive for ever.
 PASSIVE_ENDPOINTS = {"grid.updates", "discussion.bell"}
