@@ -220,6 +220,7 @@ def request_reset(email: str) -> None:
             "email: your password stays as it is.\n"
         ),
         user_id=user.id,
+        secret=True,
     )
     audit.record(user, "auth.reset_requested", "user", user.id)
 

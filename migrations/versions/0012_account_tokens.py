@@ -1,4 +1,4 @@
-"""Single-use account links (password reset), stored as hashes, bound to a purpose and a person
+"""Single-use account links (password reset), stored as hashes, bound to a purpose and a person; mail that held one forgets its body once sent
 
 Revision ID: 0012
 Revises: 0011
@@ -31,9 +31,13 @@ def upgrade():
     )
     with op.batch_alter_table('account_token', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_account_token_user_id'), ['user_id'], unique=False)
+    with op.batch_alter_table('outgoing_mail', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('forget_body', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade():
+    with op.batch_alter_table('outgoing_mail', schema=None) as batch_op:
+        batch_op.drop_column('forget_body')
     with op.batch_alter_table('account_token', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_account_token_user_id'))
     op.drop_table('account_token')

@@ -50,6 +50,9 @@ def test_asking_for_a_link_emails_one_that_resets_the_password(app, client, peop
     body = received.get_content()
     link = re.search(r"https://grid\.example\.org(/reset-password/\S+)", body)
     assert link is not None and "60 minutes" in body
+    with app.app_context():
+        kept = db.session.scalars(db.select(OutgoingMail.body)).all()
+    assert kept == [mail.FORGOTTEN]  # the outbox keeps no usable link once it has gone
     assert client.get(link.group(1)).status_code == 200
     done = client.post_form(
         link.group(1), {"password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}
