@@ -17,7 +17,7 @@ from grid_app.auth import service as auth_service
 from grid_app.auth.models import OPERATOR, Role
 from grid_app.config import DEFAULTS
 from grid_app.database import scrub, writing
-from grid_app.errors import Invalid
+from grid_app.errors import Invalid, NotFound
 from grid_app.extensions import db
 
 # The tables where participants' raw words are written and deleted.
@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
+    app.cli.add_command(reset_password)
     app.cli.add_command(verify_history)
     app.cli.add_command(prune_sign_ins)
     app.cli.add_command(send_mail)
@@ -99,6 +100,26 @@ def create_user(email: str, display_name: str, roles: tuple[str, ...]) -> None:
         raise SystemExit(2) from error
     db.session.commit()
     click.echo(f"Created {user.email} ({', '.join(sorted(r.value for r in user.roles))}).")
+
+
+@click.command("reset-password")
+@writing()
+@with_appcontext
+@click.argument("email")
+def reset_password(email: str) -> None:
+    """Give someone a new password and sign them out everywhere; it is asked for twice,
+    never taken as an argument."""
+    password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = auth_service.set_password(OPERATOR, email, password)
+    except (Invalid, NotFound) as error:
+        db.session.rollback()
+        messages = getattr(error, "field_errors", {}).values() or [error.message]
+        for message in messages:
+            click.echo(f"Error: {message}", err=True)
+        raise SystemExit(2) from error
+    db.session.commit()
+    click.echo(f"Set a new password for {user.email}; they are signed out everywhere.")
 
 
 @click.command("verify-history")

@@ -46,6 +46,12 @@ DEFAULTS: dict[str, Any] = {
     "SIGN_IN_LIMIT_PER_EMAIL": "100 per hour",
     "SIGN_IN_LIMIT_PER_ADDRESS": "50 per 5 minutes",
     "SIGN_IN_LIMIT_PER_DEVICE": "10 per 5 minutes",
+    # A link to set a new password works once, for this many minutes.
+    "RESET_LINK_MINUTES": 60,
+    # Requests for such a link: for one email address (counted by a keyed hash of it) and
+    # from one client address. Each request sends mail, so they are kept few.
+    "RESET_LIMIT_PER_EMAIL": "3 per hour",
+    "RESET_LIMIT_PER_ADDRESS": "20 per hour",
     # How long a browser is remembered as one where its person has signed in.
     "SIGN_IN_DEVICE_DAYS": 180,
     # Receipt codes tried per session, whoever tries them (counting per person would record
@@ -101,6 +107,7 @@ ENV_INTS = (
     "MAIL_TIMEOUT",
     "SEAL_BATCH_SIZE",
     "SEAL_AFTER_MINUTES",
+    "RESET_LINK_MINUTES",
 )
 ENV_BOOLS = ("SESSION_COOKIE_SECURE", "MAIL_SEND_AFTER_COMMIT", "HSTS_INCLUDE_SUBDOMAINS")
 

@@ -1,7 +1,7 @@
 """Import every domain's models so that Alembic and create_all see the whole schema."""
 
 from grid_app.audit.models import AuditEvent
-from grid_app.auth.models import Role, User, UserRole, UserSession
+from grid_app.auth.models import AccountToken, Role, User, UserRole, UserSession
 from grid_app.discussion.models import (
     CellThreadTally,
     Comment,
@@ -35,6 +35,7 @@ from grid_app.safe_space.models import (
 )
 
 __all__ = [
+    "AccountToken",
     "AppliedSave",
     "AuditEvent",
     "Cell",

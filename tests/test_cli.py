@@ -224,3 +224,39 @@ def test_prune_sign_ins_deletes_only_expired_sign_in_records(app, people, new_cl
     assert "Deleted 2 expired sign-in records." in result.output
     with app.app_context():
         assert list(db.session.scalars(select(UserSession.id))) == [live_id]
+
+
+def test_reset_password_asks_twice_applies_the_rules_and_ends_every_session(app, client, people):
+    from grid_app.audit.models import AuditEvent
+    from grid_app.auth.models import UserSession
+
+    client.sign_in(people["contributor"])
+    runner = app.test_cli_runner()
+    weak = runner.invoke(
+        args=["reset-password", people["contributor"].email],
+        input="cara's password\ncara's password\n",
+    )
+    assert weak.exit_code == 2 and "your name" in weak.output
+    assert client.get("/profile").status_code == 200
+    done = runner.invoke(
+        args=["reset-password", people["contributor"].email],
+        input="plum kettle across winter\nplum kettle across winter\n",
+    )
+    assert done.exit_code == 0, done.output
+    assert "plum kettle" not in done.output
+    assert client.get("/profile").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count(UserSession.id))) == 0
+        event = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "auth.password_set")
+        )
+        assert event is not None and event.actor_id is None
+        assert event.target_id == str(people["contributor"].id)
+
+
+def test_reset_password_names_an_unknown_address(app):
+    result = app.test_cli_runner().invoke(
+        args=["reset-password", "nobody@example.org"],
+        input="plum kettle across winter\nplum kettle across winter\n",
+    )
+    assert result.exit_code == 2 and "Nobody here has this email address" in result.output

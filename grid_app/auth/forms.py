@@ -33,3 +33,38 @@ class ProfileForm(FlaskForm):
 
     # Radios drawn from EMAIL_CHOICES by the template; the value is checked by the service.
     email_frequency = StringField("How often do you want your notifications by email?")
+
+
+class ForgotPasswordForm(FlaskForm):
+    """The address to send a link to."""
+
+    email = EmailField(
+        "Email address",
+        validators=[DataRequired("Enter your email address."), Length(max=254)],
+    )
+
+
+# Long enough to hold any acceptable password; the service gives the real rules.
+_NEW_PASSWORD_MAX = 1000
+
+
+class NewPasswordForm(FlaskForm):
+    """A new password, typed twice (the rules are checked by the service)."""
+
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired("Enter a new password."), Length(max=_NEW_PASSWORD_MAX)],
+    )
+    confirm_password = PasswordField(
+        "Type the new password again",
+        validators=[DataRequired("Type the new password again."), Length(max=_NEW_PASSWORD_MAX)],
+    )
+
+
+class ChangePasswordForm(NewPasswordForm):
+    """The current password, then the new one twice."""
+
+    current_password = PasswordField(
+        "Current password",
+        validators=[DataRequired("Enter your current password."), Length(max=_NEW_PASSWORD_MAX)],
+    )

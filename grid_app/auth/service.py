@@ -14,12 +14,14 @@ from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from grid_app.audit import service as audit
+from grid_app.auth import passwords, tokens
 from grid_app.auth.models import Actor, EmailFrequency, Role, User, UserRole, UserSession
+from grid_app.auth.tokens import TokenPurpose
 from grid_app.database import utcnow
-from grid_app.errors import Forbidden, Invalid
+from grid_app.discussion import mail
+from grid_app.errors import Forbidden, Invalid, NotFound
 from grid_app.extensions import db
 
-PASSWORD_MIN = 12
 # Checked when the email is unknown, so a wrong email takes as long as a wrong password.
 _DUMMY_HASH: str | None = None
 # A session's last-seen time is written at most this often, not on every request.
@@ -29,15 +31,6 @@ TOUCH_EVERY = timedelta(minutes=1)
 def hash_password(password: str) -> str:
     """Hash a password with the configured memory-hard algorithm (scrypt by default)."""
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
-
-
-def validate_password(password: str) -> None:
-    """Raise Invalid when a new password is too weak to accept."""
-    if len(password) < PASSWORD_MIN:
-        raise Invalid(
-            "Choose a longer password.",
-            {"password": f"Use at least {PASSWORD_MIN} characters."},
-        )
 
 
 def create_user(
@@ -59,9 +52,11 @@ def create_user(
         errors["email"] = "Someone already has this email address."
     if not display_name or len(display_name) > 120:
         errors["display_name"] = "Enter a name of up to 120 characters."
+    message = passwords.problem(password, email=email, display_name=display_name)
+    if message:
+        errors["password"] = message
     if errors:
         raise Invalid("Check the details.", errors)
-    validate_password(password)
     user = User(email=email, display_name=display_name, password_hash=hash_password(password))
     user.role_links = [UserRole(role=Role(role).value) for role in roles]
     db.session.add(user)
@@ -228,4 +223,109 @@ def set_email_frequency(actor: User, user: User, frequency: str) -> User:
         )
         user.email_frequency = frequency
         db.session.flush()
+    return user
+
+
+# --- Passwords: forgotten, changed, or set at the command line --------------------------
+
+
+def request_reset(email: str) -> None:
+    """Email a single-use link to set a new password, if an active account has this address.
+
+    Whether or not one does, nothing here says so to the caller: the page that follows is
+    the same, so the form cannot be used to find out who has an account.
+    """
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.active:
+        return
+    minutes = int(current_app.config["RESET_LINK_MINUTES"])
+    raw = tokens.issue(user, TokenPurpose.RESET, timedelta(minutes=minutes))
+    link = mail.absolute_url("auth.reset_password", token=raw)
+    mail.queue(
+        to=user.email,
+        subject="Set a new password for the Supporting People Grid",
+        body=(
+            f"Hello {user.display_name},\n\n"
+            "Someone (we hope you) asked to set a new password for your account on the "
+            "Supporting People Grid. Open this link to choose one:\n\n"
+            f"{link}\n\n"
+            f"The link works once, for {minutes} minutes. If you did not ask, ignore this "
+            "email: your password stays as it is.\n"
+        ),
+        user_id=user.id,
+        secret=True,
+    )
+    audit.record(user, "auth.reset_requested", "user", user.id)
+
+
+def _confirm(password: str, confirmation: str, user: User) -> None:
+    """Raise Invalid unless the new password is acceptable and typed the same twice."""
+    passwords.require_acceptable(password, email=user.email, display_name=user.display_name)
+    if password != confirmation:
+        raise Invalid(
+            "Choose a different password.",
+            {"confirm_password": "Type the same password in both boxes."},
+        )
+
+
+def _set_password(user: User, password: str, keep_token: str | None = None) -> int:
+    """Store the new password, end the person's other sessions and unused reset links."""
+    user.password_hash = hash_password(password)
+    tokens.revoke(user, TokenPurpose.RESET)
+    ending = delete(UserSession).where(UserSession.user_id == user.id)
+    if keep_token:
+        ending = ending.where(UserSession.token_hash != _hash_token(keep_token))
+    result = db.session.execute(ending)
+    db.session.flush()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def reset_password(raw_token: str, password: str, confirmation: str) -> User:
+    """Set a new password through an emailed link, use the link up and sign the person in
+    here (every other session of theirs ends).
+
+    The link's holder acts as its person: the link is the proof of who they are. A refused
+    password leaves the link usable (the caller rolls back), so the person can try again.
+    """
+    user = tokens.check(raw_token, TokenPurpose.RESET)
+    _confirm(password, confirmation, user)
+    tokens.consume(raw_token, TokenPurpose.RESET)
+    ended = _set_password(user, password)
+    audit.record(user, "auth.password_reset", "user", user.id, sessions_ended=ended)
+    start_session(user)
+    return user
+
+
+# Beside the current-password field when it does not match.
+WRONG_CURRENT_PASSWORD = "Your current password is not right."
+
+
+def change_password(
+    actor: User, user: User, current: str, password: str, confirmation: str
+) -> User:
+    """Change ``user``'s password; only they may, knowing the current one. Every other
+    session of theirs ends; the one they are using goes on."""
+    if actor.id != user.id:
+        raise Forbidden("Only the person themselves can change their password.")
+    if not check_password_hash(user.password_hash, current):
+        raise Invalid(
+            "Your password was not changed.", {"current_password": WRONG_CURRENT_PASSWORD}
+        )
+    _confirm(password, confirmation, user)
+    ended = _set_password(user, password, keep_token=actor.current_session_token)
+    audit.record(actor, "auth.password_changed", "user", user.id, sessions_ended=ended)
+    return user
+
+
+def set_password(actor: Actor, email: str, password: str) -> User:
+    """Give the person with this address a new password and end all their sessions; only
+    an admin (or the operator at the command line) may."""
+    if not actor.has_role(Role.ADMIN):
+        raise Forbidden("Only an admin can set someone's password.")
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound("Nobody here has this email address.")
+    passwords.require_acceptable(password, email=user.email, display_name=user.display_name)
+    ended = _set_password(user, password)
+    audit.record(actor, "auth.password_set", "user", user.id, sessions_ended=ended)
     return user

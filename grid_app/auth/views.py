@@ -4,20 +4,35 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import Response as FlaskResponse
 from flask import session as browser_session
-from flask_limiter import RequestLimit
+from flask_limiter import RequestLimit, RouteLimit
 from flask_login import current_user, login_user, logout_user
 from werkzeug import Response
 
-from grid_app.auth import service
-from grid_app.auth.forms import EMAIL_CHOICES, ProfileForm, SignInForm
+from grid_app.auth import service, tokens
+from grid_app.auth.forms import (
+    EMAIL_CHOICES,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    NewPasswordForm,
+    ProfileForm,
+    SignInForm,
+)
+from grid_app.auth.models import User
+from grid_app.auth.passwords import PASSWORD_MAX, PASSWORD_MIN
+from grid_app.errors import NotFound
+from grid_app.extensions import keyed_digest, limiter
 from grid_app.web import htmx, sign_in_limits
 from grid_app.web.authz import safe_next
 from grid_app.web.writes import commit, write
 
 bp = Blueprint("auth", __name__)
+# What the new-password fields' hint says.
+RULES = {"password_min": PASSWORD_MIN, "password_max": PASSWORD_MAX}
 
 
 def _refused(limit: RequestLimit) -> Response:
@@ -88,17 +103,33 @@ def _signed_out(message: str) -> Response:
     return response
 
 
+def _profile_page(
+    form: ProfileForm | None = None,
+    password_form: ChangePasswordForm | None = None,
+    status: int = 200,
+) -> Response:
+    """The profile page with both of its forms; a refused one keeps its messages."""
+    if form is None:
+        form = ProfileForm(formdata=None)
+        form.email_frequency.data = current_user.email_frequency
+    # Password boxes are drawn empty whatever was typed (see the input macro).
+    password_form = password_form or ChangePasswordForm(formdata=None)
+    return htmx.render(
+        "auth/profile.html",
+        status=status,
+        form=form,
+        password_form=password_form,
+        choices=EMAIL_CHOICES,
+        **RULES,
+    )
+
+
 @bp.route("/profile", methods=["GET", "POST"])
 def profile() -> Response:
     """The person's own details, and how often they get notifications by email."""
-    form = ProfileForm()
-
-    def page(status: int = 200) -> Response:
-        return htmx.render("auth/profile.html", status=status, form=form, choices=EMAIL_CHOICES)
-
     if request.method == "GET":
-        form.email_frequency.data = current_user.email_frequency
-        return page()
+        return _profile_page()
+    form = ProfileForm()
 
     def saved(_user: object) -> Response:
         flash("Your email choice has been saved.", "success")
@@ -110,5 +141,126 @@ def profile() -> Response:
         ),
         saved,
         form=form,
+        invalid=lambda _error: _profile_page(form, status=422),
+    )
+
+
+@bp.post("/profile/password")
+def change_password() -> Response:
+    """Change one's own password, knowing the current one; other sessions end."""
+    form = ChangePasswordForm()
+    if not form.validate():
+        return _profile_page(password_form=form, status=422)
+
+    def changed(_user: object) -> Response:
+        flash("Your password has been changed. You are signed out everywhere else.", "success")
+        return htmx.redirect_after_post(url_for("auth.profile"))
+
+    return write(
+        lambda: service.change_password(
+            current_user,
+            current_user,
+            form.current_password.data or "",
+            form.password.data or "",
+            form.confirm_password.data or "",
+        ),
+        changed,
+        form=form,
+        invalid=lambda _error: _profile_page(password_form=form, status=422),
+    )
+
+
+# --- A forgotten password ----------------------------------------------------------------
+
+
+def _reset_email_key() -> str:
+    # A keyed hash of the address as typed: the limiter's store never holds who asked.
+    return "reset:" + keyed_digest((request.form.get("email") or "").strip().lower())
+
+
+def _reset_refused(_limit: RequestLimit) -> FlaskResponse:
+    """The form again (429), the same whether or not the address has an account."""
+    form = ForgotPasswordForm()
+    response = htmx.render("auth/forgot_password.html", status=429, form=form, refused=True)
+    return response if isinstance(response, FlaskResponse) else FlaskResponse(status=429)
+
+
+def _reset_limit(setting: str, key: Callable[[], str] | None = None) -> RouteLimit:
+    # Read when each request is counted, so that configuration (and tests) can change it.
+    return limiter.limit(
+        lambda: str(current_app.config[setting]),
+        key_func=key,
+        methods=["POST"],
+        on_breach=_reset_refused,
+    )
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@_reset_limit("RESET_LIMIT_PER_ADDRESS")
+@_reset_limit("RESET_LIMIT_PER_EMAIL", _reset_email_key)
+def forgot_password() -> Response:
+    """Ask for a link to set a new password; the answer never says whether the address is
+    known."""
+    form = ForgotPasswordForm()
+    if request.method == "GET" or not form.validate():
+        status = 200 if request.method == "GET" else 422
+        return htmx.render("auth/forgot_password.html", status=status, form=form)
+    return write(
+        lambda: service.request_reset(form.email.data or ""),
+        lambda _: htmx.redirect_after_post(url_for("auth.reset_sent")),
+    )
+
+
+@bp.get("/forgot-password/sent")
+def reset_sent() -> Response:
+    """What happens next, in the same words whoever asked."""
+    minutes = current_app.config["RESET_LINK_MINUTES"]
+    return htmx.render("auth/reset_sent.html", minutes=minutes)
+
+
+def _link_unusable(error: NotFound | tokens.LinkUsed) -> Response:
+    """A used, expired or unknown link: say so, and how to get a new one."""
+    return htmx.render("auth/link_unusable.html", status=error.status, message=error.message)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Response:
+    """Choose a new password through an emailed link; then the person is signed in."""
+    form = NewPasswordForm()
+    try:
+        tokens.check(token, tokens.TokenPurpose.RESET)
+    except (NotFound, tokens.LinkUsed) as error:
+        return _referrer_without_path(_link_unusable(error))
+
+    def page(status: int = 200) -> Response:
+        return _referrer_without_path(
+            htmx.render("auth/reset_password.html", status=status, form=form, token=token, **RULES)
+        )
+
+    if request.method == "GET":
+        return page()
+    if not form.validate():
+        return page(422)
+
+    def signed_in(user: User) -> Response:
+        browser_session.pop("csrf_token", None)
+        login_user(user)
+        flash("Your new password is set, and you are signed in.", "success")
+        return htmx.redirect_after_post(url_for("grid.home"))
+
+    return write(
+        lambda: service.reset_password(
+            token, form.password.data or "", form.confirm_password.data or ""
+        ),
+        signed_in,
+        form=form,
         invalid=lambda _error: page(422),
     )
+
+
+def _referrer_without_path(response: Response) -> Response:
+    # The address holds the secret link: requests from this page name only the site.
+    # (Not "no-referrer": browsers then send "Origin: null", and the form's own post would
+    # be refused as coming from another site.)
+    response.headers["Referrer-Policy"] = "strict-origin"
+    return response

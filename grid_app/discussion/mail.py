@@ -37,10 +37,23 @@ MAX_ATTEMPTS = 10
 MAX_WAIT = timedelta(hours=6)
 
 
+# What a sent mail's body says once the secret it held is forgotten.
+FORGOTTEN = "(Not kept: this mail held a single-use link.)"
+
+
 def queue(
-    *, to: str, subject: str, body: str, user_id: int | None = None, digest_key: str | None = None
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    user_id: int | None = None,
+    digest_key: str | None = None,
+    secret: bool = False,
 ) -> OutgoingMail:
-    """Add a mail to the outbox, to go once the current transaction commits."""
+    """Add a mail to the outbox, to go once the current transaction commits.
+
+    ``secret``: the body holds a single-use link, blanked once the mail is sent or given up.
+    """
     mail = OutgoingMail(
         to_address=to,
         subject=subject,
@@ -48,6 +61,7 @@ def queue(
         user_id=user_id,
         digest_key=digest_key,
         next_attempt_at=utcnow(),
+        forget_body=secret,
     )
     db.session.add(mail)
     db.session.info["mail_queued"] = True
@@ -98,6 +112,7 @@ def deliver_due(now: datetime | None = None, limit: int = 100) -> DeliveryReport
             mail.claimed_until = None
             if mail.attempts >= MAX_ATTEMPTS:
                 mail.failed_at = utcnow()
+                _forget_secret(mail)
                 report.given_up += 1
                 log.error("Gave up sending mail %s: %s", mail.id, mail.last_error)
             else:
@@ -108,9 +123,15 @@ def deliver_due(now: datetime | None = None, limit: int = 100) -> DeliveryReport
         else:
             mail.sent_at = utcnow()
             mail.claimed_until = None
+            _forget_secret(mail)
             report.sent += 1
         db.session.commit()
     return report
+
+
+def _forget_secret(mail: OutgoingMail) -> None:
+    if mail.forget_body:
+        mail.body = FORGOTTEN
 
 
 def _claim(mail_id: int, now: datetime) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grid_app.auth.models import User
@@ -220,3 +220,6 @@ class OutgoingMail(Base):
     failed_at: Mapped[datetime | None] = mapped_column(default=None)
     # "smtp", or "file" when no mail server is configured and it went to instance/outbox/.
     transport: Mapped[str] = mapped_column(String(10), default="")
+    # The body holds a secret (a single-use link): it is blanked once the mail has gone, or
+    # been given up, so the database keeps the link no longer than it must.
+    forget_body: Mapped[bool] = mapped_column(default=False, server_default=false())

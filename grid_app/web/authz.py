@@ -1,4 +1,5 @@
-"""Sign-in is required everywhere except the sign-in page and static files."""
+"""Sign-in is required everywhere except the sign-in and password-reset pages and static
+files."""
 
 from __future__ import annotations
 
@@ -14,7 +15,14 @@ from grid_app.extensions import login_manager
 from grid_app.web import htmx
 from grid_app.web.writes import commit
 
-PUBLIC_ENDPOINTS = {"auth.sign_in", "static", "health"}
+PUBLIC_ENDPOINTS = {
+    "auth.sign_in",
+    "auth.forgot_password",
+    "auth.reset_sent",
+    "auth.reset_password",
+    "static",
+    "health",
+}
 # Requests a page makes by itself (the grid's live poll, the bell's count) do not count as
 # activity for the idle timeout, or an open tab would keep a session alive for ever.
 PASSIVE_ENDPOINTS = {"grid.updates", "discussion.bell"}

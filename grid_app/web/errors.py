@@ -24,6 +24,7 @@ TITLES = {
     404: "Page not found",
     405: "This address does not accept that action",
     409: "This changed while you were working on it",
+    410: "This link cannot be used",
     413: "That upload is too large",
     422: "Check what you entered",
     429: "Too many attempts",

@@ -12,6 +12,7 @@ from tests.e2e import test_discussion_journeys as discussion_pages
 from tests.e2e import test_exchange_journeys as exchange_pages
 from tests.e2e import test_gap_journeys as gap_pages
 from tests.e2e import test_notification_journeys as notification_pages
+from tests.e2e import test_password_journeys as password_pages
 from tests.e2e import test_safe_space_journeys as safe_space_pages
 from tests.e2e.conftest import (
     LiveServer,
@@ -150,6 +151,13 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "sign-in": open_sign_in,
     "sign-in-errors": open_sign_in_with_errors,
     "sign-in-refused": open_sign_in_refused,
+    "forgot-password": password_pages.open_forgot_password,
+    "forgot-password-error": password_pages.open_forgot_password_with_error,
+    "reset-sent": password_pages.open_reset_sent,
+    "reset-password": password_pages.open_reset_password,
+    "reset-password-errors": password_pages.open_reset_password_with_errors,
+    "reset-link-unusable": password_pages.open_reset_link_unusable,
+    "change-password-errors": password_pages.open_change_password_with_errors,
     "grid": open_grid,
     "cell": open_cell_page,
     "edit-page": open_edit_page,
