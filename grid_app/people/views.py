@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, request, url_for
@@ -111,7 +112,8 @@ def reactivate(user_id: int) -> Response:
     return _change_status(user_id, service.reactivate, "{name} can sign in again.")
 
 
-def _change_status(user_id: int, action: Any, message: str) -> Response:
+def _change_status(user_id: int, action: Callable[[User, User], object], message: str) -> Response:
+    """Deactivate or reactivate, then back to the person's page (the whole page with htmx)."""
     service.require_manage(current_user)
     user = queries.person(user_id)
 
