@@ -50,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from grid_app.exchange.views import bp as exchange_bp
     from grid_app.gaps.views import bp as gaps_bp
     from grid_app.grid.views import bp as grid_bp
+    from grid_app.people.views import bp as people_bp
     from grid_app.safe_space.views import bp as safe_space_bp
 
     app.register_blueprint(auth_bp)
@@ -59,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(exchange_bp)
     app.register_blueprint(safe_space_bp)
+    app.register_blueprint(people_bp)
 
     from grid_app import cli
 

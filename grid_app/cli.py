@@ -8,16 +8,17 @@ with "database is locked". verify-history only reads and never waits for a write
 from __future__ import annotations
 
 import time
+from typing import NoReturn
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from grid_app.auth import service as auth_service
-from grid_app.auth.models import OPERATOR, Role
+from grid_app.auth.models import OPERATOR, Role, User
 from grid_app.config import DEFAULTS
 from grid_app.database import scrub, writing
-from grid_app.errors import Invalid, NotFound
+from grid_app.errors import DomainError, Invalid, NotFound
 from grid_app.extensions import db
 
 # The tables where participants' raw words are written and deleted.
@@ -35,6 +36,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(send_digest)
     app.cli.add_command(purge_sessions)
     app.cli.add_command(seal_contributions)
+    app.cli.add_command(set_roles)
+    app.cli.add_command(deactivate)
+    app.cli.add_command(reactivate)
 
 
 # Where demo people, whose password is published, may be created.
@@ -240,3 +244,81 @@ def seal_contributions(every: int | None) -> None:
                 click.echo("No contribution is due for sealing.")
             return
         time.sleep(every)
+
+
+def _person_by_email(email: str) -> User:
+    """The account with this address, or exit 2 saying there is none."""
+    user = db.session.scalar(db.select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        click.echo(f"Error: nobody here has the email address {email}.", err=True)
+        raise SystemExit(2)
+    return user
+
+
+def _refused(error: DomainError) -> NoReturn:
+    """Roll back, print why the change was refused, and exit 2."""
+    db.session.rollback()
+    for message in getattr(error, "field_errors", {}).values() or [error.message]:
+        click.echo(f"Error: {message}", err=True)
+    raise SystemExit(2) from error
+
+
+@click.command("set-roles")
+@writing()
+@with_appcontext
+@click.argument("email")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice([r.value for r in Role]),
+    help="Repeat for several roles; with none, the person holds no role.",
+)
+def set_roles(email: str, roles: tuple[str, ...]) -> None:
+    """Give the person with EMAIL exactly these roles (audited as the operator)."""
+    from grid_app.people import service
+
+    user = _person_by_email(email)
+    try:
+        service.set_roles(OPERATOR, user, roles)
+    except DomainError as error:
+        _refused(error)
+    db.session.commit()
+    held = ", ".join(sorted(r.value for r in user.roles)) or "no role"
+    click.echo(f"{user.email} now holds: {held}.")
+
+
+@click.command("deactivate")
+@writing()
+@with_appcontext
+@click.argument("email")
+def deactivate(email: str) -> None:
+    """Stop the person with EMAIL signing in, and end every session they have."""
+    from grid_app.people import service
+
+    user = _person_by_email(email)
+    try:
+        ended = service.deactivate(OPERATOR, user)
+    except DomainError as error:
+        _refused(error)
+    db.session.commit()
+    click.echo(
+        f"Deactivated {user.email}; ended {ended} sign-in session{'' if ended == 1 else 's'}."
+    )
+
+
+@click.command("reactivate")
+@writing()
+@with_appcontext
+@click.argument("email")
+def reactivate(email: str) -> None:
+    """Let the person with EMAIL sign in again."""
+    from grid_app.people import service
+
+    user = _person_by_email(email)
+    try:
+        service.reactivate(OPERATOR, user)
+    except DomainError as error:
+        _refused(error)
+    db.session.commit()
+    click.echo(f"Reactivated {user.email}: they can sign in again.")

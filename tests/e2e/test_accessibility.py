@@ -13,6 +13,7 @@ from tests.e2e import test_exchange_journeys as exchange_pages
 from tests.e2e import test_gap_journeys as gap_pages
 from tests.e2e import test_notification_journeys as notification_pages
 from tests.e2e import test_password_journeys as password_pages
+from tests.e2e import test_people_journeys as people_pages
 from tests.e2e import test_safe_space_journeys as safe_space_pages
 from tests.e2e.conftest import (
     LiveServer,
@@ -205,6 +206,9 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "safe-space-waiting-move-error": safe_space_pages.open_session_with_waiting_and_a_move_error,
     "safe-space-insight": safe_space_pages.open_insight_as_facilitator,
     "safe-space-insight-contributor": safe_space_pages.open_insight_as_contributor,
+    "people": people_pages.open_people,
+    "person": people_pages.open_person,
+    "person-error": people_pages.open_person_with_error,
 }
 
 

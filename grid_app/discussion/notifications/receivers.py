@@ -161,7 +161,8 @@ def _session_request(
             f"Read it and answer: {link}"
         )
     for person in people:
-        if person.email_frequency != EmailFrequency.NONE:
+        # A deactivated person could not sign in to answer, and has left: tell them nothing.
+        if person.active and person.email_frequency != EmailFrequency.NONE:
             mail.queue(
                 to=person.email,
                 subject=SUBJECT_PREFIX + subject,

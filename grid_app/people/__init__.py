@@ -1,0 +1,1 @@
+"""Admins looking after people: who holds which roles, and who may still sign in."""

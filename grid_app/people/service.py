@@ -1,0 +1,142 @@
+"""Changing people's roles, and deactivating and reactivating them (admins only).
+
+Every change is audited with who made it, to whom, and what was before and after. The
+last active admin can neither lose the role nor be deactivated, so somebody can always
+look after people from the web.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, select
+
+from grid_app.audit import service as audit
+from grid_app.auth.models import Actor, Role, User, UserRole, UserSession
+from grid_app.errors import EditConflict, Forbidden, Invalid
+from grid_app.extensions import db
+
+# Beside the role checkboxes and the deactivate button respectively.
+LAST_ADMIN_ROLE = "Someone else must be an active admin before this person stops being one."
+LAST_ADMIN_ACTIVE = "Someone else must be an active admin before this person is deactivated."
+
+
+def can_manage(actor: Actor) -> bool:
+    """True for the people who may see and change others' roles and accounts."""
+    return actor.has_role(Role.ADMIN)
+
+
+def require_manage(actor: Actor) -> None:
+    """Raise Forbidden unless ``actor`` may look after people."""
+    if not can_manage(actor):
+        raise Forbidden("Only an admin can look after people.")
+
+
+def parse_roles(values: Iterable[str]) -> set[Role]:
+    """The roles named by ``values``; Invalid (beside the checkboxes) for any unknown one."""
+    chosen: set[Role] = set()
+    for value in values:
+        try:
+            chosen.add(Role(value))
+        except ValueError:
+            raise Invalid(
+                "The roles were not changed.",
+                {"roles": "Choose from contributor, manager, facilitator and admin."},
+            ) from None
+    return chosen
+
+
+def set_roles(
+    actor: Actor,
+    user: User,
+    roles: Iterable[str],
+    *,
+    expected: Iterable[str] | None = None,
+) -> User:
+    """Give ``user`` exactly ``roles``. Nothing is written when nothing changes.
+
+    ``expected`` is the roles the admin's page showed; if someone changed them since, the
+    change is refused as a conflict rather than silently undoing theirs.
+    """
+    require_manage(actor)
+    chosen = parse_roles(roles)
+    before = {r.value for r in user.roles}
+    if expected is not None and set(expected) != before:
+        raise EditConflict("Someone else changed this person’s roles since you opened the page.")
+    after = {r.value for r in chosen}
+    if after == before:
+        return user
+    if Role.ADMIN.value in before and Role.ADMIN.value not in after and user.active:
+        _require_another_admin(user, LAST_ADMIN_ROLE, "roles")
+    user.role_links = [link for link in user.role_links if link.role in after] + [
+        UserRole(role=value) for value in sorted(after - before)
+    ]
+    db.session.flush()
+    audit.record(
+        actor,
+        "user.roles_changed",
+        "user",
+        user.id,
+        before=sorted(before),
+        after=sorted(after),
+    )
+    return user
+
+
+def deactivate(actor: Actor, user: User) -> int:
+    """Stop ``user`` signing in and end every session they have; how many ended.
+
+    What they wrote keeps their name: the account stays, only switched off.
+    """
+    require_manage(actor)
+    if actor.id is not None and actor.id == user.id:
+        raise Invalid(
+            "You were not deactivated.",
+            {"active": "Ask another admin to deactivate you."},
+        )
+    if not user.active:
+        return 0
+    if user.has_role(Role.ADMIN):
+        _require_another_admin(user, LAST_ADMIN_ACTIVE, "active")
+    user.active = False
+    result = db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    ended = int(getattr(result, "rowcount", 0) or 0)
+    db.session.flush()
+    audit.record(
+        actor,
+        "user.deactivated",
+        "user",
+        user.id,
+        before="active",
+        after="deactivated",
+        sessions_ended=ended,
+    )
+    return ended
+
+
+def reactivate(actor: Actor, user: User) -> User:
+    """Let ``user`` sign in again, with the roles they had."""
+    require_manage(actor)
+    if user.active:
+        return user
+    user.active = True
+    db.session.flush()
+    audit.record(actor, "user.reactivated", "user", user.id, before="deactivated", after="active")
+    return user
+
+
+def _require_another_admin(user: User, message: str, field: str) -> None:
+    """Raise Invalid unless an active admin other than ``user`` remains.
+
+    Every active admin's row is locked first, ``user``'s included (on PostgreSQL; SQLite
+    writers queue anyway), so two admins removing each other at once cannot both pass:
+    the second waits, then counts again without the first's change.
+    """
+    admins = db.session.scalars(
+        select(User.id)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(User.active.is_(True), UserRole.role == Role.ADMIN.value)
+        .with_for_update()
+    ).all()
+    if not [admin for admin in admins if admin != user.id]:
+        raise Invalid("Nothing was changed.", {field: message})
