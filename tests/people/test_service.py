@@ -113,7 +113,7 @@ def test_deactivating_ends_every_session_and_refuses_sign_in(app: Flask, people)
         assert ended == 2
         assert db.session.scalar(db.select(db.func.count(UserSession.id))) == 0
         for token in tokens:
-            assert auth_service.load_session(token) is None
+            assert auth_service.check_session(token).user is None
         assert auth_service.sign_in(people["other"].email, PASSWORD) is None
         [event] = events("user.deactivated")
         assert event.actor_id == people["admin"].id
