@@ -684,8 +684,14 @@ def summary(session_id: int) -> Response:
         service.require_facilitator(current_user, meeting)
         if meeting.is_purged:
             abort(404, "What was said has been purged; only the summary is left.")
-        service.record_read(current_user, meeting, what="summary with contributions")
-    body = commit(lambda: queries.summary_markdown(current_user, meeting, include_raw=include_raw))
+
+    def export() -> str:
+        # The read is audited in the same transaction that reads what was said.
+        if include_raw:
+            service.record_read(current_user, meeting, what="summary with contributions")
+        return queries.summary_markdown(current_user, meeting, include_raw=include_raw)
+
+    body = commit(export)
     response = make_response(body)
     response.mimetype = "text/markdown"
     response.headers["Content-Disposition"] = (
