@@ -25,7 +25,7 @@ from grid_app.auth.forms import (
 from grid_app.auth.models import User
 from grid_app.auth.passwords import PASSWORD_MAX, PASSWORD_MIN
 from grid_app.errors import NotFound
-from grid_app.extensions import keyed_digest, limiter
+from grid_app.extensions import limiter
 from grid_app.web import htmx, sign_in_limits
 from grid_app.web.authz import safe_next
 from grid_app.web.writes import commit, write
@@ -175,7 +175,7 @@ def change_password() -> Response:
 
 def _reset_email_key() -> str:
     # A keyed hash of the address as typed: the limiter's store never holds who asked.
-    return "reset:" + keyed_digest((request.form.get("email") or "").strip().lower())
+    return "reset:" + sign_in_limits.email_digest(request.form.get("email") or "")
 
 
 def _reset_refused(_limit: RequestLimit) -> FlaskResponse:

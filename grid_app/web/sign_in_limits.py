@@ -25,7 +25,7 @@ from flask_limiter import RequestLimit
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug import Response
 
-from grid_app.extensions import limiter
+from grid_app.extensions import keyed_digest, limiter
 
 View = Callable[..., Response]
 
@@ -34,8 +34,7 @@ _DEVICE_SALT = "sign-in-device"
 
 def email_digest(email: str) -> str:
     """A keyed hash of the address as typed (trimmed, any case), safe to store and compare."""
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(secret, email.strip().lower().encode(), "sha256").hexdigest()[:32]
+    return keyed_digest(email.strip().lower())
 
 
 def _typed_digest() -> str:
