@@ -5,6 +5,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app grid_app
 PORT   ?= 5000
+# Links in emails follow the port served on unless BASE_URL says otherwise.
+export PORT
 # One process with threads: without REDIS_URL sign-in limits live in the process's memory
 # (gunicorn.conf.py refuses several workers then). With REDIS_URL, WORKERS may be raised.
 WORKERS ?= 1
@@ -48,13 +50,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@ $(VENV)/.installed
 
-# Demo people have a published password: none outside development or a demo.
+# Demo people have a published password: they are loaded only in development or a demo, and
+# into a database named by DATABASE_URL only when APP_ENV=demo (seed-demo decides and says why).
 setup: $(VENV)/.installed
 	$(FLASK) db upgrade
-	@case "$(or $(APP_ENV),development)" in \
-	  development|demo) $(FLASK) seed-demo ;; \
-	  *) echo "APP_ENV=$(APP_ENV): no demo data loaded." ;; \
-	esac
+	$(FLASK) seed-demo --if-allowed
 
 # The scheduled seal of anonymous contributions runs beside the server and stops with it.
 run: setup

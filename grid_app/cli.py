@@ -7,6 +7,7 @@ with "database is locked". verify-history only reads and never waits for a write
 
 from __future__ import annotations
 
+import os
 import time
 from typing import NoReturn
 
@@ -45,24 +46,41 @@ def init_app(app: Flask) -> None:
 DEMO_ENVIRONMENTS = ("development", "demo")
 
 
+def demo_refusal() -> str | None:
+    """Why demo data may not be loaded here, or None when it may.
+
+    A database named by DATABASE_URL is taken to be a council's real one unless APP_ENV says
+    demo: development alone is not enough there.
+    """
+    env = current_app.config["APP_ENV"]
+    if env not in DEMO_ENVIRONMENTS:
+        return f"Demo data is loaded only when APP_ENV is development or demo, and this is {env}."
+    if os.environ.get("DATABASE_URL") and env != "demo":
+        return "DATABASE_URL is set: demo data is loaded into it only when APP_ENV is demo."
+    return None
+
+
 @click.command("seed-demo")
 @writing()
 @with_appcontext
-def seed_demo() -> None:
+@click.option(
+    "--if-allowed",
+    is_flag=True,
+    help="Where demo data may not be loaded, say so and exit 0 (as `make run` does).",
+)
+def seed_demo(if_allowed: bool) -> None:
     """Load the demo grid and people, unless the database already has a grid.
 
-    Only in development or a demo (APP_ENV): the demo people's password is published, so
-    they must never reach a database that holds real work.
+    Only in development or a demo (APP_ENV), and with DATABASE_URL set only in a demo: the
+    demo people's password is published, so they must never reach a database that holds
+    real work.
     """
     from grid_app import demo
 
-    if current_app.config["APP_ENV"] not in DEMO_ENVIRONMENTS:
-        click.echo(
-            f"Demo data is loaded only when APP_ENV is development or demo, and this is "
-            f"{current_app.config['APP_ENV']}. Nothing was loaded.",
-            err=True,
-        )
-        raise SystemExit(1)
+    refusal = demo_refusal()
+    if refusal:
+        click.echo(f"{refusal} No demo data was loaded.", err=True)
+        raise SystemExit(0 if if_allowed else 1)
     loaded = demo.load(current_app.config["DEMO_PASSWORD"])
     db.session.commit()
     if loaded:

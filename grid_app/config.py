@@ -79,8 +79,9 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_TIMEOUT": 10,
     # Mail queued by a request is sent by a background thread after the commit.
     "MAIL_SEND_AFTER_COMMIT": True,
-    # Where people reach the app: links in emails start with this.
-    "BASE_URL": "http://127.0.0.1:5000",
+    # Where people reach the app: links in emails start with this. Unset, it is
+    # http://127.0.0.1 on PORT (5000 when PORT is unset too), where `make run` serves.
+    "BASE_URL": "",
 }
 
 # Environment variables read by name (besides every FLASK_* variable).
@@ -148,6 +149,9 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     secure = app.config["SESSION_COOKIE_SECURE"]
     app.config["SESSION_COOKIE_NAME"] = "__Host-grid" if secure else "grid"
     app.config["SESSION_COOKIE_PATH"] = "/"
+
+    if not app.config["BASE_URL"]:
+        app.config["BASE_URL"] = f"http://127.0.0.1:{os.environ.get('PORT') or 5000}"
 
     if app.config["SMTP_SECURITY"] not in ("starttls", "ssl", "none"):
         raise ConfigError("SMTP_SECURITY must be starttls, ssl or none.")

@@ -260,3 +260,19 @@ def test_reset_password_names_an_unknown_address(app):
         input="plum kettle across winter\nplum kettle across winter\n",
     )
     assert result.exit_code == 2 and "Nobody here has this email address" in result.output
+
+
+def test_seed_demo_loads_nothing_into_a_database_named_by_database_url(app, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", app.config["DATABASE_URL"])
+    refused = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert refused.exit_code == 1
+    assert "DATABASE_URL is set" in refused.output
+    # As `make run` calls it: said, and not an error, so that serving goes on.
+    allowed = app.test_cli_runner().invoke(args=["seed-demo", "--if-allowed"])
+    assert allowed.exit_code == 0 and "No demo data was loaded" in allowed.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(User.id))) == 0
+        assert db.session.scalar(select(func.count(Grid.id))) == 0
+    app.config["APP_ENV"] = "demo"
+    loaded = app.test_cli_runner().invoke(args=["seed-demo", "--if-allowed"])
+    assert loaded.exit_code == 0 and "Loaded the demo grid" in loaded.output

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from grid_app import create_app
 from grid_app.config import ConfigError
 from grid_app.extensions import db
+from tests.conftest import Client
 
 
 def test_secret_key_is_generated_into_the_instance_folder_once(tmp_path, monkeypatch):
@@ -82,3 +83,51 @@ def test_every_sqlite_connection_gets_wal_foreign_keys_busy_timeout_and_full_syn
         thread.start()
         thread.join()
     assert seen == [("wal", 1, 15000, 2)] * 2
+
+
+def _reset_link(app) -> str:
+    """Ask for a password link for a new person and return the link the email carries."""
+    from grid_app.auth import service as auth_service
+    from grid_app.auth.models import OPERATOR
+    from grid_app.discussion.models import OutgoingMail
+
+    with app.app_context():
+        db.create_all()
+        auth_service.create_user(OPERATOR, "kim@example.org", "Kim", "plum kettle across winter")
+        db.session.commit()
+    app.test_client_class = Client
+    client: Client = app.test_client()  # type: ignore[assignment]
+    assert client.post_form("/forgot-password", {"email": "kim@example.org"}).status_code == 303
+    with app.app_context():
+        (mail,) = db.session.scalars(db.select(OutgoingMail)).all()
+        return mail.body
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({}, "http://127.0.0.1:5000/reset-password/"),
+        ({"PORT": "5081"}, "http://127.0.0.1:5081/reset-password/"),
+        (
+            {"PORT": "5081", "BASE_URL": "https://grid.council.example"},
+            "https://grid.council.example/reset-password/",
+        ),
+    ],
+)
+def test_links_in_emails_follow_the_port_unless_base_url_is_set(
+    tmp_path, monkeypatch, environment, expected
+):
+    for name in ("PORT", "BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path),
+            "SECRET_KEY": "x",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/grid.db",
+            "MAIL_SEND_AFTER_COMMIT": False,
+            "SESSION_COOKIE_SECURE": False,
+        }
+    )
+    assert expected in _reset_link(app)

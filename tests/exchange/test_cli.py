@@ -135,3 +135,24 @@ def test_a_grid_round_trips_through_the_web_as_well(app, people, filled, client)
     base = page.text.split('name="base" value="')[1].split('"')[0]
     assert client.post_form(response.headers["Location"], {"base": base}).status_code == 303
     assert contents(app, "web-copy") == contents(app, filled.slug)
+
+
+def test_a_council_s_spreadsheet_becomes_the_first_grid_of_an_empty_database(app, tmp_path):
+    path = tmp_path / "council-grid.csv"
+    path.write_text(
+        "Service area,Strategy,Evidence,Gaps,Owner\n"
+        "Safe spaces for staff,Monthly sessions,Staff survey 2026,,Head of HR\n"
+        "Social work,Anti-racist practice standard,,No data on outcomes,\n"
+    )
+    dry = cli(app, "import", str(path), "--new-grid", "Grid for Supporting People", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "+ service area: Social work" in dry.output and "nothing was changed" in dry.output
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Grid.id))) == 0
+
+    result = cli(app, "import", str(path), "--new-grid", "Grid for Supporting People")
+    assert result.exit_code == 0, result.output
+    made = contents(app, "grid-for-supporting-people")
+    assert made[("Social work", "Gaps")] == ("No data on outcomes", [])
+    # Nobody has an account yet: the owner stays in the cell as a contact's name.
+    assert made[("Safe spaces for staff", "Owner")] == ("Head of HR", [])
