@@ -37,12 +37,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     htmx.init_app(app)
     limiter.init_app(app)
 
-    from grid_app.web import authz, errors, privacy, security, templating
+    from grid_app.web import authz, delivery, errors, privacy, security, templating
 
     authz.init_app(app)
     security.init_app(app)
     privacy.init_app(app)
     templating.init_app(app)
+    delivery.init_app(app)
 
     from grid_app.auth.views import bp as auth_bp
     from grid_app.dashboard.views import bp as dashboard_bp
