@@ -102,11 +102,23 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{target}"
     url: URL = request.getfixturevalue("postgres_url")
     engine = create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.exec_driver_sql(EMPTY_POSTGRES)
     engine.dispose()
     return url.render_as_string(hide_password=False)
+
+
+# Empties every table and restarts every id at 1, as TRUNCATE … RESTART IDENTITY would, in a
+# twentieth of the time (TRUNCATE replaces each table's files). The replica role lets the
+# deletes past the history tables' triggers and skips foreign-key checks, in this
+# transaction only.
+EMPTY_POSTGRES = (
+    "SET LOCAL session_replication_role = replica;\n"
+    + "".join(f'DELETE FROM "{t.name}";\n' for t in reversed(db.metadata.sorted_tables))
+    + "SELECT setval(c.oid, 1, false) FROM pg_class c"
+    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE c.relkind = 'S' AND n.nspname = current_schema();"
+)
 
 
 @pytest.fixture
