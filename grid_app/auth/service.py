@@ -223,6 +223,9 @@ def session_token_hash(user: User) -> str | None:
 
 # A session that is gone, or belongs to someone else: the same answer for both.
 SESSION_GONE = "That browser is already signed out."
+# Ids are 32-bit on PostgreSQL; a larger number from an address names no session (and would
+# not fit SQLite's integer at all).
+_LARGEST_ID = 2**31 - 1
 
 
 def end_other_session(actor: User, session_id: int) -> UserSession:
@@ -231,6 +234,8 @@ def end_other_session(actor: User, session_id: int) -> UserSession:
     Only one's own sessions, and never the one in use (that is "Sign out"): any other id
     is answered as a session that has already ended, so ids say nothing about others.
     """
+    if not 0 < session_id <= _LARGEST_ID:
+        raise NotFound(SESSION_GONE)
     ending = db.session.scalar(
         select(UserSession).where(UserSession.id == session_id, UserSession.user_id == actor.id)
     )
