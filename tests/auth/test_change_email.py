@@ -10,7 +10,7 @@ import pytest
 
 from grid_app.audit.models import AuditEvent
 from grid_app.auth import service, tokens
-from grid_app.auth.models import AccountToken, OPERATOR, User, UserSession
+from grid_app.auth.models import OPERATOR, AccountToken, User, UserSession
 from grid_app.auth.tokens import TokenPurpose
 from grid_app.discussion import mail
 from grid_app.discussion.models import OutgoingMail
