@@ -225,3 +225,25 @@ def test_the_service_refuses_another_person_s_session(app, people, laptop_and_ph
         other = db.session.get_one(User, people["other"].id)
         with pytest.raises(NotFound):
             service.end_other_session(other, phone_id)
+
+
+def test_a_session_started_by_a_password_reset_is_named_too(app, client, people):
+    from grid_app.auth import tokens
+    from grid_app.auth.tokens import TokenPurpose
+
+    with app.app_context():
+        raw = tokens.issue(
+            db.session.get_one(User, people["contributor"].id),
+            TokenPurpose.RESET,
+            timedelta(hours=1),
+        )
+        db.session.commit()
+    new = "plum kettle across winter"
+    response = client.post_form(
+        f"/reset-password/{raw}",
+        {"password": new, "confirm_password": new},
+        headers={"User-Agent": SAFARI_IPHONE},
+    )
+    assert response.status_code == 303
+    assert _session_ids(app, people["contributor"], "Safari on iPhone") != []
+    assert "Safari on iPhone" in client.get("/profile").text
