@@ -48,6 +48,8 @@ DEFAULTS: dict[str, Any] = {
     "SIGN_IN_LIMIT_PER_DEVICE": "10 per 5 minutes",
     # A link to set a new password works once, for this many minutes.
     "RESET_LINK_MINUTES": 60,
+    # A link to move an account to a new email address works once, for this many hours.
+    "EMAIL_LINK_HOURS": 24,
     # Requests for such a link: for one email address (counted by a keyed hash of it) and
     # from one client address. Each request sends mail, so they are kept few.
     "RESET_LIMIT_PER_EMAIL": "3 per hour",
@@ -109,6 +111,7 @@ ENV_INTS = (
     "SEAL_BATCH_SIZE",
     "SEAL_AFTER_MINUTES",
     "RESET_LINK_MINUTES",
+    "EMAIL_LINK_HOURS",
 )
 ENV_BOOLS = ("SESSION_COOKIE_SECURE", "MAIL_SEND_AFTER_COMMIT", "HSTS_INCLUDE_SUBDOMAINS")
 

@@ -68,3 +68,16 @@ class ChangePasswordForm(NewPasswordForm):
         "Current password",
         validators=[DataRequired("Enter your current password."), Length(max=_NEW_PASSWORD_MAX)],
     )
+
+
+class ChangeEmailForm(FlaskForm):
+    """A new email address and the current password (the address is checked by the service)."""
+
+    new_email = EmailField(
+        "New email address",
+        validators=[DataRequired("Enter your new email address."), Length(max=254)],
+    )
+    current_password = PasswordField(
+        "Current password",
+        validators=[DataRequired("Enter your current password."), Length(max=_NEW_PASSWORD_MAX)],
+    )

@@ -139,6 +139,9 @@ class UserSession(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A short label such as "Firefox on Windows", read from the User-Agent when the session
+    # started (grid_app/auth/devices.py); never the full agent string.
+    device: Mapped[str] = mapped_column(String(60), default="", server_default="")
 
     user: Mapped[User] = relationship()
 
@@ -161,5 +164,7 @@ class AccountToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    # The address a link to change one's email address would move the account to.
+    new_email: Mapped[str | None] = mapped_column(String(254))
 
     user: Mapped[User] = relationship()

@@ -8,18 +8,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from grid_app.audit import service as audit
-from grid_app.auth import passwords, tokens
+from grid_app.auth import devices, passwords, tokens
 from grid_app.auth.models import Actor, EmailFrequency, Role, User, UserRole, UserSession
 from grid_app.auth.tokens import TokenPurpose
 from grid_app.database import utcnow
 from grid_app.discussion import mail
-from grid_app.errors import Forbidden, Invalid, NotFound
+from grid_app.errors import EditConflict, Forbidden, Invalid, NotFound
 from grid_app.extensions import db
 
 # Checked when the email is unknown, so a wrong email takes as long as a wrong password.
@@ -69,17 +71,18 @@ def create_user(
 WRONG_EMAIL_OR_PASSWORD = "Check your email address and password and try again."
 
 
-def sign_in(email: str, password: str) -> User | None:
+def sign_in(email: str, password: str, user_agent: str = "") -> User | None:
     """Start a session for the active account with this email and password.
 
     None when they do not match (or the account is switched off): the failed attempt is
-    recorded in the audit log, and that record is meant to be kept.
+    recorded in the audit log, and that record is meant to be kept. ``user_agent`` is the
+    browser's User-Agent header, kept only as a short label of browser and system.
     """
     try:
         user = authenticate(email, password)
     except Invalid:
         return None
-    start_session(user)
+    start_session(user, user_agent)
     return user
 
 
@@ -101,10 +104,14 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
-def start_session(user: User) -> str:
+def start_session(user: User, user_agent: str = "") -> str:
     """Record a new signed-in session for ``user`` and return its secret token."""
     token = secrets.token_urlsafe(32)
-    db.session.add(UserSession(user_id=user.id, token_hash=_hash_token(token)))
+    db.session.add(
+        UserSession(
+            user_id=user.id, token_hash=_hash_token(token), device=devices.describe(user_agent)
+        )
+    )
     user.attach_session(token)
     audit.record(user, "auth.signed_in", "user", user.id)
     return token
@@ -208,6 +215,59 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def session_token_hash(user: User) -> str | None:
+    """The stored hash of the session this request runs under, to tell it from the others."""
+    token = user.current_session_token
+    return _hash_token(token) if token else None
+
+
+# A session that is gone, or belongs to someone else: the same answer for both.
+SESSION_GONE = "That browser is already signed out."
+# Ids are 32-bit on PostgreSQL; a larger number from an address names no session (and would
+# not fit SQLite's integer at all).
+_LARGEST_ID = 2**31 - 1
+
+
+def end_other_session(actor: User, session_id: int) -> UserSession:
+    """Sign one of ``actor``'s other browsers out; returns the ended session.
+
+    Only one's own sessions, and never the one in use (that is "Sign out"): any other id
+    is answered as a session that has already ended, so ids say nothing about others.
+    """
+    if not 0 < session_id <= _LARGEST_ID:
+        raise NotFound(SESSION_GONE)
+    ending = db.session.scalar(
+        select(UserSession).where(UserSession.id == session_id, UserSession.user_id == actor.id)
+    )
+    if ending is None or ending.token_hash == session_token_hash(actor):
+        raise NotFound(SESSION_GONE)
+    db.session.delete(ending)
+    db.session.flush()
+    audit.record(
+        actor, "auth.session_ended", "user", actor.id, session_id=session_id, device=ending.device
+    )
+    return ending
+
+
+def end_other_sessions(actor: User) -> int:
+    """Sign ``actor`` out of every browser but this one; how many were signed out."""
+    ended = end_sessions_except(actor, actor.current_session_token)
+    audit.record(actor, "auth.signed_out_elsewhere", "user", actor.id, sessions_ended=ended)
+    return ended
+
+
+def end_sessions_except(user: User, keep_token: str | None) -> int:
+    """Delete ``user``'s sessions, all but the one with ``keep_token`` (if any); how many.
+
+    Not audited here: each caller records why they ended.
+    """
+    ending = delete(UserSession).where(UserSession.user_id == user.id)
+    if keep_token:
+        ending = ending.where(UserSession.token_hash != _hash_token(keep_token))
+    result = db.session.execute(ending)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def set_email_frequency(actor: User, user: User, frequency: str) -> User:
     """Choose how often ``user`` gets notifications by email; only they may."""
     if actor.id != user.id:
@@ -272,15 +332,12 @@ def _set_password(user: User, password: str, keep_token: str | None = None) -> i
     """Store the new password, end the person's other sessions and unused reset links."""
     user.password_hash = hash_password(password)
     tokens.revoke(user, TokenPurpose.RESET)
-    ending = delete(UserSession).where(UserSession.user_id == user.id)
-    if keep_token:
-        ending = ending.where(UserSession.token_hash != _hash_token(keep_token))
-    result = db.session.execute(ending)
+    ended = end_sessions_except(user, keep_token)
     db.session.flush()
-    return int(getattr(result, "rowcount", 0) or 0)
+    return ended
 
 
-def reset_password(raw_token: str, password: str, confirmation: str) -> User:
+def reset_password(raw_token: str, password: str, confirmation: str, user_agent: str = "") -> User:
     """Set a new password through an emailed link, use the link up and sign the person in
     here (every other session of theirs ends).
 
@@ -292,7 +349,7 @@ def reset_password(raw_token: str, password: str, confirmation: str) -> User:
     tokens.consume(raw_token, TokenPurpose.RESET)
     ended = _set_password(user, password)
     audit.record(user, "auth.password_reset", "user", user.id, sessions_ended=ended)
-    start_session(user)
+    start_session(user, user_agent)
     return user
 
 
@@ -329,3 +386,180 @@ def set_password(actor: Actor, email: str, password: str) -> User:
     ended = _set_password(user, password)
     audit.record(actor, "auth.password_set", "user", user.id, sessions_ended=ended)
     return user
+
+
+# --- Changing one's email address --------------------------------------------------------
+
+# What the person is told after asking, whether or not the new address is free: the answer
+# never says whether someone here already has it.
+EMAIL_LINK_SENT = (
+    "We have sent a link to {address}. Follow it within {hours} hours to finish the change; "
+    "until then your email address stays as it is."
+)
+SAME_EMAIL = "This is already your email address. Enter a different one."
+BAD_EMAIL = "Enter an email address like name@example.org."
+# When the link is followed but someone took the address in the meantime.
+EMAIL_TAKEN = (
+    "Someone else here now has this email address, so yours was not changed. "
+    "Ask for a change to another address from your profile."
+)
+_IF_NOT_YOU = (
+    "If it was not you, change your password from your profile at once (that signs you out "
+    "of every other browser) and tell an admin of the Supporting People Grid."
+)
+
+
+def _clean_email(address: str) -> str:
+    """The address in lower case, or Invalid (beside the field) if it is not one."""
+    address = address.strip()
+    try:
+        checked = validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        raise Invalid("Your email address was not changed.", {"new_email": BAD_EMAIL}) from None
+    normalised = checked.normalized.lower()
+    if len(normalised) > 254:
+        raise Invalid("Your email address was not changed.", {"new_email": BAD_EMAIL})
+    return normalised
+
+
+def request_email_change(actor: User, user: User, new_email: str, current_password: str) -> str:
+    """Ask to move ``user``'s account to ``new_email``; only they may, knowing their password.
+
+    A single-use link goes to the new address, and a notice to the current one. When the
+    new address already has an account here, its holder is told instead and no link is
+    made; the caller answers in the same words either way. Returns the new address.
+    """
+    if actor.id != user.id:
+        raise Forbidden("Only the person themselves can change their email address.")
+    address = _clean_email(new_email)
+    if address == user.email.lower():
+        raise Invalid("Your email address was not changed.", {"new_email": SAME_EMAIL})
+    if not check_password_hash(user.password_hash, current_password):
+        raise Invalid(
+            "Your email address was not changed.", {"current_password": WRONG_CURRENT_PASSWORD}
+        )
+    hours = int(current_app.config["EMAIL_LINK_HOURS"])
+    taken = bool(db.session.scalar(select(func.count(User.id)).where(User.email == address)))
+    if taken:
+        # Whoever holds that address learns that someone tried; the asker learns nothing.
+        mail.queue(
+            to=address,
+            subject="Someone tried to use your address on the Supporting People Grid",
+            body=(
+                "Hello,\n\n"
+                "Someone with an account on the Supporting People Grid asked to change their "
+                "email address to this one. You already have an account with this address, "
+                "so nothing was changed and nothing needs doing.\n"
+            ),
+        )
+    else:
+        raw = tokens.issue(user, TokenPurpose.EMAIL, timedelta(hours=hours), new_email=address)
+        link = mail.absolute_url("auth.confirm_email", token=raw)
+        mail.queue(
+            to=address,
+            subject="Confirm your new email address for the Supporting People Grid",
+            body=(
+                f"Hello {user.display_name},\n\n"
+                "You asked to use this address for your account on the Supporting People "
+                "Grid. Open this link, sign in if asked, and confirm:\n\n"
+                f"{link}\n\n"
+                f"The link works once, for {hours} hours. Until you confirm, your account "
+                "keeps its current address. If you did not ask, ignore this email.\n"
+            ),
+            user_id=user.id,
+            secret=True,
+        )
+    mail.queue(
+        to=user.email,
+        subject="A change of your email address was asked for",
+        body=(
+            f"Hello {user.display_name},\n\n"
+            "Someone signed in to your account on the Supporting People Grid asked to change "
+            f"its email address to {address}. Nothing changes unless the link we sent to that "
+            "address is followed.\n\n"
+            f"{_IF_NOT_YOU}\n"
+        ),
+        user_id=user.id,
+    )
+    audit.record(
+        actor,
+        "auth.email_change_requested",
+        "user",
+        user.id,
+        before=user.email,
+        after=address,
+        address_in_use=taken,
+    )
+    return address
+
+
+class LinkForSomeoneElse(Forbidden):
+    """A link to change an email address, followed while signed in as another person."""
+
+
+FOR_SOMEONE_ELSE = (
+    "This link was sent for another account. Sign out, then sign in as the person it was "
+    "sent to and follow the link again."
+)
+
+
+def email_change_link(actor: User, raw_token: str) -> str:
+    """The new address a live link would give ``actor``'s account, without using it up.
+
+    Raises NotFound or LinkUsed as links do, and LinkForSomeoneElse when the link belongs
+    to another person (their address is not given).
+    """
+    token = tokens.check_token(raw_token, TokenPurpose.EMAIL)
+    if token.user_id != actor.id:
+        raise LinkForSomeoneElse(FOR_SOMEONE_ELSE)
+    return token.new_email or ""
+
+
+def confirm_email_change(actor: User, raw_token: str) -> int:
+    """Move ``actor``'s account to the address the link was sent to, use the link up, and
+    sign them out of every other browser; how many sessions ended.
+
+    Refused (EditConflict) if someone has taken the address since the link was sent.
+    """
+    address = email_change_link(actor, raw_token)
+    before = actor.email
+    taken = db.session.scalar(
+        select(func.count(User.id)).where(User.email == address, User.id != actor.id)
+    )
+    if taken:
+        raise EditConflict(EMAIL_TAKEN)
+    tokens.consume(raw_token, TokenPurpose.EMAIL)
+    try:
+        # Two people confirming the same address at once: the unique index refuses the
+        # second, which is answered as the address having been taken.
+        with db.session.begin_nested():
+            actor.email = address
+            db.session.flush()
+    except IntegrityError:
+        raise EditConflict(EMAIL_TAKEN) from None
+    # Links sent to the old address (a reset, another change) must not work any more.
+    tokens.revoke(actor, TokenPurpose.RESET)
+    tokens.revoke(actor, TokenPurpose.EMAIL)
+    ended = end_sessions_except(actor, actor.current_session_token)
+    mail.queue(
+        to=before,
+        subject="Your email address has been changed",
+        body=(
+            f"Hello {actor.display_name},\n\n"
+            "The email address of your account on the Supporting People Grid is now "
+            f"{address}. Emails from the grid go there from now on, and you sign in with "
+            "it.\n\n"
+            f"{_IF_NOT_YOU}\n"
+        ),
+        user_id=actor.id,
+    )
+    audit.record(
+        actor,
+        "auth.email_changed",
+        "user",
+        actor.id,
+        before=before,
+        after=address,
+        sessions_ended=ended,
+    )
+    return ended

@@ -39,10 +39,13 @@ def _hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def issue(user: User, purpose: TokenPurpose, lifetime: timedelta) -> str:
+def issue(
+    user: User, purpose: TokenPurpose, lifetime: timedelta, new_email: str | None = None
+) -> str:
     """Store a new link for ``user`` and return its secret, to be put in an email once.
 
     Earlier unused links of the same purpose stop working: only the newest email counts.
+    ``new_email`` is the address a link to change one's email address moves the account to.
     """
     now = utcnow()
     revoke(user, purpose, now)
@@ -54,6 +57,7 @@ def issue(user: User, purpose: TokenPurpose, lifetime: timedelta) -> str:
             user_id=user.id,
             created_at=now,
             expires_at=now + lifetime,
+            new_email=new_email,
         )
     )
     db.session.flush()
@@ -79,6 +83,12 @@ def check(raw: str, purpose: TokenPurpose, now: datetime | None = None) -> User:
     Raises NotFound for a link nobody issued for this purpose, LinkUsed for one used,
     expired, or whose person can no longer sign in.
     """
+    return check_token(raw, purpose, now).user
+
+
+def check_token(raw: str, purpose: TokenPurpose, now: datetime | None = None) -> AccountToken:
+    """The live link itself (its person and what it carries), without using it up; raises
+    as ``check`` does."""
     now = now or utcnow()
     token = db.session.scalar(
         select(AccountToken).where(
@@ -89,7 +99,7 @@ def check(raw: str, purpose: TokenPurpose, now: datetime | None = None) -> User:
         raise NotFound(UNKNOWN)
     if token.used_at is not None or token.expires_at <= now or not token.user.active:
         raise LinkUsed(GONE)
-    return token.user
+    return token
 
 
 def consume(raw: str, purpose: TokenPurpose, now: datetime | None = None) -> User:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask import Response as FlaskResponse
@@ -13,9 +14,10 @@ from flask_limiter import RequestLimit, RouteLimit
 from flask_login import current_user, login_user, logout_user
 from werkzeug import Response
 
-from grid_app.auth import service, tokens
+from grid_app.auth import queries, service, tokens
 from grid_app.auth.forms import (
     EMAIL_CHOICES,
+    ChangeEmailForm,
     ChangePasswordForm,
     ForgotPasswordForm,
     NewPasswordForm,
@@ -24,7 +26,7 @@ from grid_app.auth.forms import (
 )
 from grid_app.auth.models import User
 from grid_app.auth.passwords import PASSWORD_MAX, PASSWORD_MIN
-from grid_app.errors import NotFound
+from grid_app.errors import DomainError, EditConflict, NotFound
 from grid_app.extensions import limiter
 from grid_app.web import htmx, sign_in_limits
 from grid_app.web.authz import safe_next
@@ -60,7 +62,11 @@ def sign_in() -> Response:
         status = 422
         if form.validate():
             # Committed whether or not it succeeds: a failed attempt is kept in the audit log.
-            user = commit(lambda: service.sign_in(form.email.data or "", form.password.data or ""))
+            user = commit(
+                lambda: service.sign_in(
+                    form.email.data or "", form.password.data or "", _user_agent()
+                )
+            )
             if user is not None:
                 # A new CSRF secret for the signed-in session: a token seen before it is void.
                 browser_session.pop("csrf_token", None)
@@ -103,23 +109,37 @@ def _signed_out(message: str) -> Response:
     return response
 
 
+def _user_agent() -> str:
+    return request.headers.get("User-Agent", "")
+
+
+def _sessions_context() -> dict[str, Any]:
+    """What the "Your sessions" block shows: where the person is signed in."""
+    return {"sessions": queries.sessions_of(current_user, service.session_token_hash(current_user))}
+
+
 def _profile_page(
     form: ProfileForm | None = None,
     password_form: ChangePasswordForm | None = None,
+    email_form: ChangeEmailForm | None = None,
     status: int = 200,
 ) -> Response:
-    """The profile page with both of its forms; a refused one keeps its messages."""
+    """The profile page with all of its forms; a refused one keeps its messages."""
     if form is None:
         form = ProfileForm(formdata=None)
         form.email_frequency.data = current_user.email_frequency
     # Password boxes are drawn empty whatever was typed (see the input macro).
     password_form = password_form or ChangePasswordForm(formdata=None)
+    email_form = email_form or ChangeEmailForm(formdata=None)
     return htmx.render(
         "auth/profile.html",
         status=status,
         form=form,
         password_form=password_form,
+        email_form=email_form,
         choices=EMAIL_CHOICES,
+        email_link_hours=current_app.config["EMAIL_LINK_HOURS"],
+        **_sessions_context(),
         **RULES,
     )
 
@@ -167,6 +187,104 @@ def change_password() -> Response:
         changed,
         form=form,
         invalid=lambda _error: _profile_page(password_form=form, status=422),
+    )
+
+
+# --- Where one is signed in ---------------------------------------------------------------
+
+
+def _sessions_changed(message: str) -> Response:
+    """The sessions block again with what was done (htmx), or back to the profile."""
+    if htmx.wants_fragment():
+        return htmx.render("auth/_sessions.html", done=message, **_sessions_context())
+    flash(message, "success")
+    return htmx.redirect_after_post(url_for("auth.profile") + "#your-sessions")
+
+
+@bp.post("/profile/sessions/<int:session_id>/end")
+def end_session(session_id: int) -> Response:
+    """Sign one of one's other browsers out; its next request lands on the sign-in page."""
+    return write(
+        lambda: service.end_other_session(current_user, session_id),
+        lambda ended: _sessions_changed(f"{ended.device or 'That browser'} has been signed out."),
+    )
+
+
+@bp.post("/profile/sessions/end-others")
+def end_other_sessions() -> Response:
+    """Sign out of every browser but this one."""
+
+    def done(ended: int) -> Response:
+        if ended == 0:
+            return _sessions_changed("You were not signed in anywhere else.")
+        plural = "browser" if ended == 1 else "browsers"
+        return _sessions_changed(f"{ended} other {plural} signed out.")
+
+    return write(lambda: service.end_other_sessions(current_user), done)
+
+
+# --- A new email address -----------------------------------------------------------------
+
+
+@bp.post("/profile/email")
+def change_email() -> Response:
+    """Ask to move one's account to a new address: a link goes there to confirm it."""
+    form = ChangeEmailForm()
+    if not form.validate():
+        return _profile_page(email_form=form, status=422)
+
+    def sent(address: str) -> Response:
+        hours = current_app.config["EMAIL_LINK_HOURS"]
+        flash(service.EMAIL_LINK_SENT.format(address=address, hours=hours), "success")
+        return htmx.redirect_after_post(url_for("auth.profile"))
+
+    return write(
+        lambda: service.request_email_change(
+            current_user,
+            current_user,
+            form.new_email.data or "",
+            form.current_password.data or "",
+        ),
+        sent,
+        form=form,
+        invalid=lambda _error: _profile_page(email_form=form, status=422),
+    )
+
+
+def _email_link_unusable(error: DomainError) -> Response:
+    """A link to confirm an address that cannot be used: why, and what to do instead."""
+    return _referrer_without_path(
+        htmx.render(
+            "auth/email_link_unusable.html",
+            status=error.status,
+            message=error.message,
+            taken=isinstance(error, EditConflict),
+        )
+    )
+
+
+@bp.route("/profile/email/confirm/<token>", methods=["GET", "POST"])
+def confirm_email(token: str) -> Response:
+    """Confirm a new address from the emailed link (signed in as its person: someone who
+    is not is taken through sign-in and back here)."""
+    try:
+        address = service.email_change_link(current_user, token)
+    except (NotFound, tokens.LinkUsed, service.LinkForSomeoneElse) as error:
+        return _email_link_unusable(error)
+    if request.method == "GET":
+        return _referrer_without_path(
+            htmx.render("auth/confirm_email.html", address=address, token=token)
+        )
+
+    def confirmed(ended: int) -> Response:
+        elsewhere = " You have been signed out of every other browser." if ended else ""
+        flash(f"Your email address is now {address}.{elsewhere}", "success")
+        return htmx.redirect_after_post(url_for("auth.profile"))
+
+    return write(
+        lambda: service.confirm_email_change(current_user, token),
+        confirmed,
+        conflict=_email_link_unusable,
     )
 
 
@@ -250,7 +368,7 @@ def reset_password(token: str) -> Response:
 
     return write(
         lambda: service.reset_password(
-            token, form.password.data or "", form.confirm_password.data or ""
+            token, form.password.data or "", form.confirm_password.data or "", _user_agent()
         ),
         signed_in,
         form=form,

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from sqlalchemy import delete, select
 
 from grid_app.audit import service as audit
+from grid_app.auth import service as auth_service
 from grid_app.auth.models import Actor, Role, User, UserRole, UserSession
 from grid_app.errors import EditConflict, Forbidden, Invalid
 from grid_app.extensions import db
@@ -140,3 +141,23 @@ def _require_another_admin(user: User, message: str, field: str) -> None:
     ).all()
     if not [admin for admin in admins if admin != user.id]:
         raise Invalid("Nothing was changed.", {field: message})
+
+
+def end_sessions(actor: User, user: User) -> int:
+    """Sign ``user`` out of every browser at once; how many sessions ended.
+
+    On their own page an admin keeps the session they are using (ending it by mistake would
+    lock them out mid-task), and every other one ends.
+    """
+    require_manage(actor)
+    keep = actor.current_session_token if actor.id == user.id else None
+    ended = auth_service.end_sessions_except(user, keep)
+    audit.record(
+        actor,
+        "user.sessions_ended",
+        "user",
+        user.id,
+        sessions_ended=ended,
+        kept_current=keep is not None,
+    )
+    return ended

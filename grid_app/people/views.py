@@ -9,6 +9,7 @@ from flask import Blueprint, flash, request, url_for
 from flask_login import current_user
 from werkzeug import Response
 
+from grid_app.auth import queries as auth_queries
 from grid_app.auth.models import Role, User
 from grid_app.errors import DomainError, EditConflict
 from grid_app.people import queries, service
@@ -133,6 +134,28 @@ def _change_status(user_id: int, action: Callable[[User, User], object], message
     )
 
 
+@bp.post("/people/<int:user_id>/sessions/end")
+def end_sessions(user_id: int) -> Response:
+    """Sign the person out of every browser (on one's own page, of every other one)."""
+    service.require_manage(current_user)
+    user = queries.person(user_id)
+
+    def done(ended: int) -> Response:
+        plural = "browser" if ended == 1 else "browsers"
+        if ended == 0:
+            message = f"{user.display_name} was not signed in anywhere."
+            if user.id == current_user.id:
+                message = "You were not signed in anywhere else."
+        elif user.id == current_user.id:
+            message = f"You have been signed out of {ended} other {plural}."
+        else:
+            message = f"{user.display_name} has been signed out of {ended} {plural}."
+        flash(message, "success")
+        return htmx.navigate_after_post(url_for("people.show", user_id=user_id) + "#sessions")
+
+    return write(lambda: service.end_sessions(current_user, user), done)
+
+
 def _roles_context(user: User, form: RolesForm, **extra: Any) -> dict[str, Any]:
     held = sorted(r.value for r in user.roles)
     if form.roles.data is None:
@@ -161,6 +184,7 @@ def _page(
         status=status,
         **_roles_context(user, form, **extra),
         last_sign_in=queries.last_sign_in(user),
+        signed_in=auth_queries.session_summary(user),
         areas=queries.owned_areas(user),
         flags=queries.open_flags(user),
     )

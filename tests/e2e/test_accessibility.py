@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e import test_account_journeys as account_pages
 from tests.e2e import test_dashboard_journeys as dashboard_pages
 from tests.e2e import test_discussion_journeys as discussion_pages
 from tests.e2e import test_exchange_journeys as exchange_pages
@@ -159,6 +160,12 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "reset-password-errors": password_pages.open_reset_password_with_errors,
     "reset-link-unusable": password_pages.open_reset_link_unusable,
     "change-password-errors": password_pages.open_change_password_with_errors,
+    "profile-sessions": account_pages.open_profile_with_sessions,
+    "profile-session-signed-out": account_pages.open_profile_after_signing_one_out,
+    "change-email-errors": account_pages.open_change_email_with_errors,
+    "confirm-email": account_pages.open_confirm_email,
+    "email-confirmed": account_pages.open_email_confirmed,
+    "email-link-gone": account_pages.open_email_link_gone,
     "grid": open_grid,
     "cell": open_cell_page,
     "edit-page": open_edit_page,
@@ -209,6 +216,7 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "people": people_pages.open_people,
     "person": people_pages.open_person,
     "person-error": people_pages.open_person_with_error,
+    "person-sessions": account_pages.open_person_with_sessions,
 }
 
 
