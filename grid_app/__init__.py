@@ -44,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     privacy.init_app(app)
     templating.init_app(app)
 
+    from grid_app.audit.views import bp as audit_bp
     from grid_app.auth.views import bp as auth_bp
     from grid_app.dashboard.views import bp as dashboard_bp
     from grid_app.discussion.views import bp as discussion_bp
@@ -61,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(exchange_bp)
     app.register_blueprint(safe_space_bp)
     app.register_blueprint(people_bp)
+    app.register_blueprint(audit_bp)
 
     from grid_app import cli
 
