@@ -380,12 +380,27 @@ def grouped() -> list[tuple[str, list[tuple[str, str]]]]:
     return [(g, sorted(items, key=lambda i: i[1])) for g, items in groups.items() if items]
 
 
+# Text a safe-space event's details may hold, by key; any other text there is never shown.
+SAFE_SPACE_TEXT = {"what": frozenset(READS)}
+
+
 def shown_details(action: str, details: Mapping[str, Any]) -> dict[str, Any]:
-    """Only the detail keys allowed for ``action`` (none for an action not known here)."""
+    """Only the detail keys allowed for ``action`` (none for an action not known here).
+
+    A safe-space event shows numbers, and text only from ``SAFE_SPACE_TEXT``: even an
+    allowed key cannot carry a sentence someone wrote into the log."""
     known = ACTIONS.get(action)
     if known is None:
         return {}
-    return {key: details[key] for key in known.details if key in details}
+    shown = {key: details[key] for key in known.details if key in details}
+    if action.startswith("safe_space."):
+        shown = {
+            key: value
+            for key, value in shown.items()
+            if (isinstance(value, int) and not isinstance(value, bool))
+            or (isinstance(value, str) and value in SAFE_SPACE_TEXT.get(key, ()))
+        }
+    return shown
 
 
 def label(action: str) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e import test_audit_journeys as audit_pages
 from tests.e2e import test_dashboard_journeys as dashboard_pages
 from tests.e2e import test_discussion_journeys as discussion_pages
 from tests.e2e import test_exchange_journeys as exchange_pages
@@ -209,6 +210,9 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "people": people_pages.open_people,
     "person": people_pages.open_person,
     "person-error": people_pages.open_person_with_error,
+    "audit-log": audit_pages.open_audit_log,
+    "audit-log-error": audit_pages.open_audit_log_with_error,
+    "audit-log-empty": audit_pages.open_audit_log_empty,
 }
 
 
