@@ -257,7 +257,7 @@ def _names(ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     rows = db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
-    return {key: value for key, value in rows}  # noqa: C416  (rows are Row objects)
+    return {row[0]: row[1] for row in rows}
 
 
 def _cell_label(area: str, column: str) -> str:
@@ -304,7 +304,7 @@ def _insights(ids: set[int]) -> dict[int, int]:
     if not ids:
         return {}
     rows = db.session.execute(select(Insight.id, Insight.session_id).where(Insight.id.in_(ids)))
-    return {key: value for key, value in rows}  # noqa: C416  (rows are Row objects)
+    return {row[0]: row[1] for row in rows}
 
 
 def _subject(
