@@ -95,6 +95,13 @@ def _sessions(said: Said) -> str:
     return f", ending {ended} sign-in session{'' if ended == 1 else 's'}"
 
 
+def _sign_in_failed(said: Said) -> str:
+    # With an account's address, whoever typed the password may not be its holder.
+    if said.actor_id is None:
+        return "failed to sign in"
+    return "had a failed sign-in to their account"
+
+
 def _password_changed(said: Said) -> str:
     if said.to_self():
         return f"changed their password{_sessions(said)}"
@@ -202,7 +209,7 @@ def _filters(said: Said) -> str:
 ACTIONS: dict[str, Action] = {
     # Signing in and accounts
     "auth.signed_in": Action("Signed in", lambda s: "signed in"),
-    "auth.sign_in_failed": Action("Sign-in failed", lambda s: "failed to sign in"),
+    "auth.sign_in_failed": Action("Sign-in failed", _sign_in_failed),
     "auth.signed_out": Action("Signed out", lambda s: "signed out"),
     "auth.signed_out_everywhere": Action(
         "Signed out everywhere", lambda s: "signed out everywhere"

@@ -113,3 +113,10 @@ def test_a_missing_actor_is_the_operator_except_for_an_unknown_sign_in():
 def test_the_filter_groups_offer_every_known_action_once():
     offered = [name for _group, items in actions.grouped() for name, _label in items]
     assert sorted(offered) == sorted(actions.ACTIONS)
+
+
+def test_a_failed_sign_in_to_an_account_does_not_claim_its_holder_typed_it():
+    known = Said("auth.sign_in_failed", 4, Subject("user", "4", "Tom Hughes"), {})
+    assert actions.describe(known) == "had a failed sign-in to their account"
+    unknown = Said("auth.sign_in_failed", None, None, {})
+    assert actions.describe(unknown) == "failed to sign in"

@@ -310,6 +310,18 @@ def _mixed_events(app: Flask, people, grid, times: int) -> None:
         db.session.commit()
 
 
+def test_a_page_of_any_size_is_read_in_the_same_statements(app, people, grid, count_queries):
+    _mixed_events(app, people, grid, 10)
+    counts = []
+    for size in (8, 75):
+        with app.app_context():
+            with count_queries() as seen:
+                found = queries.page(queries.AuditFilters(), size=size)
+            assert len(found.entries) == size
+            counts.append(len(seen))
+    assert counts[0] == counts[1] <= 6
+
+
 def test_a_page_runs_the_same_queries_however_many_events_it_shows(
     app, client, people, grid, count_queries
 ):
