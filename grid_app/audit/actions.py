@@ -1,9 +1,9 @@
 """Every audited action in words: a label for the filter, a sentence for the log, and the
 detail keys that may be shown.
 
-An event's ``details`` are shown only through the keys listed here for its action. Safe-space
-events list none that could carry what a participant wrote, so the log can never show it,
-whatever a later change puts into their details.
+An event's ``details`` are shown only through the keys listed here for its action, and a
+safe-space event's only when they are numbers or a few known words, so the log can never show
+what a participant wrote, whatever a later change puts into those details.
 """
 
 from __future__ import annotations
@@ -114,6 +114,15 @@ def _email_frequency(said: Said) -> str:
     if old is None or new is None:
         return f"changed how often {who} emailed"
     return f"changed how often {who} emailed from {old} to {new}"
+
+
+SEVERITIES = ("low", "medium", "high")
+
+
+def _raised(said: Said) -> str:
+    severity = said.details.get("severity")
+    kind = f"a {severity} gap flag" if severity in SEVERITIES else "a gap flag"
+    return f"raised {kind} on {said.cell()}"
 
 
 def _assigned(said: Said) -> str:
@@ -263,13 +272,7 @@ ACTIONS: dict[str, Action] = {
     "grid.review_period_set": Action("Review period set", _review_period, ("before", "after")),
     "history.exported": Action("History downloaded", _history_exported),
     # Gap flags
-    "gap_flag.raised": Action(
-        "Gap flag raised",
-        lambda s: f"raised a {s.details.get('severity', '')} gap flag on {s.cell()}".replace(
-            "a  gap", "a gap"
-        ),
-        ("cell_id", "severity"),
-    ),
+    "gap_flag.raised": Action("Gap flag raised", _raised, ("cell_id", "severity")),
     "gap_flag.acknowledged": Action(
         "Gap flag acknowledged",
         lambda s: f"acknowledged {s.about}",
