@@ -45,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     templating.init_app(app)
     delivery.init_app(app)
 
+    from grid_app.audit.views import bp as audit_bp
     from grid_app.auth.views import bp as auth_bp
     from grid_app.dashboard.views import bp as dashboard_bp
     from grid_app.discussion.views import bp as discussion_bp
@@ -62,6 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(exchange_bp)
     app.register_blueprint(safe_space_bp)
     app.register_blueprint(people_bp)
+    app.register_blueprint(audit_bp)
 
     from grid_app import cli
 

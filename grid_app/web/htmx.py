@@ -75,3 +75,14 @@ def no_content() -> Response:
     response = make_response("", 204)
     response.vary.add("HX-Request")
     return response
+
+
+def load_whole_page(response: Response, url: str) -> Response:
+    """Have htmx load ``url`` as a whole page rather than swap ``response`` in.
+
+    For a refusal (a 400 with messages beside a filter form's fields) that htmx does not
+    swap: the browser loads the page, which shows the form, the messages and the input.
+    """
+    if wants_fragment():
+        response.headers["HX-Redirect"] = url
+    return response

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e import test_account_journeys as account_pages
+from tests.e2e import test_audit_journeys as audit_pages
 from tests.e2e import test_dashboard_journeys as dashboard_pages
 from tests.e2e import test_discussion_journeys as discussion_pages
 from tests.e2e import test_exchange_journeys as exchange_pages
@@ -217,6 +218,9 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "person": people_pages.open_person,
     "person-error": people_pages.open_person_with_error,
     "person-sessions": account_pages.open_person_with_sessions,
+    "audit-log": audit_pages.open_audit_log,
+    "audit-log-error": audit_pages.open_audit_log_with_error,
+    "audit-log-empty": audit_pages.open_audit_log_empty,
 }
 
 
