@@ -95,6 +95,13 @@ def _sessions(said: Said) -> str:
     return f", ending {ended} sign-in session{'' if ended == 1 else 's'}"
 
 
+def _addresses(said: Said) -> str:
+    before, after = said.details.get("before"), said.details.get("after")
+    if not (isinstance(before, str) and isinstance(after, str)):
+        return ""
+    return f" from {before} to {after}"
+
+
 def _sign_in_failed(said: Said) -> str:
     # With an account's address, whoever typed the password may not be its holder.
     if said.actor_id is None:
@@ -249,18 +256,12 @@ ACTIONS: dict[str, Action] = {
     ),
     "auth.email_change_requested": Action(
         "Email change asked for",
-        lambda s: (
-            f"asked to change their email address from {s.details.get('before')} "
-            f"to {s.details.get('after')}"
-        ),
+        lambda s: f"asked to change their email address{_addresses(s)}",
         ("before", "after"),
     ),
     "auth.email_changed": Action(
         "Email address changed",
-        lambda s: (
-            f"changed their email address from {s.details.get('before')} "
-            f"to {s.details.get('after')}{_sessions(s)}"
-        ),
+        lambda s: f"changed their email address{_addresses(s)}{_sessions(s)}",
         ("before", "after", "sessions_ended"),
     ),
     "user.email_frequency": Action("Email frequency changed", _email_frequency, ("old", "new")),
