@@ -204,13 +204,6 @@ def end_session(user: User) -> None:
     audit.record(user, "auth.signed_out", "user", user.id)
 
 
-def end_all_sessions(user: User) -> int:
-    """Sign ``user`` out on every device; returns how many sessions ended."""
-    result = db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
-    audit.record(user, "auth.signed_out_everywhere", "user", user.id)
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

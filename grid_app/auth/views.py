@@ -88,15 +88,6 @@ def sign_out() -> Response:
     )
 
 
-@bp.post("/sign-out-everywhere")
-def sign_out_everywhere() -> Response:
-    """End every session of the signed-in person, on every device."""
-    return write(
-        lambda: service.end_all_sessions(current_user),
-        lambda _: _signed_out("You have signed out on every device."),
-    )
-
-
 def _signed_out(message: str) -> Response:
     """Forget the person in this browser: the cookie's sign-in and CSRF secret, and (through
     Clear-Site-Data) anything the browser cached or stored from pages they saw."""

@@ -124,14 +124,6 @@ def test_sign_out_ends_the_session_on_the_server_so_a_copied_cookie_stops_workin
         assert db.session.scalar(db.select(db.func.count(UserSession.id))) == 0
 
 
-def test_sign_out_everywhere_ends_every_session(app, new_client, people, grid):
-    laptop, phone = new_client(), new_client()
-    laptop.sign_in(people["contributor"])
-    phone.sign_in(people["contributor"])
-    assert laptop.post_form("/sign-out-everywhere", {}).status_code == 303
-    assert phone.get(f"/grids/{grid.slug}").status_code == 302
-
-
 def test_idle_session_times_out(app, client, people, grid):
     client.sign_in(people["contributor"])
     with app.app_context():

@@ -16,14 +16,14 @@ from grid_app.grid.models import Cell
 from tests.conftest import HX
 
 HOSTILE = (
-    '<div hx-post="/sign-out-everywhere" hx-trigger="load" id="planted">x</div>'
+    '<div hx-post="/sign-out" hx-trigger="load" id="planted">x</div>'
     "<script>alert(1)</script><img src=x onerror=alert(1)>"
     '<a href="javascript:alert(1)" hx-get="/x">link</a><p>kept words</p>'
 )
 # What the planted HTML would put on a page as markup (the pages' own htmx attributes and
 # scripts are not these).
 MARKUP = (
-    'hx-post="/sign-out-everywhere"',
+    'hx-post="/sign-out"',
     'hx-get="/x"',
     "<script>alert",
     "onerror",
