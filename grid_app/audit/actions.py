@@ -227,6 +227,7 @@ ACTIONS: dict[str, Action] = {
     "auth.signed_in": Action("Signed in", lambda s: "signed in"),
     "auth.sign_in_failed": Action("Sign-in failed", _sign_in_failed),
     "auth.signed_out": Action("Signed out", lambda s: "signed out"),
+    # No longer recorded (the profile signs out everywhere else); kept for older events.
     "auth.signed_out_everywhere": Action(
         "Signed out everywhere", lambda s: "signed out everywhere"
     ),
