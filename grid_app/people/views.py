@@ -50,15 +50,18 @@ def index() -> Response:
         if valid
         else None
     )
-    return htmx.render(
-        "people/index.html",
-        "people/_list.html",
-        status=200 if valid else 400,
-        form=form,
-        found=found,
-        query={k: v for k, v in request.args.items() if k != "page" and v},
-        role_labels=ROLE_LABELS,
-    )
+    context = {
+        "form": form,
+        "found": found,
+        "query": {k: v for k, v in request.args.items() if k != "page" and v},
+        "role_labels": ROLE_LABELS,
+    }
+    if not valid:
+        # htmx swaps no 400, and the messages sit beside the form's fields, outside the
+        # swapped list: the whole page is loaded instead.
+        page = htmx.render("people/index.html", status=400, **context)
+        return htmx.load_whole_page(page, request.full_path)
+    return htmx.render("people/index.html", "people/_list.html", **context)
 
 
 @bp.get("/people/<int:user_id>")

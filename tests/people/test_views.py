@@ -106,6 +106,10 @@ def test_unknown_filters_are_refused_beside_their_fields(client, people):
     assert 'id="people-role-error"' in response.text
     assert 'value="ade"' in response.text
     assert client.get("/people?page=zero").status_code == 400
+    # From the htmx filter form, the browser is sent to the page that shows the message.
+    refused = client.get("/people?role=overlord&q=ade", headers=HX)
+    assert refused.status_code == 400
+    assert refused.headers["HX-Redirect"] == "/people?role=overlord&q=ade"
 
 
 def test_the_list_is_paginated(app, client, people):
