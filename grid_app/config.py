@@ -48,6 +48,11 @@ DEFAULTS: dict[str, Any] = {
     "SIGN_IN_LIMIT_PER_DEVICE": "10 per 5 minutes",
     # A link to set a new password works once, for this many minutes.
     "RESET_LINK_MINUTES": 60,
+    # An emailed invitation to join works once, for this many days.
+    "INVITATION_DAYS": 7,
+    # Rows one bulk invitation may hold, and the size of a CSV file of them.
+    "INVITE_MAX_ROWS": 500,
+    "INVITE_MAX_BYTES": 256 * 1024,
     # Requests for such a link: for one email address (counted by a keyed hash of it) and
     # from one client address. Each request sends mail, so they are kept few.
     "RESET_LIMIT_PER_EMAIL": "3 per hour",
@@ -108,6 +113,7 @@ ENV_INTS = (
     "SEAL_BATCH_SIZE",
     "SEAL_AFTER_MINUTES",
     "RESET_LINK_MINUTES",
+    "INVITATION_DAYS",
 )
 ENV_BOOLS = ("SESSION_COOKIE_SECURE", "MAIL_SEND_AFTER_COMMIT", "HSTS_INCLUDE_SUBDOMAINS")
 
