@@ -136,12 +136,12 @@ def test_a_tampered_confirmation_cannot_grant_admin_as_a_manager(app, client, pe
 def test_a_csv_file_gives_names_and_roles_per_row(app, client, people):
     client.sign_in(people["admin"])
     data = (
-        "Email,Name,Roles\n"
-        "one@example.org,Una One,contributor;facilitator\n"
-        "two@example.org,,\n"
-        "three@example.org,Tre,wizard\n"
-        "\n"
-    ).encode()
+        b"Email,Name,Roles\n"
+        b"one@example.org,Una One,contributor;facilitator\n"
+        b"two@example.org,,\n"
+        b"three@example.org,Tre,wizard\n"
+        b"\n"
+    )
     preview = client.post_form(
         "/people/invite/many",
         {"file": (io.BytesIO(data), "people.csv"), "roles": ["manager"]},
