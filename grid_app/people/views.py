@@ -103,7 +103,7 @@ def roles(user_id: int) -> Response:
                 "people/_roles.html",
                 **_roles_context(changed, RolesForm(formdata=None), saved=True),
             )
-        flash(f"{changed.display_name}’s roles have been saved.", "success")
+        flash(f"{changed.label}’s roles have been saved.", "success")
         return htmx.redirect_after_post(url_for("people.show", user_id=user_id))
 
     def refused(error: DomainError) -> Response:
