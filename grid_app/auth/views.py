@@ -322,13 +322,19 @@ def accept_invitation(token: str) -> Response:
         flash(f"Welcome, {user.display_name}. You are signed in.", "success")
         return htmx.redirect_after_post(url_for("grid.home"))
 
-    return write(
-        lambda: service.accept_invitation(
+    def join() -> User:
+        # Someone else signed in in this browser is signed out on the server, not only here.
+        if current_user.is_authenticated:
+            service.end_session(current_user)
+        return service.accept_invitation(
             token,
             form.display_name.data or "",
             form.password.data or "",
             form.confirm_password.data or "",
-        ),
+        )
+
+    return write(
+        join,
         signed_in,
         form=form,
         invalid=lambda _error: page(422),

@@ -449,3 +449,25 @@ def test_the_service_refuses_whoever_may_not_invite(app, people):
         user = invitations.invite(manager, "x@example.org", ["contributor"])
         assert user.status == "invited"
         db.session.rollback()
+
+
+def test_joining_in_a_browser_where_someone_else_is_signed_in_ends_their_session(
+    app, client, new_client, people
+):
+    invite_as_admin(client, people)
+    link = last_link(app, "new@example.org")
+    shared = new_client()
+    shared.sign_in(people["contributor"])
+    response = shared.post_form(
+        link,
+        {"display_name": "Nia Newton", "password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD},
+    )
+    assert response.status_code == 303
+    assert "Nia Newton" in shared.get("/profile").text
+    with app.app_context():
+        from grid_app.auth.models import UserSession
+
+        left = db.session.scalars(
+            db.select(UserSession).where(UserSession.user_id == people["contributor"].id)
+        ).all()
+    assert left == []
