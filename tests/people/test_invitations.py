@@ -183,8 +183,17 @@ def test_signed_out_people_are_sent_to_sign_in(client, people):
     for url in ("/people/invite", "/people/invite/many", "/people/requests", "/account-requests"):
         response = client.get(url)
         assert response.status_code == 302 and "/sign-in" in response.location
-    response = client.post_form("/people/invite", {"email": "x@example.org"})
-    assert response.status_code == 302 and "/sign-in" in response.location
+    for url in (
+        "/people/invite",
+        "/people/invite/many",
+        "/people/invite/many/send",
+        f"/people/{people['contributor'].id}/invitation/resend",
+        f"/people/{people['contributor'].id}/invitation/cancel",
+        "/people/settings/managers-invite",
+        "/account-requests",
+    ):
+        response = client.post_form(url, {"email": "x@example.org", "allowed": "y"})
+        assert response.status_code == 302 and "/sign-in" in response.location, url
 
 
 def test_a_manager_invites_once_an_admin_allows_it_but_never_as_admin(app, client, people):

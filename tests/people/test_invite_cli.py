@@ -99,3 +99,12 @@ def test_invite_gives_the_roles_named(app, people):
     assert invited is not None and {r.value for r in invited.roles} == {"contributor", "manager"}
     again = runner.invoke(args=["invite", "m@example.org"])
     assert again.exit_code == 2 and "already been invited" in again.output
+
+
+def test_create_admin_asks_for_a_name_when_none_is_given(app, people):
+    result = app.test_cli_runner().invoke(
+        args=["create-admin", "named@example.org"], input=f"Nell Named\n{GOOD}\n{GOOD}\n"
+    )
+    assert result.exit_code == 0, result.output
+    created = user(app, "named@example.org")
+    assert created is not None and created.display_name == "Nell Named"
