@@ -40,6 +40,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(set_roles)
     app.cli.add_command(deactivate)
     app.cli.add_command(reactivate)
+    app.cli.add_command(create_admin)
+    app.cli.add_command(invite)
 
 
 # Where demo people, whose password is published, may be created.
@@ -340,3 +342,72 @@ def reactivate(email: str) -> None:
         _refused(error)
     db.session.commit()
     click.echo(f"Reactivated {user.email}: they can sign in again.")
+
+
+@click.command("create-admin")
+@writing()
+@with_appcontext
+@click.argument("email")
+@click.option("--name", "display_name", default="", help="Their name (asked for if not given).")
+@click.option(
+    "--invite",
+    is_flag=True,
+    help="Email them an invitation instead of asking for a password here.",
+)
+def create_admin(email: str, display_name: str, invite: bool) -> None:
+    """Add an admin: with a password asked for twice, or (--invite) by emailed invitation."""
+    from grid_app.people import invitations
+
+    clean = invitations.clean_address(email)
+    if clean is None:
+        click.echo(f"Error: {invitations.BAD_ADDRESS}", err=True)
+        raise SystemExit(2)
+    if invitations.account_for(clean) is not None:
+        click.echo(f"Error: {clean} already has an account (or an invitation) here.", err=True)
+        raise SystemExit(2)
+    roles = [Role.CONTRIBUTOR.value, Role.ADMIN.value]
+    if invite:
+        try:
+            user = invitations.invite(OPERATOR, clean, roles, display_name)
+        except DomainError as error:
+            _refused(error)
+        db.session.commit()
+        click.echo(f"Invited {user.email} as an admin; the email is on its way.")
+        return
+    if not display_name:
+        display_name = click.prompt("Name")
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = auth_service.create_user(
+            OPERATOR, clean, display_name, password, roles=[Role(r) for r in roles]
+        )
+    except DomainError as error:
+        _refused(error)
+    db.session.commit()
+    click.echo(f"Created {user.email}, an admin who can sign in now.")
+
+
+@click.command("invite")
+@writing()
+@with_appcontext
+@click.argument("email")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice([r.value for r in Role]),
+    default=[Role.CONTRIBUTOR.value],
+    show_default=True,
+    help="Repeat for several roles.",
+)
+@click.option("--name", "display_name", default="", help="Their name, if known.")
+def invite(email: str, roles: tuple[str, ...], display_name: str) -> None:
+    """Email EMAIL an invitation to join with these roles (audited as the operator)."""
+    from grid_app.people import invitations
+
+    try:
+        user = invitations.invite(OPERATOR, email, roles, display_name)
+    except DomainError as error:
+        _refused(error)
+    db.session.commit()
+    click.echo(f"Invited {user.email} ({', '.join(sorted(r.value for r in user.roles))}).")

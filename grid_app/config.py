@@ -50,6 +50,11 @@ DEFAULTS: dict[str, Any] = {
     "RESET_LINK_MINUTES": 60,
     # A link to move an account to a new email address works once, for this many hours.
     "EMAIL_LINK_HOURS": 24,
+    # An emailed invitation to join works once, for this many days.
+    "INVITATION_DAYS": 7,
+    # Rows one bulk invitation may hold, and the size of a CSV file of them.
+    "INVITE_MAX_ROWS": 500,
+    "INVITE_MAX_BYTES": 256 * 1024,
     # Requests for such a link: for one email address (counted by a keyed hash of it) and
     # from one client address. Each request sends mail, so they are kept few.
     "RESET_LIMIT_PER_EMAIL": "3 per hour",
@@ -112,6 +117,7 @@ ENV_INTS = (
     "SEAL_AFTER_MINUTES",
     "RESET_LINK_MINUTES",
     "EMAIL_LINK_HOURS",
+    "INVITATION_DAYS",
 )
 ENV_BOOLS = ("SESSION_COOKIE_SECURE", "MAIL_SEND_AFTER_COMMIT", "HSTS_INCLUDE_SUBDOMAINS")
 

@@ -1,7 +1,7 @@
 """Import every domain's models so that Alembic and create_all see the whole schema."""
 
 from grid_app.audit.models import AuditEvent
-from grid_app.auth.models import AccountToken, Role, User, UserRole, UserSession
+from grid_app.auth.models import AccountToken, Invitation, Role, User, UserRole, UserSession
 from grid_app.discussion.models import (
     CellThreadTally,
     Comment,
@@ -23,6 +23,7 @@ from grid_app.grid.models import (
     GridColumn,
     ServiceArea,
 )
+from grid_app.people.models import AccountRequest, PeopleSetting
 from grid_app.safe_space.models import (
     Consent,
     Contribution,
@@ -35,6 +36,7 @@ from grid_app.safe_space.models import (
 )
 
 __all__ = [
+    "AccountRequest",
     "AccountToken",
     "AppliedSave",
     "AuditEvent",
@@ -55,9 +57,11 @@ __all__ = [
     "GroundRulesTemplate",
     "ImportUpload",
     "Insight",
+    "Invitation",
     "Mention",
     "Notification",
     "OutgoingMail",
+    "PeopleSetting",
     "Role",
     "SafeSpaceSession",
     "ServiceArea",

@@ -95,6 +95,19 @@ def _sessions(said: Said) -> str:
     return f", ending {ended} sign-in session{'' if ended == 1 else 's'}"
 
 
+def _address(said: Said) -> str:
+    email = said.details.get("email")
+    return email if isinstance(email, str) and email else "someone"
+
+
+def _bulk_invited(said: Said) -> str:
+    invited, resent = said.number("invited") or 0, said.number("resent") or 0
+    text = f"invited {invited} {'person' if invited == 1 else 'people'} from a list"
+    return (
+        f"{text} and sent {resent} invitation{'' if resent == 1 else 's'} again" if resent else text
+    )
+
+
 def _addresses(said: Said) -> str:
     before, after = said.details.get("before"), said.details.get("after")
     if not (isinstance(before, str) and isinstance(after, str)):
@@ -286,6 +299,48 @@ ACTIONS: dict[str, Action] = {
         ("sessions_ended",),
     ),
     "user.reactivated": Action("Person reactivated", lambda s: f"reactivated {s.about}"),
+    "user.invited": Action(
+        "Person invited",
+        lambda s: (
+            f"{'invited again' if s.details.get('again') is True else 'invited'} {s.about} "
+            f"with roles {_roles(s.details.get('roles'))}"
+        ),
+        ("roles", "again"),
+    ),
+    "user.bulk_invited": Action("People invited from a list", _bulk_invited, ("invited", "resent")),
+    "user.invitation_resent": Action(
+        "Invitation sent again", lambda s: f"sent {s.about} their invitation again"
+    ),
+    "user.invitation_cancelled": Action(
+        "Invitation cancelled", lambda s: f"cancelled the invitation of {s.about}"
+    ),
+    "user.invitation_accepted": Action(
+        "Invitation accepted", lambda s: "accepted their invitation and joined"
+    ),
+    "people.setting_changed": Action(
+        "Managers' inviting switched",
+        lambda s: (
+            "let managers invite people"
+            if s.details.get("after") is True
+            else "stopped managers inviting people"
+        ),
+        ("after",),
+    ),
+    "account_request.made": Action(
+        "Account asked for",
+        lambda s: f"asked for an account for {_address(s)}",
+        ("email",),
+    ),
+    "account_request.approved": Action(
+        "Account request approved",
+        lambda s: f"approved the request for an account for {_address(s)}",
+        ("email",),
+    ),
+    "account_request.declined": Action(
+        "Account request declined",
+        lambda s: f"declined the request for an account for {_address(s)}",
+        ("email",),
+    ),
     "user.sessions_ended": Action(
         "Signed out of every browser",
         lambda s: f"signed {s.about} out of every browser{_sessions(s)}",
@@ -406,6 +461,8 @@ ACTIONS: dict[str, Action] = {
 GROUPS = {
     "auth": "Signing in",
     "user": "People and accounts",
+    "people": "People and accounts",
+    "account_request": "People and accounts",
     "grid": "The grid",
     "history": "The grid",
     "gap_flag": "Gap flags",

@@ -81,3 +81,11 @@ class ChangeEmailForm(FlaskForm):
         "Current password",
         validators=[DataRequired("Enter your current password."), Length(max=_NEW_PASSWORD_MAX)],
     )
+
+
+class AcceptInvitationForm(NewPasswordForm):
+    """Joining: a name, then a new password typed twice (the rules are the service's)."""
+
+    display_name = StringField(
+        "Your name", validators=[DataRequired("Enter your name."), Length(max=1000)]
+    )

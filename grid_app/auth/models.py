@@ -47,6 +47,12 @@ class User(Base):
     role_links: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+    invitation: Mapped[Invitation | None] = relationship(
+        back_populates="user",
+        foreign_keys="Invitation.user_id",
+        cascade="all, delete-orphan",
+        uselist=False,
+    )
 
     @property
     def roles(self) -> frozenset[Role]:
@@ -56,6 +62,22 @@ class User(Base):
     def has_role(self, *roles: Role) -> bool:
         """True when the person holds at least one of ``roles``."""
         return any(role in self.roles for role in roles)
+
+    @property
+    def status(self) -> str:
+        """``active``, ``invited`` (not accepted yet), ``cancelled`` (an invitation taken
+        back before it was accepted) or ``deactivated``."""
+        if self.active:
+            return "active"
+        invitation = self.invitation
+        if invitation is not None and invitation.accepted_at is None:
+            return "cancelled" if invitation.cancelled_at else "invited"
+        return "deactivated"
+
+    @property
+    def label(self) -> str:
+        """The person's name, or their address while they have not given one."""
+        return self.display_name or self.email
 
     # Flask-Login protocol. The id it stores is the session token, so that signing out
     # deletes the server-side record and a copied cookie stops working.
@@ -168,3 +190,40 @@ class AccountToken(Base):
     new_email: Mapped[str | None] = mapped_column(String(254))
 
     user: Mapped[User] = relationship()
+
+
+class Invitation(Base):
+    """An emailed invitation to join, for an account that cannot sign in until accepted.
+
+    The invited account exists from the start (so its roles, and the audit log, name it),
+    switched off and without a password; accepting sets both. A cancelled invitation keeps
+    its row, so its link still says who to ask, and the address can be invited again.
+    """
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), unique=True
+    )
+    # None when the operator invited them from the command line.
+    invited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    invited_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="invitation", foreign_keys=[user_id])
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+
+    @property
+    def pending(self) -> bool:
+        """Sent, and neither accepted nor cancelled."""
+        return self.accepted_at is None and self.cancelled_at is None
+
+    @property
+    def inviter_name(self) -> str:
+        """Who to ask about it."""
+        return self.invited_by.display_name if self.invited_by else "an administrator"

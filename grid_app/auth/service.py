@@ -17,7 +17,15 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from grid_app.audit import service as audit
 from grid_app.auth import devices, passwords, tokens
-from grid_app.auth.models import Actor, EmailFrequency, Role, User, UserRole, UserSession
+from grid_app.auth.models import (
+    Actor,
+    EmailFrequency,
+    Invitation,
+    Role,
+    User,
+    UserRole,
+    UserSession,
+)
 from grid_app.auth.tokens import TokenPurpose
 from grid_app.database import utcnow
 from grid_app.discussion import mail
@@ -556,3 +564,44 @@ def confirm_email_change(actor: User, raw_token: str) -> int:
         sessions_ended=ended,
     )
     return ended
+
+
+# --- Accepting an invitation --------------------------------------------------------------
+
+NAME_MAX = 120
+
+
+def accept_invitation(raw_token: str, display_name: str, password: str, confirmation: str) -> User:
+    """Join through an emailed invitation: give a name and a password, use the link up,
+    switch the account on and sign the person in.
+
+    The link's holder acts as its person, as with a reset. A refused name or password leaves
+    the link usable (the caller rolls back), so the person can try again.
+    """
+    user = tokens.check(raw_token, TokenPurpose.INVITE)
+    invitation = user.invitation
+    if invitation is None or not invitation.pending:
+        raise tokens.LinkUsed(tokens.GONE)
+    name = " ".join(display_name.split())
+    if not name or len(name) > NAME_MAX:
+        raise Invalid(
+            "Check your details.",
+            {"display_name": f"Enter your name, in up to {NAME_MAX} characters."},
+        )
+    user.display_name = name
+    _confirm(password, confirmation, user)
+    now = utcnow()
+    tokens.consume(raw_token, TokenPurpose.INVITE, now)
+    user.password_hash = hash_password(password)
+    user.active = True
+    invitation.accepted_at = now
+    db.session.flush()
+    audit.record(user, "user.invitation_accepted", "user", user.id)
+    start_session(user)
+    return user
+
+
+def invitation_of_link(raw: str) -> Invitation | None:
+    """The invitation a link was sent for, whatever became of it (to say who to ask)."""
+    token = tokens.find(raw, TokenPurpose.INVITE)
+    return token.user.invitation if token else None

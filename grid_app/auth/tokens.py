@@ -81,7 +81,8 @@ def check(raw: str, purpose: TokenPurpose, now: datetime | None = None) -> User:
     """The person a live link belongs to, without using it up.
 
     Raises NotFound for a link nobody issued for this purpose, LinkUsed for one used,
-    expired, or whose person can no longer sign in.
+    expired, or whose person can no longer sign in. An invitation's person cannot sign in
+    yet by design: whether the invitation still stands is for its own service to check.
     """
     return check_token(raw, purpose, now).user
 
@@ -90,16 +91,22 @@ def check_token(raw: str, purpose: TokenPurpose, now: datetime | None = None) ->
     """The live link itself (its person and what it carries), without using it up; raises
     as ``check`` does."""
     now = now or utcnow()
-    token = db.session.scalar(
+    token = find(raw, purpose)
+    if token is None:
+        raise NotFound(UNKNOWN)
+    switched_off = not token.user.active and purpose is not TokenPurpose.INVITE
+    if token.used_at is not None or token.expires_at <= now or switched_off:
+        raise LinkUsed(GONE)
+    return token
+
+
+def find(raw: str, purpose: TokenPurpose) -> AccountToken | None:
+    """The link with this secret and purpose, live or not (to say why it is gone)."""
+    return db.session.scalar(
         select(AccountToken).where(
             AccountToken.token_hash == _hash(raw), AccountToken.purpose == purpose.value
         )
     )
-    if token is None:
-        raise NotFound(UNKNOWN)
-    if token.used_at is not None or token.expires_at <= now or not token.user.active:
-        raise LinkUsed(GONE)
-    return token
 
 
 def consume(raw: str, purpose: TokenPurpose, now: datetime | None = None) -> User:

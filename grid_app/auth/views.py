@@ -17,6 +17,7 @@ from werkzeug import Response
 from grid_app.auth import queries, service, tokens
 from grid_app.auth.forms import (
     EMAIL_CHOICES,
+    AcceptInvitationForm,
     ChangeEmailForm,
     ChangePasswordForm,
     ForgotPasswordForm,
@@ -373,3 +374,77 @@ def _referrer_without_path(response: Response) -> Response:
     # be refused as coming from another site.)
     response.headers["Referrer-Policy"] = "strict-origin"
     return response
+
+
+# --- Joining through an invitation ----------------------------------------------------------
+
+
+def _invitation_gone(token: str, error: NotFound | tokens.LinkUsed) -> Response:
+    """A used, expired, cancelled or unknown invitation: say so, and whom to ask."""
+    invitation = service.invitation_of_link(token)
+    return htmx.render(
+        "auth/invitation_gone.html",
+        status=error.status,
+        invitation=invitation,
+        known=invitation is not None,
+    )
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str) -> Response:
+    """Join through an emailed invitation: a name and a password, then signed in."""
+    form = AcceptInvitationForm()
+    try:
+        invited = tokens.check(token, tokens.TokenPurpose.INVITE)
+        invitation = invited.invitation
+        if invitation is None or not invitation.pending:
+            raise tokens.LinkUsed(tokens.GONE)
+    except (NotFound, tokens.LinkUsed) as error:
+        return _referrer_without_path(_invitation_gone(token, error))
+    if request.method == "GET" and not form.display_name.data:
+        form.display_name.data = invited.display_name
+    inviter = invitation.inviter_name
+    email = invited.email
+
+    def page(status: int = 200) -> Response:
+        return _referrer_without_path(
+            htmx.render(
+                "auth/accept_invitation.html",
+                status=status,
+                form=form,
+                token=token,
+                email=email,
+                inviter=inviter,
+                **RULES,
+            )
+        )
+
+    if request.method == "GET":
+        return page()
+    if not form.validate():
+        return page(422)
+
+    def signed_in(user: User) -> Response:
+        # Whoever was signed in in this browser before is replaced by the new person.
+        browser_session.pop("csrf_token", None)
+        login_user(user)
+        flash(f"Welcome, {user.display_name}. You are signed in.", "success")
+        return htmx.redirect_after_post(url_for("grid.home"))
+
+    def join() -> User:
+        # Someone else signed in in this browser is signed out on the server, not only here.
+        if current_user.is_authenticated:
+            service.end_session(current_user)
+        return service.accept_invitation(
+            token,
+            form.display_name.data or "",
+            form.password.data or "",
+            form.confirm_password.data or "",
+        )
+
+    return write(
+        join,
+        signed_in,
+        form=form,
+        invalid=lambda _error: page(422),
+    )

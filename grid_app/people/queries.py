@@ -9,7 +9,7 @@ from sqlalchemy import Subquery, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from grid_app.audit.models import AuditEvent
-from grid_app.auth.models import Role, User, UserRole
+from grid_app.auth.models import Invitation, Role, User, UserRole
 from grid_app.errors import NotFound
 from grid_app.extensions import db
 from grid_app.gaps.models import OPEN_STATUSES, GapFlag
@@ -18,6 +18,7 @@ from grid_app.grid.models import Cell, ColumnKind, Grid, GridColumn, ServiceArea
 PAGE_SIZE = 25
 # Status filter values; "" is everyone.
 ACTIVE = "active"
+INVITED = "invited"
 DEACTIVATED = "deactivated"
 
 
@@ -63,7 +64,7 @@ def people_page(filters: PeopleFilters, page: int = 1, size: int = PAGE_SIZE) ->
     query = (
         select(User, signed_in.c.at)
         .outerjoin(signed_in, signed_in.c.actor_id == User.id)
-        .options(selectinload(User.role_links))
+        .options(selectinload(User.role_links), selectinload(User.invitation))
         .order_by(func.lower(User.display_name), User.id)
     )
     if filters.search:
@@ -82,10 +83,17 @@ def people_page(filters: PeopleFilters, page: int = 1, size: int = PAGE_SIZE) ->
         query = query.where(
             exists().where(UserRole.user_id == User.id, UserRole.role == filters.role.value)
         )
+    waiting = exists().where(
+        Invitation.user_id == User.id,
+        Invitation.accepted_at.is_(None),
+        Invitation.cancelled_at.is_(None),
+    )
     if filters.status == ACTIVE:
         query = query.where(User.active.is_(True))
+    elif filters.status == INVITED:
+        query = query.where(User.active.is_(False), waiting)
     elif filters.status == DEACTIVATED:
-        query = query.where(User.active.is_(False))
+        query = query.where(User.active.is_(False), ~waiting)
     found = db.session.execute(query.offset((page - 1) * size).limit(size + 1)).all()
     rows = [PersonRow(user, at) for user, at in found[:size]]
     return PeoplePage(rows, page, len(found) > size)
@@ -94,7 +102,12 @@ def people_page(filters: PeopleFilters, page: int = 1, size: int = PAGE_SIZE) ->
 def person(user_id: int) -> User:
     """One person, with their roles; NotFound if there is nobody with this id."""
     user = db.session.scalar(
-        select(User).where(User.id == user_id).options(selectinload(User.role_links))
+        select(User)
+        .where(User.id == user_id)
+        .options(
+            selectinload(User.role_links),
+            selectinload(User.invitation).joinedload(Invitation.invited_by),
+        )
     )
     if user is None:
         raise NotFound("There is nobody here with this id.")

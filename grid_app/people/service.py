@@ -120,6 +120,12 @@ def reactivate(actor: Actor, user: User) -> User:
     require_manage(actor)
     if user.active:
         return user
+    if user.invitation is not None and user.invitation.accepted_at is None:
+        # They never chose a password: only an invitation lets them in.
+        raise Invalid(
+            "They were not reactivated.",
+            {"active": "They never joined: invite them again instead."},
+        )
     user.active = True
     db.session.flush()
     audit.record(actor, "user.reactivated", "user", user.id, before="deactivated", after="active")

@@ -20,6 +20,7 @@ PUBLIC_ENDPOINTS = {
     "auth.forgot_password",
     "auth.reset_sent",
     "auth.reset_password",
+    "auth.accept_invitation",
     "static",
     "health",
 }

@@ -13,6 +13,7 @@ from tests.e2e import test_dashboard_journeys as dashboard_pages
 from tests.e2e import test_discussion_journeys as discussion_pages
 from tests.e2e import test_exchange_journeys as exchange_pages
 from tests.e2e import test_gap_journeys as gap_pages
+from tests.e2e import test_invitation_journeys as invitation_pages
 from tests.e2e import test_notification_journeys as notification_pages
 from tests.e2e import test_password_journeys as password_pages
 from tests.e2e import test_people_journeys as people_pages
@@ -221,6 +222,14 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "audit-log": audit_pages.open_audit_log,
     "audit-log-error": audit_pages.open_audit_log_with_error,
     "audit-log-empty": audit_pages.open_audit_log_empty,
+    "invite": invitation_pages.open_invite,
+    "invite-errors": invitation_pages.open_invite_with_errors,
+    "invite-bulk-preview": invitation_pages.open_bulk_preview,
+    "invitation-accept": invitation_pages.open_accept,
+    "invitation-accept-errors": invitation_pages.open_accept_with_errors,
+    "invitation-gone": invitation_pages.open_invitation_gone,
+    "account-requests": invitation_pages.open_account_requests,
+    "account-request-form": invitation_pages.open_request_form,
 }
 
 
