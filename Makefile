@@ -33,6 +33,11 @@ BENCH_CLOSED           ?= 20
 BENCH_RUNS             ?= 20
 BENCH_EXPORT_RUNS      ?= 3
 BENCH_LIGHTHOUSE       ?= 1
+# bench/side_by_side.py: grid sizes (service areas x columns) and rounds; it needs wrk
+# (apt-get install -y wrk). BENCH_SIDE_BY_SIDE=0 leaves it out.
+BENCH_SIDE_BY_SIDE     ?= 1
+BENCH_SIDE_SIZES       ?= 50x4,100x8
+BENCH_SIDE_ROUNDS      ?= 3
 
 .PHONY: run test setup dev lint typecheck check clean bench
 
@@ -98,6 +103,10 @@ bench: $(VENV)/.installed
 	@echo '== A large safe-space session (bench/safe_space.py)'
 	$(BIN)/python bench/safe_space.py --database-url '$(BENCH_SAFE_SPACE_DB)' --fresh \
 		--contributions $(BENCH_CONTRIBUTIONS) --closed $(BENCH_CLOSED) --runs $(BENCH_RUNS)
+ifeq ($(BENCH_SIDE_BY_SIDE),1)
+	@echo '== This app and a bare Flask app, served side by side (bench/side_by_side.py)'
+	$(BIN)/python bench/side_by_side.py --sizes $(BENCH_SIDE_SIZES) --rounds $(BENCH_SIDE_ROUNDS)
+endif
 ifeq ($(BENCH_LIGHTHOUSE),1)
 	@echo '== Lighthouse scores with the demo data (bench/lighthouse.sh)'
 	VENV='$(VENV)' bash bench/lighthouse.sh
