@@ -169,7 +169,7 @@ def _snapshot(engine: Engine, folder: Path) -> Iterator[tuple[Manifest, Path]]:
             ],
             env,
         )
-        conn.rollback()
+    # Leaving the block ends the read-only transaction, and with it the exported snapshot.
     yield manifest, payload
 
 
