@@ -48,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from grid_app.audit.views import bp as audit_bp
     from grid_app.auth.views import bp as auth_bp
     from grid_app.dashboard.views import bp as dashboard_bp
+    from grid_app.dataprotection.views import bp as dataprotection_bp
     from grid_app.discussion.views import bp as discussion_bp
     from grid_app.exchange.views import bp as exchange_bp
     from grid_app.gaps.views import bp as gaps_bp
@@ -64,6 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(safe_space_bp)
     app.register_blueprint(people_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(dataprotection_bp)
 
     from grid_app import cli
 

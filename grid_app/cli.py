@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(reactivate)
     app.cli.add_command(create_admin)
     app.cli.add_command(invite)
+    app.cli.add_command(purge_expired)
     app.cli.add_command(backup)
     app.cli.add_command(restore)
 
@@ -414,6 +415,31 @@ def invite(email: str, roles: tuple[str, ...], display_name: str) -> None:
         _refused(error)
     db.session.commit()
     click.echo(f"Invited {user.email} ({', '.join(sorted(r.value for r in user.roles))}).")
+
+
+@click.command("purge-expired")
+@writing()
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; change nothing.")
+@with_appcontext
+def purge_expired(dry_run: bool) -> None:
+    """Delete every record older than its retention period (audit log, sign-in records,
+    notifications, safe-space sessions' raw contributions); meant for cron, daily."""
+    from grid_app.dataprotection import service
+    from grid_app.dataprotection.service import BY_NAME
+
+    purged = service.purge_expired(OPERATOR, dry_run=dry_run)
+    db.session.commit()
+    if not dry_run:
+        scrub(db.engine, SAFE_SPACE_TEXT)
+    verb = "Would delete" if dry_run else "Deleted"
+    for name, count in purged.counts.items():
+        label = BY_NAME[name].label.lower()
+        click.echo(f"{verb} {count} record{'' if count == 1 else 's'} from the {label}.")
+    for item in purged.sessions:
+        click.echo(
+            f"{verb} the contributions of session {item.session_id} “{item.title}” "
+            f"({item.contributions} contribution{'' if item.contributions == 1 else 's'})."
+        )
 
 
 @click.command("backup")

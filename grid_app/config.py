@@ -35,8 +35,11 @@ DEFAULTS: dict[str, Any] = {
     # Imports: the largest spreadsheet accepted, and the most service areas in one.
     "IMPORT_MAX_BYTES": 2 * 1024 * 1024,
     "IMPORT_MAX_ROWS": 1_000,
-    # The authority named in the sharing-practice document unless another is typed.
+    # The authority named in the sharing-practice document unless another is typed, and the
+    # data controller the privacy notice and record of processing name, with its contacts.
     "AUTHORITY_NAME": "Our council",
+    "CONTACT_EMAIL": "grid-support@council.example",
+    "DPO_EMAIL": "dpo@council.example",
     "PASSWORD_HASH_METHOD": "scrypt",
     # Sign-in attempts allowed (grid_app/web/sign_in_limits.py): for one email address from
     # one client address; for one email address from anywhere, slower, so that an attacker
@@ -106,6 +109,8 @@ ENV_NAMES = (
     "MAIL_FROM",
     "BASE_URL",
     "AUTHORITY_NAME",
+    "CONTACT_EMAIL",
+    "DPO_EMAIL",
 )
 ENV_INTS = (
     "SESSION_IDLE_MINUTES",

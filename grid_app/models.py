@@ -2,6 +2,7 @@
 
 from grid_app.audit.models import AuditEvent
 from grid_app.auth.models import AccountToken, Invitation, Role, User, UserRole, UserSession
+from grid_app.dataprotection.models import RetentionSetting
 from grid_app.discussion.models import (
     CellThreadTally,
     Comment,
@@ -62,6 +63,7 @@ __all__ = [
     "Notification",
     "OutgoingMail",
     "PeopleSetting",
+    "RetentionSetting",
     "Role",
     "SafeSpaceSession",
     "ServiceArea",

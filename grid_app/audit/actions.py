@@ -235,6 +235,26 @@ def _filters(said: Said) -> str:
     return f", filtered by {', '.join(parts)}" if parts else ""
 
 
+RETENTION_KINDS = {
+    "audit_log": "audit log",
+    "sign_ins": "sign-in records",
+    "notifications": "notifications",
+}
+
+
+def _kind(s: Said) -> str:
+    return RETENTION_KINDS.get(str(s.details.get("kind")), "records")
+
+
+def _purged_records(s: Said) -> str:
+    parts = [
+        f"{s.details[key]} from the {label}"
+        for key, label in RETENTION_KINDS.items()
+        if isinstance(s.details.get(key), int) and s.details[key]
+    ]
+    return "deleted expired records: " + ("; ".join(parts) or "none")
+
+
 ACTIONS: dict[str, Action] = {
     # Signing in and accounts
     "auth.signed_in": Action("Signed in", lambda s: "signed in"),
@@ -444,6 +464,23 @@ ACTIONS: dict[str, Action] = {
         ("cell_id", "revision_id"),
     ),
     "safe_space.insight_reviewed": Action("Insight reviewed", lambda s: f"reviewed {s.about}"),
+    # Data protection
+    "retention.changed": Action(
+        "Retention period changed",
+        lambda s: (
+            f"changed how long the {_kind(s)} is kept from {s.details.get('before')} "
+            f"to {s.details.get('after')} days"
+        ),
+        ("kind", "before", "after"),
+    ),
+    "retention.purged": Action(
+        "Expired records deleted", _purged_records, ("audit_log", "sign_ins", "notifications")
+    ),
+    "user.data_exported": Action(
+        "Personal data downloaded",
+        lambda s: f"downloaded the personal data of {s.about} ({s.details.get('rows', 0)} records)",
+        ("rows",),
+    ),
     # The audit log itself
     "audit.viewed": Action(
         "Audit log viewed",
@@ -469,6 +506,7 @@ GROUPS = {
     "comment": "Comments",
     "safe_space": "Safe-space sessions",
     "audit": "The audit log",
+    "retention": "Data protection",
 }
 
 

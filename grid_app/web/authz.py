@@ -23,6 +23,9 @@ PUBLIC_ENDPOINTS = {
     "auth.accept_invitation",
     "static",
     "health",
+    # Notices a council must publish: readable before signing in, and by anyone.
+    "dataprotection.accessibility",
+    "dataprotection.privacy",
 }
 # Requests a page makes by itself (the grid's live poll, the bell's count) do not count as
 # activity for the idle timeout, or an open tab would keep a session alive for ever.

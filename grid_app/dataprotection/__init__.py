@@ -1,0 +1,1 @@
+"""Data protection in practice: notices, the record of processing, retention and subject access."""
