@@ -246,6 +246,13 @@ def _kind(s: Said) -> str:
     return RETENTION_KINDS.get(str(s.details.get("kind")), "records")
 
 
+def _retention_changed(s: Said) -> str:
+    before, after = s.details.get("before"), s.details.get("after")
+    if isinstance(before, int) and isinstance(after, int):
+        return f"changed the retention period of the {_kind(s)} from {before} to {after} days"
+    return f"changed the retention period of the {_kind(s)}"
+
+
 def _purged_records(s: Said) -> str:
     parts = [
         f"{s.details[key]} from the {label}"
@@ -467,10 +474,7 @@ ACTIONS: dict[str, Action] = {
     # Data protection
     "retention.changed": Action(
         "Retention period changed",
-        lambda s: (
-            f"changed how long the {_kind(s)} is kept from {s.details.get('before')} "
-            f"to {s.details.get('after')} days"
-        ),
+        _retention_changed,
         ("kind", "before", "after"),
     ),
     "retention.purged": Action(

@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e import test_account_journeys as account_pages
 from tests.e2e import test_audit_journeys as audit_pages
 from tests.e2e import test_dashboard_journeys as dashboard_pages
+from tests.e2e import test_dataprotection_journeys as dataprotection_pages
 from tests.e2e import test_discussion_journeys as discussion_pages
 from tests.e2e import test_exchange_journeys as exchange_pages
 from tests.e2e import test_gap_journeys as gap_pages
@@ -230,6 +231,12 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "invitation-gone": invitation_pages.open_invitation_gone,
     "account-requests": invitation_pages.open_account_requests,
     "account-request-form": invitation_pages.open_request_form,
+    "privacy-signed-out": dataprotection_pages.open_privacy_signed_out,
+    "accessibility-statement": dataprotection_pages.open_accessibility,
+    "record-of-processing": dataprotection_pages.open_record,
+    "retention": dataprotection_pages.open_retention,
+    "retention-error": dataprotection_pages.open_retention_with_error,
+    "person-data": dataprotection_pages.open_person_data,
 }
 
 
