@@ -61,15 +61,15 @@ setup: $(VENV)/.installed
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-allowed
 
-# The scheduled seal of anonymous contributions runs beside the server and stops with it.
+# The scheduled seal of anonymous contributions runs as a thread of the web worker
+# (gunicorn.conf.py), every SEAL_EVERY_SECONDS. The app is built for serving: without the
+# migration machinery, which `make setup` has already used.
+SEAL_EVERY_SECONDS ?= 60
 run: setup
 	@echo "Serving Supporting People Grid at http://127.0.0.1:$(PORT)"
-	$(FLASK) seal-contributions --every 60 & sealer=$$!; \
-	trap 'kill $$sealer 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/gunicorn --config gunicorn.conf.py --no-control-socket \
-		--worker-class gthread --workers $(WORKERS) --threads $(THREADS) \
-		--bind 127.0.0.1:$(PORT) \
-		--access-logfile - 'grid_app:create_app()'
+	env SEAL_EVERY_SECONDS=$(SEAL_EVERY_SECONDS) $(BIN)/gunicorn --config gunicorn.conf.py \
+		--no-control-socket --worker-class gthread --workers $(WORKERS) --threads $(THREADS) \
+		--bind 127.0.0.1:$(PORT) --access-logfile - 'grid_app:create_app(serving=True)'
 
 dev: $(VENV)/.installed-dev
 

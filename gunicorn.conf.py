@@ -1,6 +1,7 @@
 """gunicorn settings used by `make run` (command-line options override them)."""
 
 import gc
+import os
 from typing import Any
 
 from gunicorn.http import wsgi
@@ -49,12 +50,20 @@ def on_starting(server: Any) -> None:
         )
 
 
-def post_worker_init(worker: object) -> None:
-    """Move everything loaded at start-up out of the garbage collector's way.
+def post_worker_init(worker: Any) -> None:
+    """Start the scheduled seal when SEAL_EVERY_SECONDS asks for it, then move everything
+    loaded at start-up out of the garbage collector's way.
 
-    The app's modules, templates and mappers never become garbage; freezing them keeps full
+    The seal runs as a thread of the worker rather than a process of its own (a second copy
+    of the app in memory); a lock file keeps several workers from sealing at once. The app's
+    modules, templates and mappers never become garbage; freezing them keeps full
     collections short, which trims the slowest requests.
     """
+    every = os.environ.get("SEAL_EVERY_SECONDS")
+    if every:
+        from grid_app.safe_space.schedule import start_sealer
+
+        start_sealer(worker.wsgi, float(every))
     gc.freeze()
 
 

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
-from werkzeug.middleware.proxy_fix import ProxyFix
+if TYPE_CHECKING:
+    from flask import Flask
 
-from grid_app import config
+# Nothing is imported at module level: gunicorn's master imports this package (for its access
+# logger) and forks workers that build the app; the master holds no Flask, SQLAlchemy or
+# templates in memory that it never uses.
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the application: config → extensions → blueprints → CLI → error handlers."""
+def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = False) -> Flask:
+    """Build the application: config → extensions → blueprints → CLI → error handlers.
+
+    ``serving`` is for the web server: it leaves out the migration machinery (Alembic),
+    which only the `flask db` commands use, to keep each worker small.
+    """
+    from flask import Flask
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from grid_app import config
+
     app = Flask(
         __name__,
         instance_path=(test_config or {}).get("INSTANCE_PATH"),
@@ -28,11 +39,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from grid_app import models  # noqa: F401  (every table registered before use)
     from grid_app.database import install_sqlite_settings
-    from grid_app.extensions import csrf, db, htmx, limiter, migrate
+    from grid_app.extensions import csrf, db, htmx, limiter
 
     install_sqlite_settings()
     db.init_app(app)
-    migrate.init_app(app, db, render_as_batch=True)
+    if not serving:
+        from flask_migrate import Migrate
+
+        Migrate(app, db, render_as_batch=True)
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)

@@ -22,9 +22,7 @@ from grid_app.config import DEFAULTS
 from grid_app.database import scrub, writing
 from grid_app.errors import DomainError, Invalid, NotFound
 from grid_app.extensions import db
-
-# The tables where participants' raw words are written and deleted.
-SAFE_SPACE_TEXT = ("safe_space_waiting", "safe_space_contribution")
+from grid_app.safe_space.schedule import SAFE_SPACE_TEXT
 
 
 def init_app(app: Flask) -> None:

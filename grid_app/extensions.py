@@ -1,4 +1,5 @@
-"""Flask extensions, created here and bound to the app in create_app."""
+"""Flask extensions, created here and bound to the app in create_app (Flask-Migrate is bound
+there too, only when the app is not serving requests)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,12 @@ from flask import current_app, request
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
 from grid_app.database import Base
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = HTMX()

@@ -35,7 +35,7 @@ def make_run_command(port: int) -> list[str]:
         env={k: v for k, v in os.environ.items() if k not in ("WORKERS", "THREADS")},
     ).stdout.replace("\\\n", " ")
     (line,) = [line for line in printed.splitlines() if "/gunicorn " in line]
-    # The recipe starts the scheduled seal first, in the same shell line.
+    # Anything else on the line (another command before a ";") is not the server.
     (command,) = [part for part in line.split(";") if "/gunicorn " in part]
     return shlex.split(command)
 
@@ -187,3 +187,97 @@ def test_several_workers_without_redis_refuse_to_start(tmp_path, sqlite_template
         message = server.process.stderr.read()
     assert "2 workers without REDIS_URL" in message
     assert "--workers 1 --threads 8" in message
+
+
+def _modules_loaded(code: str) -> set[str]:
+    """The top-level packages a fresh interpreter has imported after running ``code``."""
+    printed = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys; print(' '.join(sys.modules))"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DATABASE_URL": "sqlite://", "SECRET_KEY": "test-secret"},
+    ).stdout
+    return {name.split(".")[0] for name in printed.split()}
+
+
+def test_the_served_app_leaves_the_migration_machinery_out() -> None:
+    served = _modules_loaded("from grid_app import create_app; create_app(serving=True)")
+    assert "flask" in served and "sqlalchemy" in served
+    assert {"alembic", "flask_migrate"} & served == set()
+    # The command line still has `flask db …`.
+    assert "flask_migrate" in _modules_loaded("from grid_app import create_app; create_app()")
+
+
+def test_gunicorn_s_master_loads_no_flask_or_sqlalchemy() -> None:
+    # What the master runs: its config file, which names the access logger it imports.
+    master = _modules_loaded(
+        "import runpy; settings = runpy.run_path('gunicorn.conf.py'); settings['logger_class']"
+    )
+    assert "gunicorn" in master and "grid_app" in master
+    assert {"flask", "sqlalchemy", "jinja2", "werkzeug"} & master == set()
+
+
+def test_make_run_seals_waiting_contributions_without_a_process_of_its_own(
+    tmp_path, sqlite_template, start
+):
+    from grid_app import create_app
+    from grid_app.auth import service as auth_service
+    from grid_app.auth.models import OPERATOR, Role
+    from grid_app.extensions import db
+    from grid_app.safe_space import service
+    from grid_app.safe_space.models import Contribution, WaitingContribution
+    from tests.conftest import TEST_HASH_METHOD
+
+    port = free_port()
+    command = make_run_command(port)
+    assert "SEAL_EVERY_SECONDS=60" in command  # every minute, unless told otherwise
+    command[command.index("SEAL_EVERY_SECONDS=60")] = "SEAL_EVERY_SECONDS=1"
+    env = server_env(tmp_path, sqlite_template, SEAL_AFTER_MINUTES="0")
+    server = start(command, env, port)
+    assert server.workers() == 1
+
+    app = create_app(
+        {
+            "DATABASE_URL": env["DATABASE_URL"],
+            "SECRET_KEY": "test-secret",
+            "PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+        }
+    )
+    with app.app_context():
+        facilitator = auth_service.create_user(
+            OPERATOR, "fay@example.org", "Fay", "long enough pass phrase", [Role.FACILITATOR]
+        )
+        person = auth_service.create_user(
+            OPERATOR, "cara@example.org", "Cara", "long enough pass phrase", [Role.CONTRIBUTOR]
+        )
+        meeting = service.create_meeting(
+            facilitator,
+            service.SessionFields(
+                title="Listening session",
+                starts_at="2027-01-14T10:00",
+                ground_rules=service.DEFAULT_GROUND_RULES,
+                signposting=service.DEFAULT_SIGNPOSTING,
+                invitees="cara@example.org",
+            ),
+        )
+        service.accept_rules(person, meeting)
+        service.add_contribution(person, meeting, body="Said once, sealed soon", anonymous=True)
+        db.session.commit()
+
+        def counts() -> tuple[int, int]:
+            db.session.remove()
+            return (
+                db.session.query(WaitingContribution).count(),
+                db.session.query(Contribution).count(),
+            )
+
+        deadline = time.monotonic() + 60
+        while counts() != (0, 1) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert counts() == (0, 1), "the served app did not seal the waiting contribution"
+        db.engine.dispose()
+    # The server is still the one process it was: no sealer process beside it.
+    assert server.process.poll() is None and server.workers() == 1

@@ -10,11 +10,13 @@ by gunicorn. Nor are requests that name such an address elsewhere: the sign-in p
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask
 from gunicorn.glogging import Logger
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 PRIVATE_PREFIX = "/safe-space"
 

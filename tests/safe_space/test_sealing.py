@@ -263,3 +263,38 @@ def test_a_session_holds_a_bounded_number_of_contributions(
     refused = client.post_form(url, {"body": "THIRD-WORDS"})
     assert refused.status_code == 422 and "already holds 2 contributions" in refused.text
     assert "THIRD-WORDS" in refused.text
+
+
+def test_the_sealer_thread_seals_what_is_due_until_it_is_stopped(app, people, safe_session):
+    import fcntl
+    import threading
+    import time
+
+    from grid_app.safe_space.schedule import seal_due_now, start_sealer
+
+    app.config.update(SEAL_AFTER_MINUTES=0)
+    with app.app_context():
+        service.add_contribution(
+            user(people["contributor"]), held(safe_session.id), body="Seal me", anonymous=True
+        )
+        db.session.commit()
+    # While another process holds the lock, a round seals nothing and says so.
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    with open(Path(app.instance_path) / "sealer.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        assert seal_due_now(app) is None
+    stop = start_sealer(app, 0.05)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with app.app_context():
+                sealed = db.session.query(Contribution).filter_by(body="Seal me").count()
+                db.session.remove()
+            if sealed:
+                break
+            time.sleep(0.05)
+        assert sealed == 1
+    finally:
+        stop.set()
+    time.sleep(0.2)
+    assert "sealer" not in {t.name for t in threading.enumerate()}

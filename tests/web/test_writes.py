@@ -10,13 +10,14 @@ import grid_app
 
 PACKAGE = Path(grid_app.__file__).parent
 # Where a transaction may end: the write helper, the error pages' clean-up, command-line
-# commands, and the mail sender's own background transactions.
+# commands, and the mail sender's and scheduled seal's own background transactions.
 MAY_COMMIT = {
     "web/writes.py",
     "web/errors.py",
     "cli.py",
     "exchange/cli.py",
     "discussion/mail.py",
+    "safe_space/schedule.py",
 }
 TRANSACTION_END = re.compile(r"\.(commit|rollback)\(\)")
 
