@@ -79,18 +79,22 @@ def create_user(
 WRONG_EMAIL_OR_PASSWORD = "Check your email address and password and try again."
 
 
-def sign_in(email: str, password: str, user_agent: str = "") -> User | None:
+def sign_in(
+    email: str, password: str, user_agent: str = "", replaces: str | None = None
+) -> User | None:
     """Start a session for the active account with this email and password.
 
     None when they do not match (or the account is switched off): the failed attempt is
     recorded in the audit log, and that record is meant to be kept. ``user_agent`` is the
     browser's User-Agent header, kept only as a short label of browser and system.
+    ``replaces`` is the token of the session this browser was already signed in with: it
+    ends when the new one starts, and lives on if the attempt fails.
     """
     try:
         user = authenticate(email, password)
     except Invalid:
         return None
-    start_session(user, user_agent)
+    start_session(user, user_agent, replaces=replaces)
     return user
 
 
@@ -112,8 +116,17 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
-def start_session(user: User, user_agent: str = "") -> str:
-    """Record a new signed-in session for ``user`` and return its secret token."""
+def start_session(user: User, user_agent: str = "", replaces: str | None = None) -> str:
+    """Record a new signed-in session for ``user`` and return its secret token.
+
+    Every sign-in gets a new token; the session with the token ``replaces`` (the one the
+    browser had before, if any) ends, so a token planted in or copied from the browser
+    before signing in is worth nothing after it.
+    """
+    if replaces:
+        db.session.execute(
+            delete(UserSession).where(UserSession.token_hash == _hash_token(replaces))
+        )
     token = secrets.token_urlsafe(32)
     db.session.add(
         UserSession(
@@ -338,7 +351,13 @@ def _set_password(user: User, password: str, keep_token: str | None = None) -> i
     return ended
 
 
-def reset_password(raw_token: str, password: str, confirmation: str, user_agent: str = "") -> User:
+def reset_password(
+    raw_token: str,
+    password: str,
+    confirmation: str,
+    user_agent: str = "",
+    replaces: str | None = None,
+) -> User:
     """Set a new password through an emailed link, use the link up and sign the person in
     here (every other session of theirs ends).
 
@@ -350,7 +369,7 @@ def reset_password(raw_token: str, password: str, confirmation: str, user_agent:
     tokens.consume(raw_token, TokenPurpose.RESET)
     ended = _set_password(user, password)
     audit.record(user, "auth.password_reset", "user", user.id, sessions_ended=ended)
-    start_session(user, user_agent)
+    start_session(user, user_agent, replaces=replaces)
     return user
 
 

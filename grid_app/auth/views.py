@@ -65,7 +65,10 @@ def sign_in() -> Response:
             # Committed whether or not it succeeds: a failed attempt is kept in the audit log.
             user = commit(
                 lambda: service.sign_in(
-                    form.email.data or "", form.password.data or "", _user_agent()
+                    form.email.data or "",
+                    form.password.data or "",
+                    _user_agent(),
+                    replaces=_current_token(),
                 )
             )
             if user is not None:
@@ -99,6 +102,11 @@ def _signed_out(message: str) -> Response:
     # Not "cookies": the flash message above travels in the cookie to the sign-in page.
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
+
+
+def _current_token() -> str | None:
+    """The token of the session this browser is signed in with, if any."""
+    return current_user.current_session_token if current_user.is_authenticated else None
 
 
 def _user_agent() -> str:
@@ -360,7 +368,11 @@ def reset_password(token: str) -> Response:
 
     return write(
         lambda: service.reset_password(
-            token, form.password.data or "", form.confirm_password.data or "", _user_agent()
+            token,
+            form.password.data or "",
+            form.confirm_password.data or "",
+            _user_agent(),
+            replaces=_current_token(),
         ),
         signed_in,
         form=form,
