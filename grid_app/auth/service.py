@@ -75,6 +75,8 @@ def create_user(
     return user
 
 
+# Beside the current-password field when it does not match.
+WRONG_CURRENT_PASSWORD = "Your current password is not right."
 # Beside the password field when signing in fails, whichever of the two was wrong.
 WRONG_EMAIL_OR_PASSWORD = "Check your email address and password and try again."
 
@@ -242,12 +244,24 @@ SESSION_GONE = "That browser is already signed out."
 _LARGEST_ID = 2**31 - 1
 
 
-def end_other_session(actor: User, session_id: int) -> UserSession:
-    """Sign one of ``actor``'s other browsers out; returns the ended session.
+def _require_password(user: User, password: str, summary: str) -> None:
+    """Raise Invalid, beside the current-password field, unless ``password`` is theirs."""
+    if not check_password_hash(user.password_hash, password):
+        raise Invalid(summary, {"current_password": WRONG_CURRENT_PASSWORD})
+
+
+# What a refused "sign out" says: nothing was signed out.
+NOBODY_SIGNED_OUT = "No browser was signed out."
+
+
+def end_other_session(actor: User, session_id: int, password: str) -> UserSession:
+    """Sign one of ``actor``'s other browsers out, once they have given their password
+    again (a browser left signed in must not be enough); returns the ended session.
 
     Only one's own sessions, and never the one in use (that is "Sign out"): any other id
     is answered as a session that has already ended, so ids say nothing about others.
     """
+    _require_password(actor, password, NOBODY_SIGNED_OUT)
     if not 0 < session_id <= _LARGEST_ID:
         raise NotFound(SESSION_GONE)
     ending = db.session.scalar(
@@ -263,8 +277,10 @@ def end_other_session(actor: User, session_id: int) -> UserSession:
     return ending
 
 
-def end_other_sessions(actor: User) -> int:
-    """Sign ``actor`` out of every browser but this one; how many were signed out."""
+def end_other_sessions(actor: User, password: str) -> int:
+    """Sign ``actor`` out of every browser but this one, once they have given their password
+    again; how many were signed out."""
+    _require_password(actor, password, NOBODY_SIGNED_OUT)
     ended = end_sessions_except(actor, actor.current_session_token)
     audit.record(actor, "auth.signed_out_elsewhere", "user", actor.id, sessions_ended=ended)
     return ended
@@ -373,10 +389,6 @@ def reset_password(
     return user
 
 
-# Beside the current-password field when it does not match.
-WRONG_CURRENT_PASSWORD = "Your current password is not right."
-
-
 def change_password(
     actor: User, user: User, current: str, password: str, confirmation: str
 ) -> User:
@@ -384,10 +396,7 @@ def change_password(
     session of theirs ends; the one they are using goes on."""
     if actor.id != user.id:
         raise Forbidden("Only the person themselves can change their password.")
-    if not check_password_hash(user.password_hash, current):
-        raise Invalid(
-            "Your password was not changed.", {"current_password": WRONG_CURRENT_PASSWORD}
-        )
+    _require_password(user, current, "Your password was not changed.")
     _confirm(password, confirmation, user)
     ended = _set_password(user, password, keep_token=actor.current_session_token)
     audit.record(actor, "auth.password_changed", "user", user.id, sessions_ended=ended)
@@ -454,10 +463,7 @@ def request_email_change(actor: User, user: User, new_email: str, current_passwo
     address = _clean_email(new_email)
     if address == user.email.lower():
         raise Invalid("Your email address was not changed.", {"new_email": SAME_EMAIL})
-    if not check_password_hash(user.password_hash, current_password):
-        raise Invalid(
-            "Your email address was not changed.", {"current_password": WRONG_CURRENT_PASSWORD}
-        )
+    _require_password(user, current_password, "Your email address was not changed.")
     hours = int(current_app.config["EMAIL_LINK_HOURS"])
     taken = bool(db.session.scalar(select(func.count(User.id)).where(User.email == address)))
     if taken:

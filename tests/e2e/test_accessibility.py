@@ -164,6 +164,7 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "change-password-errors": password_pages.open_change_password_with_errors,
     "profile-sessions": account_pages.open_profile_with_sessions,
     "profile-session-signed-out": account_pages.open_profile_after_signing_one_out,
+    "profile-session-refused": account_pages.open_profile_with_a_refused_sign_out,
     "change-email-errors": account_pages.open_change_email_with_errors,
     "confirm-email": account_pages.open_confirm_email,
     "email-confirmed": account_pages.open_email_confirmed,

@@ -74,9 +74,18 @@ def test_a_person_signs_another_browser_out_from_their_profile(
     expect(items.first).to_contain_text("Chrome on Linux")
     expect(items.nth(1)).to_contain_text("Firefox on Windows")
     expect(items.nth(1)).to_contain_text("last seen")
-    sessions(page).get_by_role(
+    sign_out_firefox = sessions(page).get_by_role(
         "button", name=re.compile(r"^Sign out of Firefox on Windows")
-    ).click()
+    )
+    sign_out_firefox.click()
+    # A browser left signed in is not enough: the password is asked for first.
+    expect(sessions(page).get_by_text("Error: Enter your password.")).to_be_visible()
+    sessions(page).get_by_label("Password, to confirm it is you").fill("not the password")
+    sign_out_firefox.click()
+    expect(sessions(page).get_by_text("Error: Your current password is not right.")).to_be_visible()
+    expect(items).to_have_count(2)
+    sessions(page).get_by_label("Password, to confirm it is you").fill(DEMO_PASSWORD)
+    sign_out_firefox.click()
     expect(sessions(page).get_by_role("status")).to_have_text(
         "Firefox on Windows has been signed out."
     )
@@ -88,7 +97,7 @@ def test_a_person_signs_another_browser_out_from_their_profile(
     other.context.close()
     page.reload()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your profile")
-    assert console_errors == []
+    assert unexpected(console_errors) == []
 
 
 def test_signing_out_everywhere_else_without_javascript(
@@ -100,6 +109,7 @@ def test_signing_out_everywhere_else_without_javascript(
     page = context.new_page()
     sign_in_elsewhere(live_server, CONTRIBUTOR, FIREFOX_WINDOWS)
     open_profile_from_header(page, live_server)
+    page.get_by_label("Password, to confirm it is you").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign out everywhere else").click()
     expect(page.get_by_text("1 other browser signed out.")).to_be_visible()
     expect(sessions(page).get_by_role("listitem")).to_have_count(1)
@@ -181,8 +191,15 @@ def open_profile_with_sessions(page: Page, server: LiveServer) -> None:
 
 def open_profile_after_signing_one_out(page: Page, server: LiveServer) -> None:
     open_profile_with_sessions(page, server)
+    sessions(page).get_by_label("Password, to confirm it is you").fill(DEMO_PASSWORD)
     sessions(page).get_by_role("button", name=re.compile(r"^Sign out of Firefox")).click()
     expect(sessions(page).get_by_role("status")).to_be_visible()
+
+
+def open_profile_with_a_refused_sign_out(page: Page, server: LiveServer) -> None:
+    open_profile_with_sessions(page, server)
+    sessions(page).get_by_role("button", name="Sign out everywhere else").click()
+    expect(sessions(page).get_by_text("Error: Enter your password.")).to_be_visible()
 
 
 def open_change_email_with_errors(page: Page, server: LiveServer) -> None:
