@@ -244,7 +244,7 @@ SESSION_GONE = "That browser is already signed out."
 _LARGEST_ID = 2**31 - 1
 
 
-def _require_password(user: User, password: str, summary: str) -> None:
+def require_password(user: User, password: str, summary: str) -> None:
     """Raise Invalid, beside the current-password field, unless ``password`` is theirs."""
     if not check_password_hash(user.password_hash, password):
         raise Invalid(summary, {"current_password": WRONG_CURRENT_PASSWORD})
@@ -261,7 +261,7 @@ def end_other_session(actor: User, session_id: int, password: str) -> UserSessio
     Only one's own sessions, and never the one in use (that is "Sign out"): any other id
     is answered as a session that has already ended, so ids say nothing about others.
     """
-    _require_password(actor, password, NOBODY_SIGNED_OUT)
+    require_password(actor, password, NOBODY_SIGNED_OUT)
     if not 0 < session_id <= _LARGEST_ID:
         raise NotFound(SESSION_GONE)
     ending = db.session.scalar(
@@ -280,7 +280,7 @@ def end_other_session(actor: User, session_id: int, password: str) -> UserSessio
 def end_other_sessions(actor: User, password: str) -> int:
     """Sign ``actor`` out of every browser but this one, once they have given their password
     again; how many were signed out."""
-    _require_password(actor, password, NOBODY_SIGNED_OUT)
+    require_password(actor, password, NOBODY_SIGNED_OUT)
     ended = end_sessions_except(actor, actor.current_session_token)
     audit.record(actor, "auth.signed_out_elsewhere", "user", actor.id, sessions_ended=ended)
     return ended
@@ -292,6 +292,18 @@ def end_sessions_except(user: User, keep_token: str | None) -> int:
     Not audited here: each caller records why they ended.
     """
     ending = delete(UserSession).where(UserSession.user_id == user.id)
+    if keep_token:
+        ending = ending.where(UserSession.token_hash != _hash_token(keep_token))
+    result = db.session.execute(ending)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def end_all_sessions_except(keep_token: str | None) -> int:
+    """Delete everyone's sessions, all but the one with ``keep_token`` (if any); how many.
+
+    Not audited here: the caller records why they ended.
+    """
+    ending = delete(UserSession)
     if keep_token:
         ending = ending.where(UserSession.token_hash != _hash_token(keep_token))
     result = db.session.execute(ending)
@@ -396,7 +408,7 @@ def change_password(
     session of theirs ends; the one they are using goes on."""
     if actor.id != user.id:
         raise Forbidden("Only the person themselves can change their password.")
-    _require_password(user, current, "Your password was not changed.")
+    require_password(user, current, "Your password was not changed.")
     _confirm(password, confirmation, user)
     ended = _set_password(user, password, keep_token=actor.current_session_token)
     audit.record(actor, "auth.password_changed", "user", user.id, sessions_ended=ended)
@@ -463,7 +475,7 @@ def request_email_change(actor: User, user: User, new_email: str, current_passwo
     address = _clean_email(new_email)
     if address == user.email.lower():
         raise Invalid("Your email address was not changed.", {"new_email": SAME_EMAIL})
-    _require_password(user, current_password, "Your email address was not changed.")
+    require_password(user, current_password, "Your email address was not changed.")
     hours = int(current_app.config["EMAIL_LINK_HOURS"])
     taken = bool(db.session.scalar(select(func.count(User.id)).where(User.email == address)))
     if taken:

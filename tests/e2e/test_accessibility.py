@@ -220,6 +220,8 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "person": people_pages.open_person,
     "person-error": people_pages.open_person_with_error,
     "person-sessions": account_pages.open_person_with_sessions,
+    "sign-out-everyone": account_pages.open_sign_out_everyone,
+    "sign-out-everyone-error": account_pages.open_sign_out_everyone_with_error,
     "audit-log": audit_pages.open_audit_log,
     "audit-log-error": audit_pages.open_audit_log_with_error,
     "audit-log-empty": audit_pages.open_audit_log_empty,

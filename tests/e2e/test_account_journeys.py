@@ -180,6 +180,29 @@ def test_an_admin_signs_someone_out_of_every_browser_from_people(
     assert console_errors == []
 
 
+def test_an_admin_signs_everyone_out_from_people(
+    page: Page, browser: Browser, live_server, console_errors
+):
+    theirs = new_signed_in_page(browser, live_server, TOM)
+    sign_in(page, live_server, "admin@example.org")
+    page.get_by_role("navigation", name="Site").get_by_role("link", name="People").click()
+    page.get_by_role("link", name="Sign everyone out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign everyone out")
+    expect(page.get_by_text("1 sign-in session would end.")).to_be_visible()
+    page.get_by_role("button", name="Sign everyone out").click()
+    expect(page.get_by_role("heading", name="Nobody was signed out")).to_be_visible()
+    page.get_by_label("Password, to confirm it is you").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign everyone out").click()
+    expect(
+        page.get_by_text("Everyone has been signed out: 1 sign-in session ended.")
+    ).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("People")
+    theirs.reload()
+    expect(theirs).to_have_url(re.compile(r"/sign-in"))
+    theirs.context.close()
+    assert unexpected(console_errors) == []
+
+
 # --- Page states for the accessibility check ---------------------------------------------
 
 
@@ -232,3 +255,16 @@ def open_person_with_sessions(page: Page, server: LiveServer) -> None:
     page.get_by_role("navigation", name="Site").get_by_role("link", name="People").click()
     page.get_by_role("link", name="Marcus Reid").click()
     expect(page.get_by_text("Signed in on 1 browser")).to_be_visible()
+
+
+def open_sign_out_everyone(page: Page, server: LiveServer) -> None:
+    sign_in(page, server, "admin@example.org")
+    page.get_by_role("navigation", name="Site").get_by_role("link", name="People").click()
+    page.get_by_role("link", name="Sign everyone out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign everyone out")
+
+
+def open_sign_out_everyone_with_error(page: Page, server: LiveServer) -> None:
+    open_sign_out_everyone(page, server)
+    page.get_by_role("button", name="Sign everyone out").click()
+    expect(page.get_by_role("heading", name="Nobody was signed out")).to_be_visible()
