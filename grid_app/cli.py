@@ -39,6 +39,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(set_roles)
     app.cli.add_command(deactivate)
     app.cli.add_command(reactivate)
+    app.cli.add_command(sign_out_everyone)
     app.cli.add_command(create_admin)
     app.cli.add_command(invite)
     app.cli.add_command(purge_expired)
@@ -327,6 +328,19 @@ def deactivate(email: str) -> None:
     click.echo(
         f"Deactivated {user.email}; ended {ended} sign-in session{'' if ended == 1 else 's'}."
     )
+
+
+@click.command("sign-out-everyone")
+@writing()
+@with_appcontext
+@click.confirmation_option(prompt="Sign every person out of every browser?")
+def sign_out_everyone() -> None:
+    """End every sign-in session at once: everyone has to sign in again."""
+    from grid_app.people import service
+
+    ended = service.sign_everyone_out(OPERATOR)
+    db.session.commit()
+    click.echo(f"Ended {ended} sign-in session{'' if ended == 1 else 's'}.")
 
 
 @click.command("reactivate")

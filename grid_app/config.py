@@ -19,7 +19,7 @@ DEFAULTS: dict[str, Any] = {
     # '{"pool_pre_ping": true}' to trade that for the extra round trip.
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
     "REDIS_URL": None,
-    "DEMO_PASSWORD": "grid-demo-2026",
+    "DEMO_PASSWORD": "harbour-demo-2026",
     # Signed-in sessions end after this many idle minutes, and after this many hours at most.
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_MAX_HOURS": 8,

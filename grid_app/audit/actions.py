@@ -373,6 +373,11 @@ ACTIONS: dict[str, Action] = {
         lambda s: f"signed {s.about} out of every browser{_sessions(s)}",
         ("sessions_ended",),
     ),
+    "user.everyone_signed_out": Action(
+        "Everyone signed out",
+        lambda s: f"signed everyone out of every browser{_sessions(s)}",
+        ("sessions_ended",),
+    ),
     # The grid
     "grid.exported": Action("Grid exported", _exported, ("what", "format")),
     "grid.imported": Action(

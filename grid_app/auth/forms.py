@@ -89,3 +89,12 @@ class AcceptInvitationForm(NewPasswordForm):
     display_name = StringField(
         "Your name", validators=[DataRequired("Enter your name."), Length(max=1000)]
     )
+
+
+class SessionsForm(FlaskForm):
+    """One's password again, before signing any browser out (the service checks it)."""
+
+    current_password = PasswordField(
+        "Password, to confirm it is you",
+        validators=[DataRequired("Enter your password."), Length(max=1000)],
+    )

@@ -75,22 +75,28 @@ def create_user(
     return user
 
 
+# Beside the current-password field when it does not match.
+WRONG_CURRENT_PASSWORD = "Your current password is not right."
 # Beside the password field when signing in fails, whichever of the two was wrong.
 WRONG_EMAIL_OR_PASSWORD = "Check your email address and password and try again."
 
 
-def sign_in(email: str, password: str, user_agent: str = "") -> User | None:
+def sign_in(
+    email: str, password: str, user_agent: str = "", replaces: str | None = None
+) -> User | None:
     """Start a session for the active account with this email and password.
 
     None when they do not match (or the account is switched off): the failed attempt is
     recorded in the audit log, and that record is meant to be kept. ``user_agent`` is the
     browser's User-Agent header, kept only as a short label of browser and system.
+    ``replaces`` is the token of the session this browser was already signed in with: it
+    ends when the new one starts, and lives on if the attempt fails.
     """
     try:
         user = authenticate(email, password)
     except Invalid:
         return None
-    start_session(user, user_agent)
+    start_session(user, user_agent, replaces=replaces)
     return user
 
 
@@ -112,8 +118,17 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
-def start_session(user: User, user_agent: str = "") -> str:
-    """Record a new signed-in session for ``user`` and return its secret token."""
+def start_session(user: User, user_agent: str = "", replaces: str | None = None) -> str:
+    """Record a new signed-in session for ``user`` and return its secret token.
+
+    Every sign-in gets a new token; the session with the token ``replaces`` (the one the
+    browser had before, if any) ends, so a token planted in or copied from the browser
+    before signing in is worth nothing after it.
+    """
+    if replaces:
+        db.session.execute(
+            delete(UserSession).where(UserSession.token_hash == _hash_token(replaces))
+        )
     token = secrets.token_urlsafe(32)
     db.session.add(
         UserSession(
@@ -229,12 +244,24 @@ SESSION_GONE = "That browser is already signed out."
 _LARGEST_ID = 2**31 - 1
 
 
-def end_other_session(actor: User, session_id: int) -> UserSession:
-    """Sign one of ``actor``'s other browsers out; returns the ended session.
+def require_password(user: User, password: str, summary: str) -> None:
+    """Raise Invalid, beside the current-password field, unless ``password`` is theirs."""
+    if not check_password_hash(user.password_hash, password):
+        raise Invalid(summary, {"current_password": WRONG_CURRENT_PASSWORD})
+
+
+# What a refused "sign out" says: nothing was signed out.
+NOBODY_SIGNED_OUT = "No browser was signed out."
+
+
+def end_other_session(actor: User, session_id: int, password: str) -> UserSession:
+    """Sign one of ``actor``'s other browsers out, once they have given their password
+    again (a browser left signed in must not be enough); returns the ended session.
 
     Only one's own sessions, and never the one in use (that is "Sign out"): any other id
     is answered as a session that has already ended, so ids say nothing about others.
     """
+    require_password(actor, password, NOBODY_SIGNED_OUT)
     if not 0 < session_id <= _LARGEST_ID:
         raise NotFound(SESSION_GONE)
     ending = db.session.scalar(
@@ -250,8 +277,10 @@ def end_other_session(actor: User, session_id: int) -> UserSession:
     return ending
 
 
-def end_other_sessions(actor: User) -> int:
-    """Sign ``actor`` out of every browser but this one; how many were signed out."""
+def end_other_sessions(actor: User, password: str) -> int:
+    """Sign ``actor`` out of every browser but this one, once they have given their password
+    again; how many were signed out."""
+    require_password(actor, password, NOBODY_SIGNED_OUT)
     ended = end_sessions_except(actor, actor.current_session_token)
     audit.record(actor, "auth.signed_out_elsewhere", "user", actor.id, sessions_ended=ended)
     return ended
@@ -263,6 +292,18 @@ def end_sessions_except(user: User, keep_token: str | None) -> int:
     Not audited here: each caller records why they ended.
     """
     ending = delete(UserSession).where(UserSession.user_id == user.id)
+    if keep_token:
+        ending = ending.where(UserSession.token_hash != _hash_token(keep_token))
+    result = db.session.execute(ending)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def end_all_sessions_except(keep_token: str | None) -> int:
+    """Delete everyone's sessions, all but the one with ``keep_token`` (if any); how many.
+
+    Not audited here: the caller records why they ended.
+    """
+    ending = delete(UserSession)
     if keep_token:
         ending = ending.where(UserSession.token_hash != _hash_token(keep_token))
     result = db.session.execute(ending)
@@ -338,7 +379,13 @@ def _set_password(user: User, password: str, keep_token: str | None = None) -> i
     return ended
 
 
-def reset_password(raw_token: str, password: str, confirmation: str, user_agent: str = "") -> User:
+def reset_password(
+    raw_token: str,
+    password: str,
+    confirmation: str,
+    user_agent: str = "",
+    replaces: str | None = None,
+) -> User:
     """Set a new password through an emailed link, use the link up and sign the person in
     here (every other session of theirs ends).
 
@@ -350,12 +397,8 @@ def reset_password(raw_token: str, password: str, confirmation: str, user_agent:
     tokens.consume(raw_token, TokenPurpose.RESET)
     ended = _set_password(user, password)
     audit.record(user, "auth.password_reset", "user", user.id, sessions_ended=ended)
-    start_session(user, user_agent)
+    start_session(user, user_agent, replaces=replaces)
     return user
-
-
-# Beside the current-password field when it does not match.
-WRONG_CURRENT_PASSWORD = "Your current password is not right."
 
 
 def change_password(
@@ -365,10 +408,7 @@ def change_password(
     session of theirs ends; the one they are using goes on."""
     if actor.id != user.id:
         raise Forbidden("Only the person themselves can change their password.")
-    if not check_password_hash(user.password_hash, current):
-        raise Invalid(
-            "Your password was not changed.", {"current_password": WRONG_CURRENT_PASSWORD}
-        )
+    require_password(user, current, "Your password was not changed.")
     _confirm(password, confirmation, user)
     ended = _set_password(user, password, keep_token=actor.current_session_token)
     audit.record(actor, "auth.password_changed", "user", user.id, sessions_ended=ended)
@@ -435,10 +475,7 @@ def request_email_change(actor: User, user: User, new_email: str, current_passwo
     address = _clean_email(new_email)
     if address == user.email.lower():
         raise Invalid("Your email address was not changed.", {"new_email": SAME_EMAIL})
-    if not check_password_hash(user.password_hash, current_password):
-        raise Invalid(
-            "Your email address was not changed.", {"current_password": WRONG_CURRENT_PASSWORD}
-        )
+    require_password(user, current_password, "Your email address was not changed.")
     hours = int(current_app.config["EMAIL_LINK_HOURS"])
     taken = bool(db.session.scalar(select(func.count(User.id)).where(User.email == address)))
     if taken:

@@ -23,6 +23,7 @@ from grid_app.auth.forms import (
     ForgotPasswordForm,
     NewPasswordForm,
     ProfileForm,
+    SessionsForm,
     SignInForm,
 )
 from grid_app.auth.models import User
@@ -65,7 +66,10 @@ def sign_in() -> Response:
             # Committed whether or not it succeeds: a failed attempt is kept in the audit log.
             user = commit(
                 lambda: service.sign_in(
-                    form.email.data or "", form.password.data or "", _user_agent()
+                    form.email.data or "",
+                    form.password.data or "",
+                    _user_agent(),
+                    replaces=_current_token(),
                 )
             )
             if user is not None:
@@ -101,19 +105,29 @@ def _signed_out(message: str) -> Response:
     return response
 
 
+def _current_token() -> str | None:
+    """The token of the session this browser is signed in with, if any."""
+    return current_user.current_session_token if current_user.is_authenticated else None
+
+
 def _user_agent() -> str:
     return request.headers.get("User-Agent", "")
 
 
-def _sessions_context() -> dict[str, Any]:
-    """What the "Your sessions" block shows: where the person is signed in."""
-    return {"sessions": queries.sessions_of(current_user, service.session_token_hash(current_user))}
+def _sessions_context(sessions_form: SessionsForm | None = None) -> dict[str, Any]:
+    """What the "Your sessions" block shows: where the person is signed in, and the
+    password box that signing a browser out asks for (drawn empty)."""
+    return {
+        "sessions": queries.sessions_of(current_user, service.session_token_hash(current_user)),
+        "sessions_form": sessions_form or SessionsForm(formdata=None),
+    }
 
 
 def _profile_page(
     form: ProfileForm | None = None,
     password_form: ChangePasswordForm | None = None,
     email_form: ChangeEmailForm | None = None,
+    sessions_form: SessionsForm | None = None,
     status: int = 200,
 ) -> Response:
     """The profile page with all of its forms; a refused one keeps its messages."""
@@ -131,7 +145,7 @@ def _profile_page(
         email_form=email_form,
         choices=EMAIL_CHOICES,
         email_link_hours=current_app.config["EMAIL_LINK_HOURS"],
-        **_sessions_context(),
+        **_sessions_context(sessions_form),
         **RULES,
     )
 
@@ -193,18 +207,36 @@ def _sessions_changed(message: str) -> Response:
     return htmx.redirect_after_post(url_for("auth.profile") + "#your-sessions")
 
 
+def _sessions_refused(form: SessionsForm) -> Response:
+    """The sessions block again (422) with the message beside the password box."""
+    if htmx.wants_fragment():
+        return htmx.render("auth/_sessions.html", status=422, **_sessions_context(form))
+    return _profile_page(sessions_form=form, status=422)
+
+
 @bp.post("/profile/sessions/<int:session_id>/end")
 def end_session(session_id: int) -> Response:
-    """Sign one of one's other browsers out; its next request lands on the sign-in page."""
+    """Sign one of one's other browsers out, password given again; its next request lands
+    on the sign-in page."""
+    form = SessionsForm()
+    if not form.validate():
+        return _sessions_refused(form)
     return write(
-        lambda: service.end_other_session(current_user, session_id),
+        lambda: service.end_other_session(
+            current_user, session_id, form.current_password.data or ""
+        ),
         lambda ended: _sessions_changed(f"{ended.device or 'That browser'} has been signed out."),
+        form=form,
+        invalid=lambda _error: _sessions_refused(form),
     )
 
 
 @bp.post("/profile/sessions/end-others")
 def end_other_sessions() -> Response:
-    """Sign out of every browser but this one."""
+    """Sign out of every browser but this one, password given again."""
+    form = SessionsForm()
+    if not form.validate():
+        return _sessions_refused(form)
 
     def done(ended: int) -> Response:
         if ended == 0:
@@ -212,7 +244,12 @@ def end_other_sessions() -> Response:
         plural = "browser" if ended == 1 else "browsers"
         return _sessions_changed(f"{ended} other {plural} signed out.")
 
-    return write(lambda: service.end_other_sessions(current_user), done)
+    return write(
+        lambda: service.end_other_sessions(current_user, form.current_password.data or ""),
+        done,
+        form=form,
+        invalid=lambda _error: _sessions_refused(form),
+    )
 
 
 # --- A new email address -----------------------------------------------------------------
@@ -360,7 +397,11 @@ def reset_password(token: str) -> Response:
 
     return write(
         lambda: service.reset_password(
-            token, form.password.data or "", form.confirm_password.data or "", _user_agent()
+            token,
+            form.password.data or "",
+            form.confirm_password.data or "",
+            _user_agent(),
+            replaces=_current_token(),
         ),
         signed_in,
         form=form,

@@ -9,7 +9,7 @@ from sqlalchemy import Subquery, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from grid_app.audit.models import AuditEvent
-from grid_app.auth.models import Invitation, Role, User, UserRole
+from grid_app.auth.models import Invitation, Role, User, UserRole, UserSession
 from grid_app.errors import NotFound
 from grid_app.extensions import db
 from grid_app.gaps.models import OPEN_STATUSES, GapFlag
@@ -166,3 +166,8 @@ def open_flags(user: User) -> list[GapFlag]:
             .order_by(GapFlag.created_at, GapFlag.id)
         ).all()
     )
+
+
+def session_count() -> int:
+    """How many sign-in sessions there are, everyone's, this one included."""
+    return int(db.session.scalar(select(func.count(UserSession.id))) or 0)

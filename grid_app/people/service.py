@@ -167,3 +167,24 @@ def end_sessions(actor: User, user: User) -> int:
         kept_current=keep is not None,
     )
     return ended
+
+
+# What a refused "sign everyone out" says: nobody was signed out.
+NOBODY_SIGNED_OUT = "Nobody was signed out."
+
+
+def sign_everyone_out(actor: Actor, password: str = "") -> int:
+    """Sign every person out of every browser at once (after a lost laptop, say); how many
+    sessions ended.
+
+    An admin on the web gives their password again and keeps the session they are using;
+    the operator at the command line keeps none.
+    """
+    require_manage(actor)
+    keep = None
+    if isinstance(actor, User):
+        auth_service.require_password(actor, password, NOBODY_SIGNED_OUT)
+        keep = actor.current_session_token
+    ended = auth_service.end_all_sessions_except(keep)
+    audit.record(actor, "user.everyone_signed_out", sessions_ended=ended)
+    return ended

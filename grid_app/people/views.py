@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug import Response
 
 from grid_app.auth import queries as auth_queries
+from grid_app.auth.forms import SessionsForm
 from grid_app.auth.models import Role, User
 from grid_app.errors import DomainError, EditConflict, Forbidden, Invalid
 from grid_app.people import bulk, invitations, queries, requests, service
@@ -181,6 +182,39 @@ def end_sessions(user_id: int) -> Response:
         return htmx.navigate_after_post(url_for("people.show", user_id=user_id) + "#sessions")
 
     return write(lambda: service.end_sessions(current_user, user), done)
+
+
+@bp.route("/people/sign-out-everyone", methods=["GET", "POST"])
+def sign_out_everyone() -> Response:
+    """End every session of every person but this one, password given again."""
+    service.require_manage(current_user)
+    form = SessionsForm()
+
+    def page(status: int = 200) -> Response:
+        return htmx.render(
+            "people/sign_out_everyone.html",
+            status=status,
+            form=form,
+            # Everyone's sessions but the one in use, which goes on.
+            signed_in=max(0, queries.session_count() - 1),
+        )
+
+    if request.method == "GET":
+        return page()
+    if not form.validate():
+        return page(422)
+
+    def done(ended: int) -> Response:
+        plural = "session" if ended == 1 else "sessions"
+        flash(f"Everyone has been signed out: {ended} sign-in {plural} ended.", "success")
+        return htmx.redirect_after_post(url_for("people.index"))
+
+    return write(
+        lambda: service.sign_everyone_out(current_user, form.current_password.data or ""),
+        done,
+        form=form,
+        invalid=lambda _error: page(422),
+    )
 
 
 def _roles_context(user: User, form: RolesForm, **extra: Any) -> dict[str, Any]:

@@ -57,3 +57,26 @@ def test_adding_a_person_applies_the_rules(app):
     with app.app_context(), pytest.raises(Invalid) as refused:
         service.create_user(OPERATOR, "sam.smith@example.org", "Sam Smith", "samsmith-2026!!")
     assert "email address" in refused.value.field_errors["password"]
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["Supporting People 2026!", "my-grid-password", "G.R.I.D. forever and ever"],
+)
+def test_the_name_of_the_service_is_refused_like_a_breached_password(password):
+    message = passwords.problem(password, **WHO)
+    assert message is not None and "name of this service" in message
+
+
+def test_the_councils_own_name_is_refused_but_not_the_word_council(app):
+    app.config["AUTHORITY_NAME"] = "Barsetshire County Council"
+    with app.app_context():
+        refused = passwords.problem("barsetshire rocks on", **WHO)
+        kept = passwords.problem("council tax is due soon", **WHO)
+    assert refused is not None and "of the council" in refused
+    assert kept is None
+
+
+def test_the_demo_password_is_acceptable(app):
+    with app.app_context():
+        assert passwords.problem(app.config["DEMO_PASSWORD"], **WHO) is None

@@ -179,3 +179,19 @@ def test_a_reset_ends_every_other_session_of_theirs(app, client, new_client, peo
 def test_the_reset_page_passes_its_address_to_nobody(app, client, people):
     link = _link_for(app, people["contributor"])
     assert client.get(link).headers["Referrer-Policy"] == "strict-origin"
+
+
+def test_a_reset_in_a_browser_signed_in_as_someone_else_ends_that_session(
+    app, client, new_client, people
+):
+    client.sign_in(people["other"])
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    copy = new_client()
+    copy.set_cookie(cookie.key, cookie.value)
+    link = _link_for(app, people["contributor"])
+    response = client.post_form(link, {"password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD})
+    assert response.status_code == 303
+    assert copy.get("/profile").status_code == 302
+    with app.app_context():
+        sessions = db.session.scalars(db.select(UserSession.user_id)).all()
+    assert sessions == [people["contributor"].id]

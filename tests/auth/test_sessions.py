@@ -16,6 +16,9 @@ from grid_app.extensions import db
 from tests.auth.test_devices import FIREFOX_WINDOWS, SAFARI_IPHONE
 from tests.conftest import HX, PASSWORD
 
+# The password asked for before any browser is signed out.
+CONFIRM = {"current_password": PASSWORD}
+
 
 def _sign_in_with(client, person, agent):
     response = client.post_form(
@@ -68,7 +71,7 @@ def test_the_profile_lists_each_browser_with_this_one_marked(
 def test_signing_another_browser_out_sends_it_to_sign_in(app, laptop_and_phone, people):
     laptop, phone = laptop_and_phone
     (phone_id,) = _session_ids(app, people["contributor"], "Safari on iPhone")
-    response = laptop.post_form(f"/profile/sessions/{phone_id}/end", {})
+    response = laptop.post_form(f"/profile/sessions/{phone_id}/end", CONFIRM)
     assert response.status_code == 303
     assert response.headers["Location"] == "/profile#your-sessions"
     assert "Safari on iPhone has been signed out." in laptop.get("/profile").text
@@ -85,7 +88,7 @@ def test_with_htmx_the_list_is_swapped_in_place(app, laptop_and_phone, people):
     (phone_id,) = _session_ids(app, people["contributor"], "Safari on iPhone")
     response = laptop.post(
         f"/profile/sessions/{phone_id}/end",
-        data={"csrf_token": laptop.csrf_token()},
+        data={"csrf_token": laptop.csrf_token(), **CONFIRM},
         headers=HX,
     )
     assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
@@ -105,7 +108,7 @@ def test_signing_out_everywhere_else_keeps_this_browser_and_others_people(
     laptop, phone = laptop_and_phone
     third = _sign_in_with(new_client(), people["contributor"], "")
     bystander = _sign_in_with(new_client(), people["other"], FIREFOX_WINDOWS)
-    response = laptop.post_form("/profile/sessions/end-others", {})
+    response = laptop.post_form("/profile/sessions/end-others", CONFIRM)
     assert response.status_code == 303
     assert "2 other browsers signed out." in laptop.get("/profile").text
     assert phone.get("/profile").status_code == 302
@@ -119,7 +122,9 @@ def test_signing_out_everywhere_else_keeps_this_browser_and_others_people(
 def test_signing_out_everywhere_else_with_htmx_swaps_the_list(app, laptop_and_phone):
     laptop, _phone = laptop_and_phone
     response = laptop.post(
-        "/profile/sessions/end-others", data={"csrf_token": laptop.csrf_token()}, headers=HX
+        "/profile/sessions/end-others",
+        data={"csrf_token": laptop.csrf_token(), **CONFIRM},
+        headers=HX,
     )
     assert response.status_code == 200 and response.text.startswith("<section")
     assert "1 other browser signed out." in response.text
@@ -133,7 +138,7 @@ def test_nobody_can_sign_out_someone_else_s_browser_by_its_id(
     (phone_id,) = _session_ids(app, people["contributor"], "Safari on iPhone")
     for intruder in ("other", "admin"):
         theirs = _sign_in_with(new_client(), people[intruder], FIREFOX_WINDOWS)
-        response = theirs.post_form(f"/profile/sessions/{phone_id}/end", {})
+        response = theirs.post_form(f"/profile/sessions/{phone_id}/end", CONFIRM)
         assert response.status_code == 404
     assert phone.get("/profile").status_code == 200
     assert _actions(app, "auth.session_ended") == []
@@ -142,28 +147,28 @@ def test_nobody_can_sign_out_someone_else_s_browser_by_its_id(
 def test_this_browser_cannot_be_ended_through_the_list(app, laptop_and_phone, people):
     laptop, _phone = laptop_and_phone
     (laptop_id,) = _session_ids(app, people["contributor"], "Firefox on Windows")
-    assert laptop.post_form(f"/profile/sessions/{laptop_id}/end", {}).status_code == 404
+    assert laptop.post_form(f"/profile/sessions/{laptop_id}/end", CONFIRM).status_code == 404
     assert laptop.get("/profile").status_code == 200
 
 
 @pytest.mark.parametrize("session_id", ["abc", "-1", "1.5", "99999999999999999999", "0"])
 def test_a_garbage_session_id_is_404(laptop_and_phone, session_id):
     laptop, phone = laptop_and_phone
-    assert laptop.post_form(f"/profile/sessions/{session_id}/end", {}).status_code == 404
+    assert laptop.post_form(f"/profile/sessions/{session_id}/end", CONFIRM).status_code == 404
     assert phone.get("/profile").status_code == 200
 
 
 def test_an_id_too_large_for_the_database_is_404(laptop_and_phone):
     laptop, phone = laptop_and_phone
-    assert laptop.post_form(f"/profile/sessions/{2**40}/end", {}).status_code == 404
+    assert laptop.post_form(f"/profile/sessions/{2**40}/end", CONFIRM).status_code == 404
     assert phone.get("/profile").status_code == 200
 
 
 def test_an_already_ended_session_is_404(app, laptop_and_phone, people):
     laptop, _phone = laptop_and_phone
     (phone_id,) = _session_ids(app, people["contributor"], "Safari on iPhone")
-    assert laptop.post_form(f"/profile/sessions/{phone_id}/end", {}).status_code == 303
-    again = laptop.post_form(f"/profile/sessions/{phone_id}/end", {})
+    assert laptop.post_form(f"/profile/sessions/{phone_id}/end", CONFIRM).status_code == 303
+    again = laptop.post_form(f"/profile/sessions/{phone_id}/end", CONFIRM)
     assert again.status_code == 404 and "already signed out" in again.text
 
 
@@ -224,7 +229,7 @@ def test_the_service_refuses_another_person_s_session(app, people, laptop_and_ph
     with app.app_context():
         other = db.session.get_one(User, people["other"].id)
         with pytest.raises(NotFound):
-            service.end_other_session(other, phone_id)
+            service.end_other_session(other, phone_id, PASSWORD)
 
 
 def test_a_session_started_by_a_password_reset_is_named_too(app, client, people):
@@ -247,3 +252,24 @@ def test_a_session_started_by_a_password_reset_is_named_too(app, client, people)
     assert response.status_code == 303
     assert _session_ids(app, people["contributor"], "Safari on iPhone") != []
     assert "Safari on iPhone" in client.get("/profile").text
+
+
+@pytest.mark.parametrize("password", ["", "not my password at all"])
+@pytest.mark.parametrize("path", ["/profile/sessions/{phone}/end", "/profile/sessions/end-others"])
+def test_signing_browsers_out_asks_for_the_password_again(
+    app, laptop_and_phone, people, path, password
+):
+    laptop, phone = laptop_and_phone
+    (phone_id,) = _session_ids(app, people["contributor"], "Safari on iPhone")
+    url = path.format(phone=phone_id)
+    response = laptop.post_form(url, {"current_password": password})
+    assert response.status_code == 422
+    assert 'id="sessions-password-error"' in response.text
+    assert "Your profile" in response.text  # the whole page, without JavaScript
+    assert phone.get("/profile").status_code == 200
+    fragment = laptop.post(
+        url, data={"csrf_token": laptop.csrf_token(), "current_password": password}, headers=HX
+    )
+    assert fragment.status_code == 422 and fragment.text.startswith("<section")
+    assert phone.get("/profile").status_code == 200
+    assert _actions(app, "auth.session_ended") == _actions(app, "auth.signed_out_elsewhere") == []

@@ -124,6 +124,39 @@ def test_sign_out_ends_the_session_on_the_server_so_a_copied_cookie_stops_workin
         assert db.session.scalar(db.select(db.func.count(UserSession.id))) == 0
 
 
+def _copied_cookie(app, client, new_client):
+    """Another browser holding a copy of ``client``'s sign-in cookie, as a thief would."""
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    thief = new_client()
+    thief.set_cookie(cookie.key, cookie.value)
+    return thief
+
+
+@pytest.mark.parametrize("again", ["contributor", "other"])
+def test_signing_in_again_starts_a_new_session_and_ends_the_old_one(
+    app, client, new_client, people, grid, again
+):
+    client.sign_in(people["contributor"])
+    thief = _copied_cookie(app, client, new_client)
+    assert thief.get(f"/grids/{grid.slug}").status_code == 200
+
+    response = client.post_form("/sign-in", {"email": people[again].email, "password": PASSWORD})
+    assert response.status_code == 303
+    assert client.get(f"/grids/{grid.slug}").status_code == 200
+    assert thief.get(f"/grids/{grid.slug}").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(UserSession.id))) == 1
+
+
+def test_a_failed_sign_in_leaves_the_session_already_there(app, client, people, grid):
+    client.sign_in(people["contributor"])
+    response = client.post_form(
+        "/sign-in", {"email": people["contributor"].email, "password": "not the password!"}
+    )
+    assert response.status_code == 422
+    assert client.get(f"/grids/{grid.slug}").status_code == 200
+
+
 def test_idle_session_times_out(app, client, people, grid):
     client.sign_in(people["contributor"])
     with app.app_context():

@@ -74,9 +74,18 @@ def test_a_person_signs_another_browser_out_from_their_profile(
     expect(items.first).to_contain_text("Chrome on Linux")
     expect(items.nth(1)).to_contain_text("Firefox on Windows")
     expect(items.nth(1)).to_contain_text("last seen")
-    sessions(page).get_by_role(
+    sign_out_firefox = sessions(page).get_by_role(
         "button", name=re.compile(r"^Sign out of Firefox on Windows")
-    ).click()
+    )
+    sign_out_firefox.click()
+    # A browser left signed in is not enough: the password is asked for first.
+    expect(sessions(page).get_by_text("Error: Enter your password.")).to_be_visible()
+    sessions(page).get_by_label("Password, to confirm it is you").fill("not the password")
+    sign_out_firefox.click()
+    expect(sessions(page).get_by_text("Error: Your current password is not right.")).to_be_visible()
+    expect(items).to_have_count(2)
+    sessions(page).get_by_label("Password, to confirm it is you").fill(DEMO_PASSWORD)
+    sign_out_firefox.click()
     expect(sessions(page).get_by_role("status")).to_have_text(
         "Firefox on Windows has been signed out."
     )
@@ -88,7 +97,7 @@ def test_a_person_signs_another_browser_out_from_their_profile(
     other.context.close()
     page.reload()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your profile")
-    assert console_errors == []
+    assert unexpected(console_errors) == []
 
 
 def test_signing_out_everywhere_else_without_javascript(
@@ -100,6 +109,7 @@ def test_signing_out_everywhere_else_without_javascript(
     page = context.new_page()
     sign_in_elsewhere(live_server, CONTRIBUTOR, FIREFOX_WINDOWS)
     open_profile_from_header(page, live_server)
+    page.get_by_label("Password, to confirm it is you").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign out everywhere else").click()
     expect(page.get_by_text("1 other browser signed out.")).to_be_visible()
     expect(sessions(page).get_by_role("listitem")).to_have_count(1)
@@ -170,6 +180,29 @@ def test_an_admin_signs_someone_out_of_every_browser_from_people(
     assert console_errors == []
 
 
+def test_an_admin_signs_everyone_out_from_people(
+    page: Page, browser: Browser, live_server, console_errors
+):
+    theirs = new_signed_in_page(browser, live_server, TOM)
+    sign_in(page, live_server, "admin@example.org")
+    page.get_by_role("navigation", name="Site").get_by_role("link", name="People").click()
+    page.get_by_role("link", name="Sign everyone out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign everyone out")
+    expect(page.get_by_text("1 sign-in session would end.")).to_be_visible()
+    page.get_by_role("button", name="Sign everyone out").click()
+    expect(page.get_by_role("heading", name="Nobody was signed out")).to_be_visible()
+    page.get_by_label("Password, to confirm it is you").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign everyone out").click()
+    expect(
+        page.get_by_text("Everyone has been signed out: 1 sign-in session ended.")
+    ).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("People")
+    theirs.reload()
+    expect(theirs).to_have_url(re.compile(r"/sign-in"))
+    theirs.context.close()
+    assert unexpected(console_errors) == []
+
+
 # --- Page states for the accessibility check ---------------------------------------------
 
 
@@ -181,8 +214,15 @@ def open_profile_with_sessions(page: Page, server: LiveServer) -> None:
 
 def open_profile_after_signing_one_out(page: Page, server: LiveServer) -> None:
     open_profile_with_sessions(page, server)
+    sessions(page).get_by_label("Password, to confirm it is you").fill(DEMO_PASSWORD)
     sessions(page).get_by_role("button", name=re.compile(r"^Sign out of Firefox")).click()
     expect(sessions(page).get_by_role("status")).to_be_visible()
+
+
+def open_profile_with_a_refused_sign_out(page: Page, server: LiveServer) -> None:
+    open_profile_with_sessions(page, server)
+    sessions(page).get_by_role("button", name="Sign out everywhere else").click()
+    expect(sessions(page).get_by_text("Error: Enter your password.")).to_be_visible()
 
 
 def open_change_email_with_errors(page: Page, server: LiveServer) -> None:
@@ -215,3 +255,16 @@ def open_person_with_sessions(page: Page, server: LiveServer) -> None:
     page.get_by_role("navigation", name="Site").get_by_role("link", name="People").click()
     page.get_by_role("link", name="Marcus Reid").click()
     expect(page.get_by_text("Signed in on 1 browser")).to_be_visible()
+
+
+def open_sign_out_everyone(page: Page, server: LiveServer) -> None:
+    sign_in(page, server, "admin@example.org")
+    page.get_by_role("navigation", name="Site").get_by_role("link", name="People").click()
+    page.get_by_role("link", name="Sign everyone out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign everyone out")
+
+
+def open_sign_out_everyone_with_error(page: Page, server: LiveServer) -> None:
+    open_sign_out_everyone(page, server)
+    page.get_by_role("button", name="Sign everyone out").click()
+    expect(page.get_by_role("heading", name="Nobody was signed out")).to_be_visible()

@@ -64,6 +64,14 @@ def test_a_password_is_changed_from_the_profile_page(page: Page, live_server, co
     page.get_by_label("Type the new password again").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_role("link", name="Your current password is not right.")).to_be_visible()
+    # The service's own name is among the first guesses an attacker makes.
+    page.get_by_label("Current password").fill("e2e-demo-password")
+    page.get_by_label("New password", exact=True).fill("Supporting People 2026")
+    page.get_by_label("Type the new password again").fill("Supporting People 2026")
+    page.get_by_role("button", name="Change password").click()
+    expect(
+        page.get_by_role("link", name="Do not use the name of this service or of the council")
+    ).to_be_visible()
     page.get_by_label("Current password").fill("e2e-demo-password")
     page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("Type the new password again").fill(NEW_PASSWORD)

@@ -9,7 +9,7 @@ from grid_app.auth.models import User, UserSession
 from grid_app.errors import Forbidden
 from grid_app.extensions import db
 from grid_app.people import service
-from tests.conftest import HX
+from tests.conftest import HX, PASSWORD
 
 NOT_ADMINS = ["contributor", "manager", "facilitator", "reader"]
 
@@ -154,3 +154,73 @@ def test_the_service_refuses_a_non_admin(app, people):
         target = db.session.get_one(User, people["contributor"].id)
         with pytest.raises(Forbidden):
             service.end_sessions(actor, target)
+
+
+# --- Signing everyone out at once ----------------------------------------------------------
+
+EVERYONE = "/people/sign-out-everyone"
+
+
+def test_an_admin_signs_everyone_out_and_stays_signed_in(
+    app, admin, people, cara_twice, new_client
+):
+    manager = new_client()
+    manager.sign_in(people["manager"])
+    other_admin_browser = new_client()
+    other_admin_browser.sign_in(people["admin"])
+    page = admin.get(EVERYONE)
+    assert page.status_code == 200 and "4 sign-in sessions would end." in page.text
+    response = admin.post_form(EVERYONE, {"current_password": PASSWORD})
+    assert response.status_code == 303 and response.location.endswith("/people")
+    assert "Everyone has been signed out: 4 sign-in sessions ended." in admin.get("/people").text
+    for browser in [*cara_twice, manager, other_admin_browser]:
+        assert browser.get("/profile").status_code == 302
+    assert admin.get("/profile").status_code == 200
+    with app.app_context():
+        (event,) = db.session.scalars(
+            db.select(AuditEvent).where(AuditEvent.action == "user.everyone_signed_out")
+        )
+        assert (event.actor_id, event.details) == (people["admin"].id, {"sessions_ended": 4})
+
+
+@pytest.mark.parametrize(
+    "password,message", [("", "Enter your password."), ("not it at all", "is not right")]
+)
+def test_signing_everyone_out_asks_for_the_password_again(
+    app, admin, people, cara_twice, password, message
+):
+    response = admin.post_form(EVERYONE, {"current_password": password})
+    assert response.status_code == 422
+    assert "Nobody was signed out" in response.text and message in response.text
+    assert 'id="everyone-password-error"' in response.text
+    assert _sessions_of(app, people["contributor"]) == 2
+
+
+@pytest.mark.parametrize("who", NOT_ADMINS)
+def test_nobody_but_an_admin_can_sign_everyone_out(app, client, people, cara_twice, who):
+    client.sign_in(people[who])
+    before = _sessions_of(app, people["contributor"])
+    assert client.get(EVERYONE).status_code == 403
+    assert client.post_form(EVERYONE, {"current_password": PASSWORD}).status_code == 403
+    assert _sessions_of(app, people["contributor"]) == before >= 2
+
+
+def test_nobody_signed_out_can_sign_everyone_out(app, client, people, cara_twice):
+    response = client.post_form(EVERYONE, {"current_password": PASSWORD})
+    assert response.status_code == 302 and "/sign-in" in response.location
+    assert _sessions_of(app, people["contributor"]) == 2
+
+
+def test_the_operator_signs_everyone_out_from_the_command_line(app, people, cara_twice):
+    refused = app.test_cli_runner().invoke(args=["sign-out-everyone"], input="n\n")
+    assert refused.exit_code != 0
+    assert _sessions_of(app, people["contributor"]) == 2
+    result = app.test_cli_runner().invoke(args=["sign-out-everyone", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "Ended 2 sign-in sessions." in result.output
+    assert _sessions_of(app, people["contributor"]) == 0
+    with app.app_context():
+        (event,) = db.session.scalars(
+            db.select(AuditEvent).where(AuditEvent.action == "user.everyone_signed_out")
+        )
+        assert (event.actor_id, event.details) == (None, {"sessions_ended": 2})
