@@ -342,3 +342,42 @@ for _table in (CellRevision.__table__, GridChange.__table__):
     for _dialect, _statements in APPEND_ONLY_TRIGGERS.items():
         for _statement in _statements:
             event.listen(_table, "after_create", DDL(_statement).execute_if(dialect=_dialect))
+
+
+# Nobody named in the history is ever deleted: deleting them would null a revision's author
+# (covered by its chain hash) or drop them from a cell's owners (covered by its content
+# hash). The database refuses such a DELETE; a person who must go is erased instead, which
+# keeps the row under a placeholder name (grid_app/people/erasure.py).
+_NAMED_IN_HISTORY = (
+    "EXISTS (SELECT 1 FROM cell_revision WHERE author_id = OLD.id) "
+    "OR EXISTS (SELECT 1 FROM cell_owner WHERE user_id = OLD.id) "
+    "OR EXISTS (SELECT 1 FROM grid_change WHERE author_id = OLD.id)"
+)
+KEEP_HISTORY_AUTHORS_TRIGGERS = {
+    "postgresql": (
+        f"""CREATE OR REPLACE FUNCTION refuse_deleting_history_people() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF {_NAMED_IN_HISTORY} THEN
+        RAISE EXCEPTION USING
+            MESSAGE = 'people named in the history are erased, never deleted',
+            ERRCODE = 'restrict_violation';
+    END IF;
+    RETURN OLD;
+END
+$$""",
+        "CREATE TRIGGER user_account_keeps_history BEFORE DELETE ON user_account "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_deleting_history_people()",
+    ),
+    "sqlite": (
+        "CREATE TRIGGER user_account_keeps_history BEFORE DELETE ON user_account "
+        f"WHEN {_NAMED_IN_HISTORY} "
+        "BEGIN SELECT RAISE(ABORT, 'people named in the history are erased, never deleted'); "
+        "END",
+    ),
+}
+
+# After every table exists, since the trigger reads three of them.
+for _dialect, _statements in KEEP_HISTORY_AUTHORS_TRIGGERS.items():
+    for _statement in _statements:
+        event.listen(Base.metadata, "after_create", DDL(_statement).execute_if(dialect=_dialect))
