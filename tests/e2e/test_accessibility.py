@@ -11,6 +11,7 @@ from tests.e2e import test_account_journeys as account_pages
 from tests.e2e import test_audit_journeys as audit_pages
 from tests.e2e import test_dashboard_journeys as dashboard_pages
 from tests.e2e import test_discussion_journeys as discussion_pages
+from tests.e2e import test_erasure_journeys as erasure_pages
 from tests.e2e import test_exchange_journeys as exchange_pages
 from tests.e2e import test_gap_journeys as gap_pages
 from tests.e2e import test_invitation_journeys as invitation_pages
@@ -218,6 +219,9 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "people": people_pages.open_people,
     "person": people_pages.open_person,
     "person-error": people_pages.open_person_with_error,
+    "erase": erasure_pages.open_erase,
+    "erase-error": erasure_pages.open_erase_with_error,
+    "person-erased": erasure_pages.open_erased_person,
     "person-sessions": account_pages.open_person_with_sessions,
     "audit-log": audit_pages.open_audit_log,
     "audit-log-error": audit_pages.open_audit_log_with_error,
