@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     DDL,
@@ -24,6 +24,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grid_app.auth.models import User
 from grid_app.database import AppendOnly, Base, utcnow
+
+if TYPE_CHECKING:
+    from grid_app.discussion.models import Comment
 
 
 class ColumnKind(enum.StrEnum):
@@ -284,6 +287,64 @@ class GridChange(AppendOnly, Base):
     row: Mapped[ServiceArea | None] = relationship()
     column: Mapped[GridColumn | None] = relationship()
     author: Mapped[User | None] = relationship()
+
+
+class RedactionStatus(enum.StrEnum):
+    """Where a request to redact stands."""
+
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    UNDONE = "undone"
+
+
+class Redaction(Base):
+    """A request, by a manager or admin, to replace what a revision or a comment says with a
+    notice ("Redacted on DATE: REASON"); a different admin approves or declines it.
+
+    An approved redaction of a revision is sealed (``mac``, keyed like the history) over the
+    revision's content hash, owners and the notice, and the cell's head over its redacted
+    revisions, so verify-history accepts the notice in place of the words and still reports
+    any other change, or the words put back without an admin. The words are kept here, seen
+    by nobody, only so that an admin can undo the redaction.
+    """
+
+    __tablename__ = "redaction"
+    __table_args__ = (Index("ix_redaction_cell_id_status", "cell_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Exactly one of revision_id and comment_id; cell_id is the revision's cell.
+    revision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cell_revision.id", ondelete="CASCADE"), index=True
+    )
+    cell_id: Mapped[int | None] = mapped_column(ForeignKey("cell.id", ondelete="CASCADE"))
+    comment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comment.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(
+        String(12), default=RedactionStatus.REQUESTED.value, index=True
+    )
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[datetime | None]
+    notice: Mapped[str] = mapped_column(Text, default="")
+    mac: Mapped[str] = mapped_column(String(64), default="")
+    # What the notice replaced: the words, their HTML, and a comment's earlier wordings.
+    hidden_text: Mapped[str | None] = mapped_column(Text, default=None)
+    hidden_html: Mapped[str | None] = mapped_column(Text, default=None)
+    hidden_earlier: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+
+    revision: Mapped[CellRevision | None] = relationship()
+    cell: Mapped[Cell | None] = relationship()
+    comment: Mapped[Comment | None] = relationship("Comment")
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
 
 class HistoryPermit(Base):
