@@ -18,6 +18,7 @@ from tests.e2e import test_invitation_journeys as invitation_pages
 from tests.e2e import test_notification_journeys as notification_pages
 from tests.e2e import test_password_journeys as password_pages
 from tests.e2e import test_people_journeys as people_pages
+from tests.e2e import test_redaction_journeys as redaction_pages
 from tests.e2e import test_safe_space_journeys as safe_space_pages
 from tests.e2e.conftest import (
     LiveServer,
@@ -222,6 +223,10 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "erase": erasure_pages.open_erase,
     "erase-error": erasure_pages.open_erase_with_error,
     "person-erased": erasure_pages.open_erased_person,
+    "redaction-ask": redaction_pages.open_ask,
+    "redaction-ask-error": redaction_pages.open_ask_with_error,
+    "redactions-requested": redaction_pages.open_requested,
+    "redactions-for-admin": redaction_pages.open_pending_for_admin,
     "person-sessions": account_pages.open_person_with_sessions,
     "audit-log": audit_pages.open_audit_log,
     "audit-log-error": audit_pages.open_audit_log_with_error,
