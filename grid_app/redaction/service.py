@@ -87,7 +87,7 @@ def request_revision(actor: User, revision: CellRevision, reason: str) -> Redact
     redaction = Redaction(
         revision_id=revision.id, cell_id=revision.cell_id, reason=cleaned, requested_by_id=actor.id
     )
-    return _requested(actor, redaction, "revision", revision.id)
+    return _requested(actor, redaction)
 
 
 def request_comment(actor: User, comment: Comment, reason: str) -> Redaction:
@@ -96,14 +96,21 @@ def request_comment(actor: User, comment: Comment, reason: str) -> Redaction:
     cleaned = _reason(reason)
     _refuse_second(Redaction.comment_id == comment.id)
     redaction = Redaction(comment_id=comment.id, reason=cleaned, requested_by_id=actor.id)
-    return _requested(actor, redaction, "comment", comment.id)
+    return _requested(actor, redaction)
 
 
-def _requested(actor: User, redaction: Redaction, kind: str, target: int) -> Redaction:
+def _requested(actor: User, redaction: Redaction) -> Redaction:
     db.session.add(redaction)
     db.session.flush()
+    kind, target, where = _target(redaction)
     audit.record(
-        actor, "redaction.requested", kind, target, redaction=redaction.id, reason=redaction.reason
+        actor,
+        "redaction.requested",
+        kind,
+        target,
+        redaction=redaction.id,
+        reason=redaction.reason,
+        **where,
     )
     return redaction
 
@@ -121,10 +128,13 @@ def _locked(redaction_id: int, status: RedactionStatus) -> Redaction:
     return redaction
 
 
-def _target(redaction: Redaction) -> tuple[str, int]:
-    if redaction.revision_id is not None:
-        return "revision", redaction.revision_id
-    return "comment", int(redaction.comment_id or 0)
+def _target(redaction: Redaction) -> tuple[str, int, dict[str, int]]:
+    """What the audit log names: the revision's cell (with the revision's number), or the
+    comment (with its cell, for the link)."""
+    if redaction.revision is not None:
+        return "cell", redaction.revision.cell_id, {"revision": redaction.revision.number}
+    comment = redaction.comment
+    return "comment", int(redaction.comment_id or 0), {"cell_id": comment.cell_id if comment else 0}
 
 
 def approve(actor: User, redaction_id: int) -> Redaction:
@@ -144,7 +154,7 @@ def approve(actor: User, redaction_id: int) -> Redaction:
     redaction.decided_by_id = actor.id
     redaction.decided_at = now
     db.session.flush()
-    kind, target = _target(redaction)
+    kind, target, where = _target(redaction)
     audit.record(
         actor,
         "redaction.approved",
@@ -153,6 +163,7 @@ def approve(actor: User, redaction_id: int) -> Redaction:
         redaction=redaction.id,
         requested_by=redaction.requested_by_id,
         reason=redaction.reason,
+        **where,
     )
     return redaction
 
@@ -167,7 +178,7 @@ def decline(actor: User, redaction_id: int) -> Redaction:
     redaction.decided_by_id = actor.id
     redaction.decided_at = utcnow()
     db.session.flush()
-    kind, target = _target(redaction)
+    kind, target, where = _target(redaction)
     audit.record(
         actor,
         "redaction.declined",
@@ -175,6 +186,7 @@ def decline(actor: User, redaction_id: int) -> Redaction:
         target,
         redaction=redaction.id,
         requested_by=redaction.requested_by_id,
+        **where,
     )
     return redaction
 
@@ -192,8 +204,8 @@ def undo(actor: User, redaction_id: int) -> Redaction:
     redaction.hidden_text = redaction.hidden_html = None
     redaction.hidden_earlier = None
     db.session.flush()
-    kind, target = _target(redaction)
-    audit.record(actor, "redaction.undone", kind, target, redaction=redaction.id)
+    kind, target, where = _target(redaction)
+    audit.record(actor, "redaction.undone", kind, target, redaction=redaction.id, **where)
     return redaction
 
 

@@ -192,3 +192,14 @@ def test_the_erase_command_refuses_the_last_active_admin(app, people):
     assert "Someone else must be an active admin" in result.output
     with app.app_context():
         assert db.session.get_one(User, people["admin"].id).erased_at is None
+
+
+def test_the_audit_log_names_the_erasure_by_the_placeholder(app, client, people, written):
+    erase(app, people["other"].id)
+    client.sign_in(people["admin"])
+    page = client.get("/audit").text
+    assert (
+        f"erased the name, address and private data of Former colleague {people['other'].id}"
+        in page
+    )
+    assert "Olu Other" not in page and "other@example.org" not in page

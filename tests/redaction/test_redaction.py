@@ -187,7 +187,8 @@ def test_requester_and_approver_are_recorded_and_audited(app, people, admins, re
         approved = events["redaction.approved"]
         assert approved.actor_id == admins["second"]
         assert approved.details["requested_by"] == people["manager"].id
-        assert approved.target_id == str(redacted)
+        assert approved.target_type == "cell" and approved.details["revision"] == 2
+        assert db.session.get_one(CellRevision, redacted).number == 2
 
 
 def test_only_an_admin_undoes_a_redaction_and_the_words_come_back(
@@ -306,3 +307,10 @@ def test_a_declined_request_leaves_the_words_and_a_decided_one_cannot_be_decided
         assert db.session.scalars(
             select(AuditEvent.actor_id).where(AuditEvent.action == "redaction.declined")
         ).all() == [people["admin"].id]
+
+
+def test_the_audit_log_says_who_asked_and_who_approved(app, client, people, redacted):
+    client.sign_in(people["admin"])
+    page = client.get("/audit").text
+    assert "asked for revision 2 of" in page and "to be redacted" in page
+    assert "approved redacting revision 2 of" in page and "asked for by Mo Manager" in page
