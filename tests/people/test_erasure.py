@@ -203,3 +203,35 @@ def test_the_audit_log_names_the_erasure_by_the_placeholder(app, client, people,
         in page
     )
     assert "Olu Other" not in page and "other@example.org" not in page
+
+
+def test_named_contributions_to_open_sessions_go_and_anonymous_ones_stay(app):
+    from grid_app import demo
+    from grid_app.safe_space.models import Contribution, SessionParticipant
+
+    with app.app_context():
+        demo.load("demo-password-1234")
+        db.session.commit()
+        chris = db.session.scalars(
+            select(User).where(User.email == "contributor@example.org")
+        ).one()
+        anonymous = db.session.scalar(
+            select(func.count()).select_from(Contribution).where(Contribution.anonymous)
+        )
+        assert db.session.scalar(
+            select(func.count()).select_from(Contribution).where(Contribution.author_id == chris.id)
+        )
+        erasure.erase(OPERATOR, chris)
+        db.session.commit()
+        assert not db.session.scalar(
+            select(func.count()).select_from(Contribution).where(Contribution.author_id == chris.id)
+        )
+        assert not db.session.scalar(
+            select(func.count())
+            .select_from(SessionParticipant)
+            .where(SessionParticipant.user_id == chris.id)
+        )
+        assert anonymous == db.session.scalar(
+            select(func.count()).select_from(Contribution).where(Contribution.anonymous)
+        )
+        assert history.verify_all().first_broken is None
