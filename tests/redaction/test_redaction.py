@@ -314,3 +314,24 @@ def test_the_audit_log_says_who_asked_and_who_approved(app, client, people, reda
     page = client.get("/audit").text
     assert "asked for revision 2 of" in page and "to be redacted" in page
     assert "approved redacting revision 2 of" in page and "asked for by Mo Manager" in page
+
+
+def test_the_redactions_page_costs_the_same_queries_for_one_request_or_many(
+    app, client, people, admins, grid, count_queries
+):
+    def ask_for_each(cells: list[int]) -> None:
+        for cell in cells:
+            revision_id = write(app, people["contributor"].id, cell, f"{SECRET} in {cell}")
+            approve(app, admins["second"], ask(app, people["manager"].id, revision_id))
+            ask(app, people["admin"].id, write(app, people["contributor"].id, cell, "More"))
+
+    text_cells = [c for (_, column), c in grid.cells.items() if column != "Owner"]
+    ask_for_each(text_cells[:1])
+    client.sign_in(people["admin"])
+    with count_queries() as one:
+        assert client.get("/redactions").status_code == 200
+    ask_for_each(text_cells[1:])
+    with count_queries() as many:
+        page = client.get("/redactions")
+    assert page.text.count("Reason: ") == 2 * len(text_cells)
+    assert len(many) == len(one)
