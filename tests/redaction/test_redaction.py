@@ -335,3 +335,49 @@ def test_the_redactions_page_costs_the_same_queries_for_one_request_or_many(
         page = client.get("/redactions")
     assert page.text.count("Reason: ") == 2 * len(text_cells)
     assert len(many) == len(one)
+
+
+@pytest.fixture
+def comment_id(app, people, cell_id) -> int:
+    with app.app_context():
+        made = discussion_service.add_comment(
+            db.session.get_one(User, people["contributor"].id),
+            db.session.get_one(Cell, cell_id),
+            body=f"Note: {SECRET}",
+        )
+        db.session.commit()
+        return made.id
+
+
+@pytest.mark.parametrize("who", ["contributor", "facilitator", "reader"])
+def test_people_who_are_not_managers_or_admins_cannot_ask_about_a_comment(
+    app, client, people, comment_id, who
+):
+    client.sign_in(people[who])
+    assert client.get(f"/comments/{comment_id}/redact").status_code == 403
+    response = client.post_form(f"/comments/{comment_id}/redact", {"reason": REASON})
+    assert response.status_code == 403
+    with app.app_context():
+        assert db.session.scalars(select(Redaction)).all() == []
+
+
+def test_asking_about_a_comment_without_a_reason_is_refused_and_unknown_ones_are_404(
+    app, client, people, comment_id
+):
+    client.sign_in(people["manager"])
+    page = client.get(f"/comments/{comment_id}/redact")
+    assert page.status_code == 200 and "07700" in page.text
+    response = client.post_form(f"/comments/{comment_id}/redact", {"reason": ""})
+    assert response.status_code == 422 and "Say why it should be redacted." in response.text
+    assert client.get("/comments/999999/redact").status_code == 404
+    client.sign_in(people["admin"])
+    for verb in ("approve", "decline", "undo"):
+        assert client.post_form(f"/redactions/999999/{verb}", {}).status_code == 404
+    with app.app_context():
+        assert db.session.scalars(select(Redaction)).all() == []
+
+
+def test_signed_out_people_are_sent_to_sign_in(client, comment_id):
+    for url in (f"/comments/{comment_id}/redact", "/redactions"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/sign-in" in response.location
