@@ -68,6 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = Fal
     from grid_app.gaps.views import bp as gaps_bp
     from grid_app.grid.views import bp as grid_bp
     from grid_app.people.views import bp as people_bp
+    from grid_app.redaction.views import bp as redaction_bp
     from grid_app.safe_space.views import bp as safe_space_bp
 
     app.register_blueprint(auth_bp)
@@ -80,6 +81,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = Fal
     app.register_blueprint(people_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(dataprotection_bp)
+    app.register_blueprint(redaction_bp)
 
     from grid_app import cli
 

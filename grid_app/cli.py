@@ -40,6 +40,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(deactivate)
     app.cli.add_command(reactivate)
     app.cli.add_command(sign_out_everyone)
+    app.cli.add_command(erase)
     app.cli.add_command(create_admin)
     app.cli.add_command(invite)
     app.cli.add_command(purge_expired)
@@ -358,6 +359,24 @@ def reactivate(email: str) -> None:
         _refused(error)
     db.session.commit()
     click.echo(f"Reactivated {user.email}: they can sign in again.")
+
+
+@click.command("erase")
+@writing()
+@with_appcontext
+@click.argument("email")
+def erase(email: str) -> None:
+    """Erase the person with EMAIL: their name and address are replaced everywhere by a
+    placeholder and their private data deleted (audited as the operator)."""
+    from grid_app.people import erasure
+
+    user = _person_by_email(email)
+    try:
+        erasure.erase(OPERATOR, user)
+    except DomainError as error:
+        _refused(error)
+    db.session.commit()
+    click.echo(f"Erased: they are now {user.display_name}.")
 
 
 @click.command("create-admin")

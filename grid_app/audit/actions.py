@@ -115,6 +115,11 @@ def _addresses(said: Said) -> str:
     return f" from {before} to {after}"
 
 
+def _redacted(said: Said) -> str:
+    revision = said.number("revision")
+    return f"revision {revision} of {said.about}" if revision else said.about
+
+
 def _sign_in_failed(said: Said) -> str:
     # With an account's address, whoever typed the password may not be its holder.
     if said.actor_id is None:
@@ -326,6 +331,9 @@ ACTIONS: dict[str, Action] = {
         ("sessions_ended",),
     ),
     "user.reactivated": Action("Person reactivated", lambda s: f"reactivated {s.about}"),
+    "user.erased": Action(
+        "Person erased", lambda s: f"erased the name, address and private data of {s.about}"
+    ),
     "user.invited": Action(
         "Person invited",
         lambda s: (
@@ -490,6 +498,33 @@ ACTIONS: dict[str, Action] = {
         lambda s: f"downloaded the personal data of {s.about} ({s.details.get('rows', 0)} records)",
         ("rows",),
     ),
+    # Redactions
+    "redaction.requested": Action(
+        "Redaction asked for",
+        lambda s: f"asked for {_redacted(s)} to be redacted",
+        ("revision", "redaction", "cell_id"),
+    ),
+    "redaction.approved": Action(
+        "Redaction approved",
+        lambda s: (
+            f"approved redacting {_redacted(s)}, asked for by "
+            f"{s.name(s.details.get('requested_by'))}"
+        ),
+        ("revision", "redaction", "cell_id", "requested_by"),
+    ),
+    "redaction.declined": Action(
+        "Redaction declined",
+        lambda s: (
+            f"declined redacting {_redacted(s)}, asked for by "
+            f"{s.name(s.details.get('requested_by'))}"
+        ),
+        ("revision", "redaction", "cell_id", "requested_by"),
+    ),
+    "redaction.undone": Action(
+        "Redaction undone",
+        lambda s: f"undid the redaction of {_redacted(s)}",
+        ("revision", "redaction", "cell_id"),
+    ),
     # The audit log itself
     "audit.viewed": Action(
         "Audit log viewed",
@@ -513,6 +548,7 @@ GROUPS = {
     "history": "The grid",
     "gap_flag": "Gap flags",
     "comment": "Comments",
+    "redaction": "The grid",
     "safe_space": "Safe-space sessions",
     "audit": "The audit log",
     "retention": "Data protection",

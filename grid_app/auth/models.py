@@ -43,6 +43,9 @@ class User(Base):
     email_frequency: Mapped[str] = mapped_column(
         String(12), default=EmailFrequency.IMMEDIATE.value, server_default="immediate"
     )
+    # When an admin erased the person (grid_app/people/erasure.py): the row stays, under a
+    # placeholder name, so the history that names it by id still verifies.
+    erased_at: Mapped[datetime | None] = mapped_column(default=None)
 
     role_links: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -66,7 +69,9 @@ class User(Base):
     @property
     def status(self) -> str:
         """``active``, ``invited`` (not accepted yet), ``cancelled`` (an invitation taken
-        back before it was accepted) or ``deactivated``."""
+        back before it was accepted), ``deactivated``, or ``erased``."""
+        if self.erased_at is not None:
+            return "erased"
         if self.active:
             return "active"
         invitation = self.invitation

@@ -62,6 +62,8 @@ COVERED: dict[tuple[str, str], str] = {
     ("safe_space_contribution", "author_id"): "Their named safe-space contributions",
     ("safe_space_insight", "drafted_by_id"): "Insights they drafted",
     ("safe_space_consent", "user_id"): "Their consents to insights",
+    ("redaction", "requested_by_id"): "Redactions they asked for",
+    ("redaction", "decided_by_id"): "Redactions they decided",
 }
 # (table, column) → why rows found through it are not exported.
 LEFT_OUT: dict[tuple[str, str], str] = {
@@ -69,8 +71,10 @@ LEFT_OUT: dict[tuple[str, str], str] = {
         "another person's notification; what they did is exported from its own table"
     ),
 }
-# Columns never exported: hashes of secrets (passwords, link tokens, receipts) and of text.
+# Columns never exported: hashes of secrets (passwords, link tokens, receipts) and of text,
+# and the words a redaction took out of sight (kept only so that an admin can undo it).
 SECRET_SUFFIX = "_hash"
+HIDDEN_PREFIX = "hidden_"
 
 
 def person_columns() -> list[tuple[str, str]]:
@@ -96,7 +100,7 @@ def _row(table: Table, row: Any) -> dict[str, Any]:
     return {
         name: _plain(value)
         for name, value in row._mapping.items()
-        if not name.endswith(SECRET_SUFFIX)
+        if not name.endswith(SECRET_SUFFIX) and not name.startswith(HIDDEN_PREFIX)
     }
 
 
@@ -155,6 +159,7 @@ def export_archive(actor: User, person: User) -> tuple[str, bytes]:
             "anonymous safe-space contributions: nothing links them to anyone",
             *(f"{table}.{column}: {why}" for (table, column), why in sorted(LEFT_OUT.items())),
             "hashes of passwords, links, receipts and text (columns ending _hash)",
+            "words taken out of sight by a redaction (columns starting hidden_)",
         ],
     }
     summary = render_template("dataprotection/summary.html", export=export)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from flask import current_app
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import delete, exists, func, insert, select, update
 
 from grid_app.extensions import db
 from grid_app.grid.models import (
@@ -26,6 +26,8 @@ from grid_app.grid.models import (
     CellRevision,
     GridColumn,
     HistoryPermit,
+    Redaction,
+    RedactionStatus,
     ServiceArea,
     cell_owner,
 )
@@ -68,12 +70,88 @@ def chain_hash(
 
 
 def head_mac(
-    cell_id: int, revisions: int, newest: str, content: str, key: bytes | None = None
+    cell_id: int,
+    revisions: int,
+    newest: str,
+    content: str,
+    key: bytes | None = None,
+    redacted: Sequence[int] = (),
 ) -> str:
     """Keyed hash over a cell's number of revisions, its newest chain hash (GENESIS when it
-    has none) and the content hash of what it holds now."""
-    payload = json.dumps(["head", cell_id, revisions, newest, content], separators=(",", ":"))
+    has none), the content hash of what it holds now and, once any is redacted, the ids of
+    its redacted revisions (so that a redaction cannot be removed without the key)."""
+    fields: list[Any] = ["head", cell_id, revisions, newest, content]
+    if redacted:
+        fields.append(sorted(redacted))
+    payload = json.dumps(fields, separators=(",", ":"))
     return hmac.new(key or history_key(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+def redaction_mac(
+    revision_id: int,
+    content: str,
+    owner_ids: Iterable[int],
+    notice: str,
+    key: bytes | None = None,
+) -> str:
+    """Keyed hash sealing a redaction: the revision, its content hash and owners (which its
+    notice no longer shows), and the notice that stands in for its words."""
+    payload = json.dumps(
+        ["redaction", revision_id, content, sorted(owner_ids), notice], separators=(",", ":")
+    )
+    return hmac.new(key or history_key(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+def redacted_ids(cell_id: int) -> list[int]:
+    """The cell's revisions whose words an approved redaction replaced."""
+    return sorted(
+        i
+        for i in db.session.scalars(
+            select(Redaction.revision_id).where(
+                Redaction.cell_id == cell_id,
+                Redaction.status == RedactionStatus.APPROVED.value,
+            )
+        )
+        if i is not None
+    )
+
+
+def rewrite_revision(revision_id: int, text: str, html: str | None) -> None:
+    """Replace a revision's words: the one rewrite of history ever intended (a redaction,
+    or an admin undoing one). Takes a permit for this transaction only (HistoryPermit)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        txid = int(db.session.scalar(select(func.txid_current())) or 0)
+    else:
+        txid = 0
+    db.session.execute(insert(HistoryPermit).values(txid=txid))
+    db.session.execute(
+        update(CellRevision.__table__)  # type: ignore[arg-type]
+        .where(CellRevision.__table__.c.id == revision_id)
+        .values(text=text, html=html)
+    )
+    db.session.execute(delete(HistoryPermit).where(HistoryPermit.txid == txid))
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, CellRevision) and obj.id == revision_id:
+            db.session.expire(obj)
+
+
+def move_head(
+    cell_id: int,
+    newest: CellRevision,
+    before: tuple[str, Sequence[int]],
+    after: tuple[str, Sequence[int]],
+) -> None:
+    """Reseal a cell's head when what it holds or its redacted revisions change, from the
+    (live content hash, redacted ids) it had to the ones it has. A head that did not match
+    is left as it is, so the cell stays reported (as ``advance_head`` does)."""
+    key = history_key()
+    sealed = head_mac(cell_id, newest.number, newest.chain_hash, before[0], key, before[1])
+    db.session.execute(
+        update(CellHead)
+        .where(CellHead.cell_id == cell_id, CellHead.mac == sealed)
+        .values(mac=head_mac(cell_id, newest.number, newest.chain_hash, after[0], key, after[1]))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def seal(revision: CellRevision, previous: CellRevision | None) -> None:
@@ -105,12 +183,23 @@ def advance_head(revision: CellRevision, previous: CellRevision | None) -> None:
     """
     key = history_key()
     cell_id = revision.cell_id
+    redacted = redacted_ids(cell_id) if previous else []
+    # A redacted newest revision left the cell holding its notice, not its words.
+    held = (
+        content_hash(previous.text, previous.owner_ids)
+        if previous and previous.id in redacted
+        else previous.content_hash
+        if previous
+        else EMPTY
+    )
     before = (
-        head_mac(cell_id, previous.number, previous.chain_hash, previous.content_hash, key)
+        head_mac(cell_id, previous.number, previous.chain_hash, held, key, redacted)
         if previous
         else head_mac(cell_id, 0, GENESIS, EMPTY, key)
     )
-    after = head_mac(cell_id, revision.number, revision.chain_hash, revision.content_hash, key)
+    after = head_mac(
+        cell_id, revision.number, revision.chain_hash, revision.content_hash, key, redacted
+    )
     db.session.execute(
         update(CellHead)
         .where(CellHead.cell_id == cell_id, CellHead.mac == before)
@@ -160,6 +249,16 @@ def verify_all(batch: int = 5000) -> Verification:
     owners: dict[int, list[int]] = {}
     for cell_id, user_id in db.session.execute(select(cell_owner.c.cell_id, cell_owner.c.user_id)):
         owners.setdefault(cell_id, []).append(user_id)
+    # Approved redactions are few: held whole, by revision.
+    redactions: dict[int, tuple[str, str]] = {}
+    for revision_id, notice, mac in db.session.execute(
+        select(Redaction.revision_id, Redaction.notice, Redaction.mac).where(
+            Redaction.status == RedactionStatus.APPROVED.value,
+            Redaction.revision_id.is_not(None),
+        )
+    ):
+        if revision_id is not None:
+            redactions[revision_id] = (notice, mac)
     cells = db.session.execute(
         select(
             Cell.id,
@@ -206,6 +305,7 @@ def verify_all(batch: int = 5000) -> Verification:
                 head_revisions,
                 mac,
                 key,
+                redactions,
             )
             checked += found.revisions
             if found.broken:
@@ -244,19 +344,26 @@ def _check_cell(
     head_revisions: int | None,
     mac: str | None,
     key: bytes,
+    redactions: dict[int, tuple[str, str]],
 ) -> _Found:
     count = 0
     newest = GENESIS
     newest_content = EMPTY
+    redacted: list[int] = []
     broken: BrokenCell | None = None
     for revision in chain:
         count += 1
         if broken:
             continue  # read on to the next cell; one break per cell is reported
-        reason = _check(revision, count, newest, key)
+        redaction = redactions.get(revision.id)
+        reason = _check(revision, count, newest, key, redaction)
         if reason:
             broken = BrokenCell(cell_id, place, reason, revision.id, revision.number)
         newest, newest_content = revision.chain_hash, revision.content_hash
+        if redaction:
+            redacted.append(revision.id)
+            # The cell holds the notice while its newest revision is redacted.
+            newest_content = content_hash(revision.text, revision.owner_ids)
     if broken:
         return _Found(count, broken)
     reason = None
@@ -266,7 +373,7 @@ def _check_cell(
         reason = f"what it holds differs from its newest revision (number {count})"
     elif mac is None:
         reason = "it has no head"
-    elif mac != head_mac(cell_id, count, newest, live, key):
+    elif mac != head_mac(cell_id, count, newest, live, key, redacted):
         reason = (
             f"its head records {head_revisions} revisions but {count} were found"
             if head_revisions != count
@@ -275,10 +382,25 @@ def _check_cell(
     return _Found(count, BrokenCell(cell_id, place, reason) if reason else None)
 
 
-def _check(revision: Any, expected_number: int, previous: str, key: bytes) -> str | None:
+def _check(
+    revision: Any,
+    expected_number: int,
+    previous: str,
+    key: bytes,
+    redaction: tuple[str, str] | None = None,
+) -> str | None:
     if revision.number != expected_number:
         return f"revision number {revision.number}, expected {expected_number}"
-    if content_hash(revision.text, revision.owner_ids) != revision.content_hash:
+    if redaction:
+        notice, sealed = redaction
+        expected = redaction_mac(
+            revision.id, revision.content_hash, revision.owner_ids, notice, key
+        )
+        if sealed != expected:
+            return "its redaction is not sealed"
+        if revision.text != notice:
+            return "its redacted text was changed"
+    elif content_hash(revision.text, revision.owner_ids) != revision.content_hash:
         return "content does not match its hash"
     if _expected_chain(revision, previous, key) != revision.chain_hash:
         return "chain hash does not match"

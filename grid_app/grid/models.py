@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     DDL,
@@ -24,6 +24,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grid_app.auth.models import User
 from grid_app.database import AppendOnly, Base, utcnow
+
+if TYPE_CHECKING:
+    from grid_app.discussion.models import Comment
 
 
 class ColumnKind(enum.StrEnum):
@@ -286,6 +289,64 @@ class GridChange(AppendOnly, Base):
     author: Mapped[User | None] = relationship()
 
 
+class RedactionStatus(enum.StrEnum):
+    """Where a request to redact stands."""
+
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    UNDONE = "undone"
+
+
+class Redaction(Base):
+    """A request, by a manager or admin, to replace what a revision or a comment says with a
+    notice ("Redacted on DATE: REASON"); a different admin approves or declines it.
+
+    An approved redaction of a revision is sealed (``mac``, keyed like the history) over the
+    revision's content hash, owners and the notice, and the cell's head over its redacted
+    revisions, so verify-history accepts the notice in place of the words and still reports
+    any other change, or the words put back without an admin. The words are kept here, seen
+    by nobody, only so that an admin can undo the redaction.
+    """
+
+    __tablename__ = "redaction"
+    __table_args__ = (Index("ix_redaction_cell_id_status", "cell_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Exactly one of revision_id and comment_id; cell_id is the revision's cell.
+    revision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cell_revision.id", ondelete="CASCADE"), index=True
+    )
+    cell_id: Mapped[int | None] = mapped_column(ForeignKey("cell.id", ondelete="CASCADE"))
+    comment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comment.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(
+        String(12), default=RedactionStatus.REQUESTED.value, index=True
+    )
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[datetime | None]
+    notice: Mapped[str] = mapped_column(Text, default="")
+    mac: Mapped[str] = mapped_column(String(64), default="")
+    # What the notice replaced: the words, their HTML, and a comment's earlier wordings.
+    hidden_text: Mapped[str | None] = mapped_column(Text, default=None)
+    hidden_html: Mapped[str | None] = mapped_column(Text, default=None)
+    hidden_earlier: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+
+    revision: Mapped[CellRevision | None] = relationship()
+    cell: Mapped[Cell | None] = relationship()
+    comment: Mapped[Comment | None] = relationship("Comment")
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
 class HistoryPermit(Base):
     """Lets one transaction change or delete rows of ``cell_revision`` and ``grid_change``.
 
@@ -342,3 +403,42 @@ for _table in (CellRevision.__table__, GridChange.__table__):
     for _dialect, _statements in APPEND_ONLY_TRIGGERS.items():
         for _statement in _statements:
             event.listen(_table, "after_create", DDL(_statement).execute_if(dialect=_dialect))
+
+
+# Nobody named in the history is ever deleted: deleting them would null a revision's author
+# (covered by its chain hash) or drop them from a cell's owners (covered by its content
+# hash). The database refuses such a DELETE; a person who must go is erased instead, which
+# keeps the row under a placeholder name (grid_app/people/erasure.py).
+_NAMED_IN_HISTORY = (
+    "EXISTS (SELECT 1 FROM cell_revision WHERE author_id = OLD.id) "
+    "OR EXISTS (SELECT 1 FROM cell_owner WHERE user_id = OLD.id) "
+    "OR EXISTS (SELECT 1 FROM grid_change WHERE author_id = OLD.id)"
+)
+KEEP_HISTORY_AUTHORS_TRIGGERS = {
+    "postgresql": (
+        f"""CREATE OR REPLACE FUNCTION refuse_deleting_history_people() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF {_NAMED_IN_HISTORY} THEN
+        RAISE EXCEPTION USING
+            MESSAGE = 'people named in the history are erased, never deleted',
+            ERRCODE = 'restrict_violation';
+    END IF;
+    RETURN OLD;
+END
+$$""",
+        "CREATE TRIGGER user_account_keeps_history BEFORE DELETE ON user_account "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_deleting_history_people()",
+    ),
+    "sqlite": (
+        "CREATE TRIGGER user_account_keeps_history BEFORE DELETE ON user_account "
+        f"WHEN {_NAMED_IN_HISTORY} "
+        "BEGIN SELECT RAISE(ABORT, 'people named in the history are erased, never deleted'); "
+        "END",
+    ),
+}
+
+# After every table exists, since the trigger reads three of them.
+for _dialect, _statements in KEEP_HISTORY_AUTHORS_TRIGGERS.items():
+    for _statement in _statements:
+        event.listen(Base.metadata, "after_create", DDL(_statement).execute_if(dialect=_dialect))

@@ -113,3 +113,9 @@ class AccountRequestForm(FlaskForm):
         validators=[DataRequired("Enter the email address of at least one person.")],
     )
     reason = TextAreaField("Why they need an account (optional)")
+
+
+class EraseForm(FlaskForm):
+    """Confirm an erasure by typing the person's email address again."""
+
+    confirm = StringField("Their email address", validators=[Length(max=254)])

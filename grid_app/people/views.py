@@ -13,13 +13,14 @@ from grid_app.auth import queries as auth_queries
 from grid_app.auth.forms import SessionsForm
 from grid_app.auth.models import Role, User
 from grid_app.errors import DomainError, EditConflict, Forbidden, Invalid
-from grid_app.people import bulk, invitations, queries, requests, service
+from grid_app.people import bulk, erasure, invitations, queries, requests, service
 from grid_app.people.forms import (
     ROLE_HINTS,
     ROLE_LABELS,
     AccountRequestForm,
     BulkConfirmForm,
     BulkInviteForm,
+    EraseForm,
     InviteForm,
     ManagersInviteForm,
     PeopleFilterForm,
@@ -215,6 +216,32 @@ def sign_out_everyone() -> Response:
         form=form,
         invalid=lambda _error: page(422),
     )
+
+
+@bp.route("/people/<int:user_id>/erase", methods=["GET", "POST"])
+def erase(user_id: int) -> Response:
+    """Confirm, then erase the person's name, address and private data (a whole page)."""
+    service.require_manage(current_user)
+    user = queries.person(user_id)
+    form = EraseForm()
+    if request.method == "GET":
+        return _erase_page(user, EraseForm(formdata=None))
+
+    def done(erased: User) -> Response:
+        # The flash never repeats the name that was erased.
+        flash(f"Erased: the person is now shown as {erased.display_name}.", "success")
+        return htmx.navigate_after_post(url_for("people.show", user_id=user_id))
+
+    return write(
+        lambda: erasure.erase(current_user, user, form.confirm.data or ""),
+        done,
+        form=form,
+        invalid=lambda _error: _erase_page(queries.person(user_id), form, status=422),
+    )
+
+
+def _erase_page(user: User, form: EraseForm, status: int = 200) -> Response:
+    return htmx.render("people/erase.html", status=status, person=user, form=form)
 
 
 def _roles_context(user: User, form: RolesForm, **extra: Any) -> dict[str, Any]:

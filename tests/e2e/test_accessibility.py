@@ -12,12 +12,14 @@ from tests.e2e import test_audit_journeys as audit_pages
 from tests.e2e import test_dashboard_journeys as dashboard_pages
 from tests.e2e import test_dataprotection_journeys as dataprotection_pages
 from tests.e2e import test_discussion_journeys as discussion_pages
+from tests.e2e import test_erasure_journeys as erasure_pages
 from tests.e2e import test_exchange_journeys as exchange_pages
 from tests.e2e import test_gap_journeys as gap_pages
 from tests.e2e import test_invitation_journeys as invitation_pages
 from tests.e2e import test_notification_journeys as notification_pages
 from tests.e2e import test_password_journeys as password_pages
 from tests.e2e import test_people_journeys as people_pages
+from tests.e2e import test_redaction_journeys as redaction_pages
 from tests.e2e import test_safe_space_journeys as safe_space_pages
 from tests.e2e.conftest import (
     LiveServer,
@@ -220,6 +222,13 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "people": people_pages.open_people,
     "person": people_pages.open_person,
     "person-error": people_pages.open_person_with_error,
+    "erase": erasure_pages.open_erase,
+    "erase-error": erasure_pages.open_erase_with_error,
+    "person-erased": erasure_pages.open_erased_person,
+    "redaction-ask": redaction_pages.open_ask,
+    "redaction-ask-error": redaction_pages.open_ask_with_error,
+    "redactions-requested": redaction_pages.open_requested,
+    "redactions-for-admin": redaction_pages.open_pending_for_admin,
     "person-sessions": account_pages.open_person_with_sessions,
     "sign-out-everyone": account_pages.open_sign_out_everyone,
     "sign-out-everyone-error": account_pages.open_sign_out_everyone_with_error,

@@ -1,0 +1,1 @@
+"""Redaction: correcting what was wrongly written in a revision or a comment."""
