@@ -345,3 +345,13 @@ def test_the_scan_catches_a_deliberate_fault(page: Page, live_server):
     assert "label" in {v["id"] for v in violations}
     with pytest.raises(pytest.fail.Exception, match=r"label .*\n.*<input type=\"text\">"):
         assert_accessible(page, "grid with an unlabelled field")
+
+
+def test_the_scan_catches_targets_too_small_to_hit(page: Page, live_server):
+    open_grid(page, live_server)
+    page.evaluate(
+        """document.querySelector('main').insertAdjacentHTML('beforeend',
+        '<p><button style="width:12px;height:12px;padding:0">a</button>'
+        + '<button style="width:12px;height:12px;padding:0">b</button></p>')"""
+    )
+    assert "target-size" in {v["id"] for v in axe_violations(page)}

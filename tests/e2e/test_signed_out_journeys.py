@@ -1,4 +1,4 @@
-"""What someone typed survives their sign-in ending: comments and gap flags in a browser."""
+"""What someone typed survives their sign-in ending or the network dropping, in a browser."""
 
 from __future__ import annotations
 
@@ -59,3 +59,18 @@ def test_a_gap_flag_typed_as_the_sign_in_ended_is_kept_and_saved_later(page: Pag
     page.get_by_role("button", name="Flag this gap").click()
     expect(page.get_by_role("status").filter(has_text="Gap flagged.")).to_be_visible()
     assert saved(live_server, GapFlag, what_is_missing=GAP) == 1
+
+
+def test_a_cell_typed_while_the_network_is_down_is_kept_and_saved_later(page: Page, live_server):
+    sign_in(page, live_server)
+    area = "Safe spaces for staff"
+    page.get_by_role("link", name=f"Add Evidence for {area}").click()
+    box = page.get_by_role("textbox", name=f"Evidence for {area}")
+    box.fill("Typed on a train")
+    page.context.set_offline(True)
+    page.get_by_role("button", name=f"Save Evidence for {area}").click()
+    expect(page.get_by_role("status").filter(has_text="Could not reach the server")).to_be_visible()
+    expect(box).to_have_value("Typed on a train")
+    page.context.set_offline(False)
+    page.get_by_role("button", name=f"Save Evidence for {area}").click()
+    expect(page.get_by_text("Saved", exact=True)).to_be_visible()
