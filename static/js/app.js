@@ -12,7 +12,7 @@
   document.addEventListener("click", function (event) {
     var cell = cellOf(event.target);
     if (!cell || cell.classList.contains("app-cell--editing")) return;
-    if (event.target.closest("a, button, input, select, textarea, label")) return;
+    if (event.target.closest("a, button, input, select, textarea, label, summary")) return;
     if (window.getSelection && String(window.getSelection())) return;
     var edit = cell.querySelector("a.app-cell__edit[hx-get]");
     if (edit) edit.click();

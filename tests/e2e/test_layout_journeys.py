@@ -86,6 +86,8 @@ def test_a_long_cell_shows_its_first_lines_and_opens_with_show_all(page: Page, l
     expect(page.locator("details.app-cell__more")).to_have_attribute("open", "")
     expect(toggle).to_have_text(f"Show less of Evidence for {AREA}", use_inner_text=True)
     assert cell_height(page, live_server) > closed + 300
+    # Opening the text is not a click to edit it.
+    expect(page.locator(".app-cell--editing")).to_have_count(0)
 
     # By keyboard, the same control closes it again.
     toggle.focus()
