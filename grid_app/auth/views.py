@@ -37,6 +37,21 @@ from grid_app.web.writes import commit, write
 bp = Blueprint("auth", __name__)
 # What the new-password fields' hint says.
 RULES = {"password_min": PASSWORD_MIN, "password_max": PASSWORD_MAX}
+# Whose sign-in the browser's CSRF secret was made for (kept in the signed cookie).
+CSRF_OWNER = "csrf_owner"
+
+
+def _sign_in_here(user: User) -> None:
+    """Sign ``user`` in to this browser, with a CSRF secret of their own.
+
+    A new secret voids every token seen before, except when the same person signs in again
+    in this browser after their sign-in ended: the page they were writing on (still open in
+    another tab) keeps its token, so what they typed there can still be saved.
+    """
+    if browser_session.get(CSRF_OWNER) != user.id:
+        browser_session.pop("csrf_token", None)
+    login_user(user)
+    browser_session[CSRF_OWNER] = user.id
 
 
 def _refused(limit: RequestLimit) -> Response:
@@ -73,9 +88,7 @@ def sign_in() -> Response:
                 )
             )
             if user is not None:
-                # A new CSRF secret for the signed-in session: a token seen before it is void.
-                browser_session.pop("csrf_token", None)
-                login_user(user)
+                _sign_in_here(user)
                 response = htmx.redirect_after_post(safe_next(form.next.data))
                 sign_in_limits.remember_device(response, user.email)
                 return response
@@ -98,6 +111,7 @@ def _signed_out(message: str) -> Response:
     Clear-Site-Data) anything the browser cached or stored from pages they saw."""
     logout_user()
     browser_session.pop("csrf_token", None)
+    browser_session.pop(CSRF_OWNER, None)
     flash(message, "success")
     response = htmx.redirect_after_post(url_for("auth.sign_in"))
     # Not "cookies": the flash message above travels in the cookie to the sign-in page.

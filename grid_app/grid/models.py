@@ -107,6 +107,11 @@ cell_owner = Table(
 )
 
 
+# A grid cell is about 30 characters wide and shows about seven lines before "Show all".
+LONG_CELL_CHARACTERS = 360
+LONG_CELL_LINES = 8
+
+
 class Cell(Base):
     """One service area × column. ``version`` guards against lost updates."""
 
@@ -142,6 +147,12 @@ class Cell(Base):
     def is_empty(self) -> bool:
         """True when the cell has neither text nor owners."""
         return not self.text.strip() and not self.owners
+
+    @property
+    def is_long(self) -> bool:
+        """True when the text would run past the first few lines of a grid cell, so the grid
+        shows those lines and offers the rest."""
+        return len(self.text) > LONG_CELL_CHARACTERS or self.text.count("\n") >= LONG_CELL_LINES
 
 
 class CellHead(Base):

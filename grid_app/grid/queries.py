@@ -104,6 +104,10 @@ class GridView:
         """The cell at ``row`` × ``column``."""
         return self.cells.get((row.id, column.id))
 
+    def row_is_long(self, row: ServiceArea) -> bool:
+        """True when a cell in ``row`` shows only its first lines, so the row can open whole."""
+        return any((cell := self.cell(row, column)) and cell.is_long for column in self.columns)
+
 
 def default_grid() -> Grid:
     """The first grid created (the "Grid for Supporting People" in a new install)."""

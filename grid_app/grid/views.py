@@ -51,6 +51,7 @@ def show(slug: str) -> Response:
         cursor=queries.cursor(grid),
         can_edit=service.can_edit_cells(current_user),
         can_change_structure=structure.can_change_structure(current_user),
+        expanded_row=request.args.get("open", type=int),
     )
 
 

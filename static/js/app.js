@@ -12,7 +12,7 @@
   document.addEventListener("click", function (event) {
     var cell = cellOf(event.target);
     if (!cell || cell.classList.contains("app-cell--editing")) return;
-    if (event.target.closest("a, button, input, select, textarea, label")) return;
+    if (event.target.closest("a, button, input, select, textarea, label, summary")) return;
     if (window.getSelection && String(window.getSelection())) return;
     var edit = cell.querySelector("a.app-cell__edit[hx-get]");
     if (edit) edit.click();
@@ -133,6 +133,61 @@
       first.focus();
     } else if (event.key === "Escape") {
       list.hidden = true;
+    }
+  });
+
+  // "Show all" beside a service area opens every long cell in its row (without JavaScript
+  // the same link loads the grid with that row open).
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a.app-row-expand");
+    if (!link) return;
+    var row = link.closest("tr");
+    if (!row) return;
+    event.preventDefault();
+    var opening = link.getAttribute("data-opened") !== "true";
+    row.querySelectorAll("details.app-cell__more").forEach(function (details) {
+      details.open = opening;
+    });
+    link.setAttribute("data-opened", opening ? "true" : "false");
+    link.querySelector(".app-row-expand__label").textContent = opening ? "Show less" : "Show all";
+  });
+
+  // True while the page holds something a person is writing: an open cell editor, or any
+  // box whose text differs from what the page arrived with.
+  function holdsTyping() {
+    if (document.querySelector(".app-cell--editing")) return true;
+    var boxes = document.querySelectorAll("main textarea, main input[type=text]");
+    for (var i = 0; i < boxes.length; i++) {
+      if (boxes[i].value !== boxes[i].defaultValue) return true;
+    }
+    return false;
+  }
+
+  // An ended sign-in must not throw away what someone typed: rather than follow the server
+  // to the sign-in page (the live poll would do so within seconds), the page stays as it is
+  // and says how to carry on. Signing in again in another tab lets the same form be saved.
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    if (event.detail.xhr.status !== 401 || !holdsTyping()) return;
+    event.preventDefault();
+    var live = document.getElementById("app-live");
+    if (!live || live.querySelector("a")) return;
+    var signIn = event.detail.xhr.getResponseHeader("HX-Redirect") || "/sign-in";
+    live.textContent = "You have been signed out, so nothing more can be saved yet. What you typed is still here. ";
+    var link = document.createElement("a");
+    link.className = "govuk-link";
+    link.href = signIn;
+    link.target = "_blank";
+    link.textContent = "Sign in again in a new tab";
+    live.appendChild(link);
+    live.appendChild(document.createTextNode(", then come back and save."));
+  });
+
+  // Once a request goes through again (the person signed in elsewhere), the notice has done
+  // its work.
+  document.addEventListener("htmx:afterOnLoad", function (event) {
+    var live = document.getElementById("app-live");
+    if (event.detail.xhr.status < 400 && live && live.querySelector("a[target=_blank]")) {
+      live.textContent = "You are signed in again. You can save now.";
     }
   });
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from grid_app.auth.models import OPERATOR
+from grid_app.auth.service import create_user
+from grid_app.extensions import db
 from tests.e2e import test_account_journeys as account_pages
 from tests.e2e import test_audit_journeys as audit_pages
 from tests.e2e import test_dashboard_journeys as dashboard_pages
@@ -22,6 +26,7 @@ from tests.e2e import test_people_journeys as people_pages
 from tests.e2e import test_redaction_journeys as redaction_pages
 from tests.e2e import test_safe_space_journeys as safe_space_pages
 from tests.e2e.conftest import (
+    DEMO_PASSWORD,
     LiveServer,
     assert_accessible,
     axe_violations,
@@ -148,6 +153,74 @@ def open_activity_with_error(page: Page, server: LiveServer) -> None:
     expect(page.get_by_text("The end date must be on or after the start date.")).to_be_visible()
 
 
+def open_grid_as(email: str) -> Callable[[Page, LiveServer], None]:
+    """The grid as someone in another role sees it (other links and controls)."""
+
+    def open_page(page: Page, server: LiveServer) -> None:
+        sign_in(page, server, email)
+
+    return open_page
+
+
+def add_reader(server: LiveServer) -> str:
+    """Someone who may read the grid and nothing more."""
+    with server.app.app_context():
+        create_user(OPERATOR, "reader@example.org", "Rae Reader", DEMO_PASSWORD, roles=[])
+        db.session.commit()
+    return "reader@example.org"
+
+
+def open_grid_as_reader(page: Page, server: LiveServer) -> None:
+    sign_in(page, server, add_reader(server))
+    expect(page.get_by_text("You can read the grid.")).to_be_visible()
+
+
+LONG_TEXT = "\n\n".join(f"Paragraph {n} of what the staff network found." for n in range(14))
+
+
+def open_grid_with_long_cells(page: Page, server: LiveServer) -> None:
+    for cell in (1, 2):
+        save_as(server, "manager@example.org", cell, LONG_TEXT)
+    sign_in(page, server)
+    page.locator("details.app-cell__more > summary").first.click()
+
+
+def open_grid_with_a_row_opened(page: Page, server: LiveServer) -> None:
+    for cell in (1, 2):
+        save_as(server, "manager@example.org", cell, LONG_TEXT)
+    sign_in(page, server)
+    page.get_by_role("link", name="Show all in Safe spaces for staff").click()
+    expect(page.locator("details.app-cell__more[open]")).to_have_count(2)
+
+
+def open_cell_page_as_manager(page: Page, server: LiveServer) -> None:
+    sign_in(page, server, "manager@example.org")
+    page.get_by_role(
+        "link", name="Open Strategy for Safe spaces for staff: history, discussion and gaps"
+    ).click()
+    expect(
+        page.get_by_role("button", name=re.compile("Mark reviewed|reviewed", re.I))
+    ).to_be_visible()
+
+
+def open_cell_page_as_reader(page: Page, server: LiveServer) -> None:
+    sign_in(page, server, add_reader(server))
+    page.get_by_role("link", name=f"Open {EVIDENCE}: history, discussion and gaps").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(EVIDENCE)
+
+
+def open_discussion_as_reader(page: Page, server: LiveServer) -> None:
+    sign_in(page, server, add_reader(server))
+    page.goto(f"{server.url}/cells/2/discussion")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+
+
+def open_activity_as_admin(page: Page, server: LiveServer) -> None:
+    sign_in(page, server, "admin@example.org")
+    page.get_by_role("link", name="Activity", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Activity")
+
+
 def open_structure(page: Page, server: LiveServer) -> None:
     sign_in(page, server, "admin@example.org")
     page.get_by_role("link", name="Change service areas and columns").click()
@@ -173,7 +246,15 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "email-confirmed": account_pages.open_email_confirmed,
     "email-link-gone": account_pages.open_email_link_gone,
     "grid": open_grid,
+    "grid-manager": open_grid_as("manager@example.org"),
+    "grid-admin": open_grid_as("admin@example.org"),
+    "grid-facilitator": open_grid_as("facilitator@example.org"),
+    "grid-reader": open_grid_as_reader,
+    "grid-long-cells": open_grid_with_long_cells,
+    "grid-row-opened": open_grid_with_a_row_opened,
     "cell": open_cell_page,
+    "cell-manager": open_cell_page_as_manager,
+    "cell-reader": open_cell_page_as_reader,
     "edit-page": open_edit_page,
     "edit-in-place": open_edit_in_place,
     "edit-error": open_edit_with_error,
@@ -185,14 +266,17 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "as-of": open_as_of,
     "as-of-error": open_as_of_with_error,
     "activity": open_activity,
+    "activity-admin": open_activity_as_admin,
     "activity-error": open_activity_with_error,
     "structure": open_structure,
     "gap-flags": gap_pages.open_cell_flags,
     "gap-flags-error": gap_pages.open_cell_flags_with_error,
     "gap-flag": gap_pages.open_flag,
+    "gap-flag-raiser": gap_pages.open_flag_as_raiser,
     "gap-flag-error": gap_pages.open_flag_with_error,
     "grid-flags": gap_pages.open_grid_flags,
     "discussion": discussion_pages.open_discussion,
+    "discussion-reader": open_discussion_as_reader,
     "discussion-error": discussion_pages.open_discussion_with_error,
     "comment-edit": discussion_pages.open_comment_edit,
     "comment-edit-conflict": discussion_pages.open_comment_edit_conflict,
@@ -255,10 +339,12 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
 @pytest.mark.parametrize("name", list(PAGES))
 def test_page_has_no_accessibility_violations(page: Page, live_server, name):
     PAGES[name](page, live_server)
-    # The same page state, scanned at desktop width and then reflowed to a 320 px phone.
+    # The same page state, scanned at desktop width and then reflowed to a 320 px phone,
+    # where nothing may make the page itself scroll sideways (a table scrolls in its box).
     for width in (1280, 320):
         page.set_viewport_size({"width": width, "height": 900})
         assert_accessible(page, f"{name} at {width}px")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320, name
 
 
 @pytest.mark.parametrize("width", [1280, 375])
@@ -278,3 +364,13 @@ def test_the_scan_catches_a_deliberate_fault(page: Page, live_server):
     assert "label" in {v["id"] for v in violations}
     with pytest.raises(pytest.fail.Exception, match=r"label .*\n.*<input type=\"text\">"):
         assert_accessible(page, "grid with an unlabelled field")
+
+
+def test_the_scan_catches_targets_too_small_to_hit(page: Page, live_server):
+    open_grid(page, live_server)
+    page.evaluate(
+        """document.querySelector('main').insertAdjacentHTML('beforeend',
+        '<p><button style="width:12px;height:12px;padding:0">a</button>'
+        + '<button style="width:12px;height:12px;padding:0">b</button></p>')"""
+    )
+    assert "target-size" in {v["id"] for v in axe_violations(page)}

@@ -146,6 +146,15 @@ def open_flag(page: Page, server: LiveServer) -> None:
     expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
 
 
+def open_flag_as_raiser(page: Page, server: LiveServer) -> None:
+    """The flag's page as the contributor who raised it (no triage controls)."""
+    flag_as(server, "contributor@example.org")
+    sign_in(page, server)
+    page.goto(f"{server.url}/cells/{CELL}/flags")
+    page.get_by_role("link", name=WHAT).click()
+    expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
+
+
 def open_flag_with_error(page: Page, server: LiveServer) -> None:
     open_flag(page, server)
     page.get_by_role("button", name="Resolve this gap").click()

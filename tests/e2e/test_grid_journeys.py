@@ -148,18 +148,60 @@ def test_the_edit_journey_without_javascript(browser: Browser, live_server):
     page.context.close()
 
 
-def test_session_expiry_during_an_edit_goes_to_sign_in_and_back(page: Page, live_server):
+def end_every_session(server: LiveServer) -> None:
+    """End every sign-in on the server, as the idle timeout would."""
+    with server.app.app_context():
+        db.session.execute(db.delete(UserSession))
+        db.session.commit()
+
+
+def sign_in_again_in_a_new_tab(page: Page) -> None:
+    """Follow the notice's link to a new tab, sign in there, and come back."""
+    with page.context.expect_page() as opened:
+        page.get_by_role("link", name="Sign in again in a new tab").click()
+    tab = opened.value
+    tab.get_by_label("Email address").fill("contributor@example.org")
+    tab.get_by_label("Password").fill(DEMO_PASSWORD)
+    tab.get_by_role("button", name="Sign in").click()
+    expect(tab.get_by_role("heading", level=1)).not_to_have_text("Sign in")
+    tab.close()
+    page.bring_to_front()
+
+
+def test_an_ended_sign_in_keeps_the_open_editor_and_saves_after_signing_in_again(
+    page: Page, live_server
+):
     sign_in(page, live_server)
     grid_url = page.url
     page.get_by_role("link", name=f"Add {EVIDENCE}").click()
-    page.get_by_role("textbox", name=EVIDENCE).fill("Typed as the session ended")
-    with live_server.app.app_context():
-        db.session.execute(db.delete(UserSession))
-        db.session.commit()
+    box = page.get_by_role("textbox", name=EVIDENCE)
+    box.fill("Typed as the session ended")
+    end_every_session(live_server)
+    # The grid's live poll (every 5 s) finds the sign-in gone: the page stays and says so.
+    notice = page.get_by_role("status").filter(has_text="You have been signed out")
+    expect(notice).to_be_visible(timeout=12_000)
+    expect(page).to_have_url(grid_url)
+    expect(box).to_have_value("Typed as the session ended")
+    # Saving now is refused, and still nothing is lost.
     page.get_by_role("button", name=f"Save {EVIDENCE}").click()
+    expect(box).to_have_value("Typed as the session ended")
+    expect(page).to_have_url(grid_url)
+
+    sign_in_again_in_a_new_tab(page)
+    page.get_by_role("button", name=f"Save {EVIDENCE}").click()
+    cell = page.locator(f"#cell-{cell_id(live_server, AREA, 'Evidence')}")
+    expect(cell.get_by_text("Saved", exact=True)).to_be_visible()
+    assert revision_texts(live_server, cell_id(live_server, AREA, "Evidence")) == [
+        "Typed as the session ended"
+    ]
+
+
+def test_an_ended_sign_in_with_nothing_typed_goes_to_sign_in_and_back(page: Page, live_server):
+    sign_in(page, live_server)
+    grid_url = page.url
+    end_every_session(live_server)
+    page.get_by_role("link", name=f"Add {EVIDENCE}").click()
     expect(page).to_have_url(re.compile(r"/sign-in\?next="))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
-    expect(page.locator(".app-cell")).to_have_count(0)
     page.get_by_label("Email address").fill("contributor@example.org")
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()

@@ -411,3 +411,66 @@ def test_a_restore_sent_again_is_answered_as_the_first_was(app, client, people, 
     history = client.get(f"/cells/{cell_id}/history").text
     assert history.count("Restored revision 1 as revision 3.") == 2
     assert [r.kind for r in revisions(app, cell_id)] == ["edit", "edit", "restore"]
+
+
+LONG_TEXT = "\n\n".join(f"Paragraph {n} of what the team found this quarter." for n in range(12))
+
+
+def _row_id(app: Flask, cell_id: int) -> int:
+    with app.app_context():
+        return db.session.get_one(Cell, cell_id).row_id
+
+
+def test_every_cell_leads_to_its_own_page_for_every_role(client, people, grid):
+    for role in ("contributor", "reader", "manager"):
+        client.sign_in(people[role])
+        page = client.get(f"/grids/{grid.slug}").text
+        for (area, column), cell_id in grid.cells.items():
+            assert re.search(
+                rf'<a class="govuk-link app-cell__open" href="/cells/{cell_id}">Open'
+                rf'<span class="govuk-visually-hidden"> {column} for {area}: ',
+                page,
+            ), (role, area, column)
+        client.post_form("/sign-out", {})
+
+
+def test_a_cells_own_page_shows_all_its_text_and_no_link_to_itself(app, client, people, grid):
+    cell_id = grid.cells[("Social work", "Evidence")]
+    client.sign_in(people["contributor"])
+    client.post_form(f"/cells/{cell_id}", {"text": LONG_TEXT, "version": "1"})
+    page = client.get(f"/cells/{cell_id}").text
+    assert "Paragraph 11" in page
+    assert "app-cell__more" not in page
+    assert f'href="/cells/{cell_id}">Open' not in page
+
+
+def test_a_long_cell_shows_its_first_lines_and_a_show_all_that_needs_no_javascript(
+    app, client, people, grid
+):
+    cell_id = grid.cells[("Social work", "Evidence")]
+    client.sign_in(people["contributor"])
+    client.post_form(f"/cells/{cell_id}", {"text": LONG_TEXT, "version": "1"})
+    page = client.get(f"/grids/{grid.slug}").text
+    assert page.count('<details class="app-cell__more">') == 1
+    assert 'Show all</span><span class="app-cell__more-open">Show less</span>' in page
+    row_id = _row_id(app, cell_id)
+    # The whole row opens from beside the service area's name, with a plain link.
+    assert f'href="/grids/{grid.slug}?open={row_id}#area-{row_id}"' in page
+    opened = client.get(f"/grids/{grid.slug}?open={row_id}").text
+    assert '<details class="app-cell__more" open>' in opened
+    assert f'href="/grids/{grid.slug}#area-{row_id}" data-opened="true"' in opened
+
+
+def test_a_row_to_open_that_is_not_a_number_shows_the_grid_as_usual(client, people, grid):
+    cell_id = grid.cells[("Social work", "Evidence")]
+    client.sign_in(people["contributor"])
+    client.post_form(f"/cells/{cell_id}", {"text": LONG_TEXT, "version": "1"})
+    response = client.get(f"/grids/{grid.slug}?open=everything")
+    assert response.status_code == 200
+    assert '<details class="app-cell__more">' in response.text
+
+
+def test_someone_signed_out_cannot_open_a_row_of_the_grid(client, people, grid):
+    response = client.get(f"/grids/{grid.slug}?open=1")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/sign-in")

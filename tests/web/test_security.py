@@ -214,3 +214,42 @@ def test_signing_in_and_out_rotates_the_csrf_secret_and_clears_site_data(client,
     assert response.headers["Clear-Site-Data"] == '"cache", "storage"'
     assert _csrf_secret(client) != during
     assert "You have signed out" in client.get("/sign-in").text
+
+
+def _end_every_session(app) -> None:  # type: ignore[no-untyped-def]
+    """Idle every sign-in out, as 30 minutes away from the keyboard would."""
+    with app.app_context():
+        for record in db.session.scalars(db.select(UserSession)):
+            record.last_seen_at -= timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] + 1)
+        db.session.commit()
+
+
+def test_a_form_opened_before_the_sign_in_ended_saves_after_signing_in_again(
+    app, client, people, grid
+):
+    client.sign_in(people["contributor"])
+    cell_id = grid.cells[("Social work", "Strategy")]
+    token = client.csrf_token()
+    _end_every_session(app)
+    refused = client.post(
+        f"/cells/{cell_id}", data={"csrf_token": token, "text": "Typed", "version": "1"}, headers=HX
+    )
+    # Refused without a redirect being swapped in; the page decides whether to leave.
+    assert refused.status_code == 401
+    client.sign_in(people["contributor"])
+    saved = client.post(
+        f"/cells/{cell_id}", data={"csrf_token": token, "text": "Typed", "version": "1"}
+    )
+    assert saved.status_code == 303
+    assert "Typed" in client.get(f"/cells/{cell_id}").text
+
+
+def test_someone_else_signing_in_in_the_same_browser_voids_the_earlier_forms(
+    app, client, people, grid
+):
+    client.sign_in(people["contributor"])
+    client.csrf_token()
+    before = _csrf_secret(client)
+    _end_every_session(app)
+    client.sign_in(people["manager"])
+    assert _csrf_secret(client) != before
