@@ -67,7 +67,7 @@ run: setup
 	$(FLASK) seal-contributions --every 60 & sealer=$$!; \
 	trap 'kill $$sealer 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --config gunicorn.conf.py --no-control-socket \
-		--worker-class gthread --workers $(WORKERS) --threads $(THREADS) \
+		--worker-class grid_app.serving.PollingThreadWorker --workers $(WORKERS) --threads $(THREADS) \
 		--bind 127.0.0.1:$(PORT) \
 		--access-logfile - 'grid_app:create_app()'
 

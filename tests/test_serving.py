@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -187,3 +188,19 @@ def test_several_workers_without_redis_refuse_to_start(tmp_path, sqlite_template
         message = server.process.stderr.read()
     assert "2 workers without REDIS_URL" in message
     assert "--workers 1 --threads 8" in message
+
+
+def test_connections_that_send_nothing_do_not_stall_a_request(tmp_path, sqlite_template, start):
+    port = free_port()
+    server = start(make_run_command(port), server_env(tmp_path, sqlite_template), port)
+    # Three times as many silent connections as make run has threads, as a browser's spare
+    # connections (or a slow network) leave them.
+    idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(24)]
+    try:
+        # Were each of them to hold a thread, gunicorn would free the threads five seconds a
+        # batch, and the answer would come after some fifteen seconds, long after this gives up.
+        with urllib.request.urlopen(f"{server.url}/healthz", timeout=4) as answer:
+            assert answer.status == 200
+    finally:
+        for connection in idle:
+            connection.close()
