@@ -69,17 +69,25 @@ def test_contributor_flags_a_gap_and_a_manager_triages_and_resolves_it(
         "Gap in evidence for Safe spaces for staff"
     )
 
-    manager.get_by_role("button", name="Acknowledge this gap").click()
+    # One form: the next step among those open to the flag, what it needs, one button.
+    triage = manager.get_by_role("form", name="Triage this gap")
+    expect(triage.get_by_role("radio")).to_have_count(5)
+    expect(triage.get_by_role("radio", name="Reopen")).to_have_count(0)
+    expect(triage.get_by_role("button")).to_have_count(1)
+    manager.get_by_role("radio", name="Acknowledge").check()
+    manager.get_by_role("button", name="Save this step").click()
     expect(manager.get_by_text("Done: the gap flag is now acknowledged.")).to_be_visible()
 
     due = (date.today() + timedelta(days=30)).isoformat()
-    manager.get_by_label("Owner").select_option(label="Tom Hughes")
-    manager.get_by_label("Due date (optional)").fill(due)
-    manager.get_by_role("button", name="Assign this gap").click()
+    manager.get_by_role("radio", name="Assign").check()
+    manager.get_by_label("Owner (when assigning)").select_option(label="Tom Hughes")
+    manager.get_by_label("Due date (optional, when assigning)").fill(due)
+    manager.get_by_role("button", name="Save this step").click()
     expect(manager.get_by_text("assigned it to Tom Hughes, due")).to_be_visible()
 
-    manager.get_by_label("How was the gap resolved?").fill("Quarterly usage figures now kept.")
-    manager.get_by_role("button", name="Resolve this gap").click()
+    manager.get_by_role("radio", name="Resolve").check()
+    manager.get_by_label("Note").fill("Quarterly usage figures now kept.")
+    manager.get_by_role("button", name="Save this step").click()
     expect(manager.get_by_text("Done: the gap flag is now resolved.")).to_be_visible()
 
     steps = manager.locator(".app-timeline__step")
@@ -89,7 +97,7 @@ def test_contributor_flags_a_gap_and_a_manager_triages_and_resolves_it(
     expect(steps.nth(2)).to_contain_text("Morgan Manager assigned it to Tom Hughes")
     expect(steps.nth(3)).to_contain_text("Morgan Manager resolved it")
     expect(steps.nth(3)).to_contain_text("Quarterly usage figures now kept.")
-    expect(manager.get_by_role("button", name="Reopen this gap")).to_be_visible()
+    expect(manager.get_by_role("radio", name="Reopen")).to_be_checked()
     assert timeline_kinds(live_server) == ["raised", "acknowledged", "assigned", "resolved"]
 
     page.reload()
@@ -115,10 +123,14 @@ def test_the_same_journey_works_without_javascript(browser: Browser, live_server
     with live_server.app.app_context():
         flag_id = db.session.scalar(db.select(GapFlag.id).where(GapFlag.what_is_missing == WHAT))
     manager.goto(f"{live_server.url}/flags/{flag_id}")
-    manager.get_by_role("button", name="Close as won’t fix this gap").click()
+    manager.get_by_role("button", name="Save this step").click()
+    expect(manager.get_by_text("Choose the next step for this gap.").first).to_be_visible()
+    manager.get_by_role("radio", name="Close as won’t fix").check()
+    manager.get_by_role("button", name="Save this step").click()
     expect(manager.get_by_text("Give the reason this gap will not be fixed.").first).to_be_visible()
-    manager.get_by_label("Why will it not be fixed?").fill("Covered by the corporate survey.")
-    manager.get_by_role("button", name="Close as won’t fix this gap").click()
+    expect(manager.get_by_role("radio", name="Close as won’t fix")).to_be_checked()
+    manager.get_by_label("Note").fill("Covered by the corporate survey.")
+    manager.get_by_role("button", name="Save this step").click()
     expect(manager.get_by_text("The gap flag is now won’t fix.")).to_be_visible()
     assert timeline_kinds(live_server) == ["raised", "wont_fix"]
 
@@ -148,7 +160,8 @@ def open_flag(page: Page, server: LiveServer) -> None:
 
 def open_flag_with_error(page: Page, server: LiveServer) -> None:
     open_flag(page, server)
-    page.get_by_role("button", name="Resolve this gap").click()
+    page.get_by_role("radio", name="Resolve").check()
+    page.get_by_role("button", name="Save this step").click()
     expect(page.get_by_text("Say how the gap was resolved.").first).to_be_visible()
 
 
