@@ -255,7 +255,7 @@ def contribute(session_id: int) -> Response:
 
     return write(
         lambda: service.add_contribution(
-            current_user, meeting, body=form.body.data or "", anonymous=bool(form.anonymous.data)
+            current_user, meeting, body=form.body.data or "", anonymous=form.anonymous_choice()
         ),
         added,
         form=form,

@@ -92,7 +92,15 @@ def test_a_contribution_becomes_an_agreed_insight_in_the_grid_and_can_still_be_w
         "You have joined the session."
     )
     chris.get_by_label("What would you like to share?").fill(ANONYMOUS)
-    chris.get_by_label("Contribute anonymously").check()
+    # Named or anonymous is a choice the person makes; neither is made for them.
+    for choice in ("With my name", "Anonymously"):
+        expect(chris.get_by_role("radio", name=choice)).not_to_be_checked()
+    chris.get_by_role("button", name="Add my contribution").click()
+    expect(
+        chris.get_by_text("Choose whether your name goes with your contribution.")
+    ).to_be_visible()
+    expect(chris.get_by_label("What would you like to share?")).to_have_value(ANONYMOUS)
+    chris.get_by_role("radio", name="Anonymously").check()
     chris.get_by_role("button", name="Add my contribution").click()
     expect(chris.get_by_role("heading", level=1)).to_have_text(
         "Your anonymous contribution was received"
@@ -100,6 +108,7 @@ def test_a_contribution_becomes_an_agreed_insight_in_the_grid_and_can_still_be_w
     receipt = chris.get_by_text(RECEIPT).inner_text()
     chris.get_by_role("link", name="Back to the session").click()
     chris.get_by_label("What would you like to share?").fill(NAMED)
+    chris.get_by_role("radio", name="With my name").check()
     chris.get_by_role("button", name="Add my contribution").click()
     expect(chris.get_by_role("alert", name="Success")).to_contain_text(
         "Your contribution was added, with your name."
@@ -270,7 +279,7 @@ def open_session_as_participant(page: Page, server: LiveServer) -> None:
 def open_receipt(page: Page, server: LiveServer) -> None:
     open_session_as_participant(page, server)
     page.get_by_label("What would you like to share?").fill(ANONYMOUS)
-    page.get_by_label("Contribute anonymously").check()
+    page.get_by_role("radio", name="Anonymously").check()
     page.get_by_role("button", name="Add my contribution").click()
     expect(page.get_by_text(RECEIPT)).to_be_visible()
 

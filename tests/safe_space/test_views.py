@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 from flask import Flask
+from sqlalchemy import func, select
 
 from grid_app.audit.models import AuditEvent
 from grid_app.auth import service as auth_service
@@ -15,7 +16,13 @@ from grid_app.auth.models import OPERATOR, Role
 from grid_app.extensions import db
 from grid_app.grid.models import Cell
 from grid_app.safe_space import service
-from grid_app.safe_space.models import Contribution, Insight, SafeSpaceSession, Theme
+from grid_app.safe_space.models import (
+    Contribution,
+    Insight,
+    SafeSpaceSession,
+    Theme,
+    WaitingContribution,
+)
 from tests.conftest import HX, PASSWORD, GridRef, Person
 from tests.safe_space.conftest import SessionRef, contribute, held, user
 
@@ -174,7 +181,10 @@ def test_people_cannot_change_someone_elses_named_contribution(app, client, peop
 def test_the_facilitator_cannot_contribute_or_consent_for_others(client, people, scene):
     client.sign_in(people["facilitator"])
     assert (
-        client.post_form(f"{scene.session.url}/contributions", {"body": "Mine"}).status_code == 403
+        client.post_form(
+            f"{scene.session.url}/contributions", {"body": "Mine", "anonymous": "n"}
+        ).status_code
+        == 403
     )
     refused = client.post_form(
         f"{scene.session.url}/insights/{scene.insight}/consent", {"decision": "agree"}
@@ -204,7 +214,9 @@ def test_invited_people_see_the_rules_and_signposting_before_joining_but_no_cont
     assert "I accept the ground rules" in page.text and "Samaritans" in page.text
     assert "ANON-WORDS" not in page.text and "NAMED-WORDS" not in page.text
     assert (
-        client.post_form(f"{scene.session.url}/contributions", {"body": "Too soon"}).status_code
+        client.post_form(
+            f"{scene.session.url}/contributions", {"body": "Too soon", "anonymous": "n"}
+        ).status_code
         == 403
     )
     client.post_form(f"{scene.session.url}/accept", {})
@@ -260,7 +272,9 @@ def test_the_anonymous_contribution_shows_no_author(client, people, scene):
 
 def test_adding_a_named_contribution_shows_it_with_the_name(client, people, safe_session):
     client.sign_in(people["contributor"])
-    response = client.post_form(f"{safe_session.url}/contributions", {"body": "In my own name"})
+    response = client.post_form(
+        f"{safe_session.url}/contributions", {"body": "In my own name", "anonymous": "n"}
+    )
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).text
     assert "In my own name" in page and "Cara Contributor" in page
@@ -304,6 +318,23 @@ def test_a_bad_contribution_is_refused_next_to_the_field_keeping_the_text(
     assert "checked" in response.text.split('id="anonymous"')[1].split(">")[0]
 
 
+def test_a_contribution_without_the_named_or_anonymous_choice_is_refused_keeping_the_text(
+    app, client, people, safe_session
+):
+    client.sign_in(people["contributor"])
+    response = client.post_form(f"{safe_session.url}/contributions", {"body": "Undecided"})
+    assert response.status_code == 422
+    assert 'id="anonymous-error"' in response.text
+    assert "Choose whether your name goes with your contribution." in response.text
+    assert ">Undecided</textarea>" in response.text
+    # Two radios, neither chosen for the person.
+    assert response.text.count('name="anonymous" type="radio"') == 2
+    assert " checked" not in response.text.split('name="anonymous"', 1)[1].split("</fieldset>")[0]
+    with app.app_context():
+        for table in (Contribution, WaitingContribution):
+            assert db.session.scalar(select(func.count()).select_from(table)) == 0
+
+
 def test_a_wrong_receipt_code_is_refused(client, people, scene):
     client.sign_in(people["contributor"])
     response = client.post_form(f"{scene.session.url}/withdraw", {"code": "ZZZZ-ZZZZ-ZZZZ"})
@@ -324,7 +355,10 @@ def test_editing_after_the_session_closed_is_refused_and_keeps_the_text(app, cli
         and "Second thoughts" in response.text
     )
     assert (
-        client.post_form(f"{scene.session.url}/contributions", {"body": "Late"}).status_code == 422
+        client.post_form(
+            f"{scene.session.url}/contributions", {"body": "Late", "anonymous": "n"}
+        ).status_code
+        == 422
     )
     assert "NAMED-WORDS said aloud" in stored_words(app)
 
