@@ -13,7 +13,10 @@ class SessionForm(FlaskForm):
     """A session's settings and who is invited."""
 
     title = StringField("Title")
-    starts_at = StringField("Date and time")
+    # Shown and typed as the hint says, "2027-01-14 10:00"; the "T" of the stored form goes.
+    starts_at = StringField(
+        "Date and time", filters=[lambda value: value.replace("T", " ", 1) if value else value]
+    )
     ground_rules = TextAreaField("Ground rules")
     signposting = TextAreaField("Signposting to support")
     retention_days = StringField("Keep raw contributions for (days after closing)")
