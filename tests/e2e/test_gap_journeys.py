@@ -18,7 +18,7 @@ WHAT = "No record of how many staff use the safe spaces, by ethnicity."
 def raise_gap(page: Page, server: LiveServer, what: str = WHAT) -> None:
     """As the signed-in contributor, flag a gap in cell 2 from its page."""
     page.goto(f"{server.url}/cells/{CELL}")
-    page.get_by_role("link", name="Gap flags on this cell (no open gaps)").click()
+    page.get_by_role("link", name="Gap flags on this cell (no open gap flags)").click()
     page.get_by_label("What is missing?").fill(what)
     page.get_by_role("radio", name="High").check()
     page.get_by_role("button", name="Flag this gap").click()
@@ -59,11 +59,11 @@ def test_contributor_flags_a_gap_and_a_manager_triages_and_resolves_it(
     raise_gap(page, live_server)
     expect(page.get_by_role("link", name=WHAT)).to_be_visible()
     page.goto(live_server.url)
-    badge = page.get_by_role("link", name="1 open gap (1 high) in Evidence for Safe spaces")
+    badge = page.get_by_role("link", name="1 open gap flag (1 high) in Evidence for Safe spaces")
     expect(badge).to_be_visible()
 
     manager = new_signed_in_page(browser, live_server, "manager@example.org")
-    manager.get_by_role("link", name="1 open gap (1 high) in Evidence for Safe spaces").click()
+    manager.get_by_role("link", name="1 open gap flag (1 high) in Evidence for Safe spaces").click()
     manager.get_by_role("link", name=WHAT).click()
     expect(manager.get_by_role("heading", level=1)).to_have_text(
         "Gap in evidence for Safe spaces for staff"
@@ -169,5 +169,5 @@ def open_grid_flags(page: Page, server: LiveServer) -> None:
     flag_as(server, "contributor@example.org")
     sign_in(page, server)
     page.goto(f"{server.url}/cells/{CELL}/flags")
-    page.get_by_role("link", name="all open gaps in Grid for Supporting People").click()
+    page.get_by_role("link", name="all gap flags in Grid for Supporting People").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Gap flags")

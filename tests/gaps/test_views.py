@@ -396,7 +396,7 @@ def test_grid_cells_say_how_many_gaps_are_open_in_words(app, client, people, gri
     page = client.get(f"/grids/{grid.slug}")
     assert (
         f'<a class="govuk-link app-badge app-badge--gaps-high" href="/cells/{cell_id}/flags">'
-        "2 open gaps (1 high)"
+        "2 open gap flags (1 high)"
         '<span class="govuk-visually-hidden"> in Evidence for Social work</span></a>'
     ) in page.text
     assert page.text.count("app-badge--") == 1
@@ -406,12 +406,12 @@ def test_cell_page_and_cell_fragment_show_the_open_flags(app, client, people, gr
     cell_id = grid.cells[EVIDENCE]
     client.sign_in(people["contributor"])
     empty = client.get(f"/cells/{cell_id}")
-    assert "Gap flags on this cell (no open gaps)" in empty.text
+    assert "Gap flags on this cell (no open gap flags)" in empty.text
     flag_on(app, people, grid, severity="low")
     page = client.get(f"/cells/{cell_id}")
-    assert "Gap flags on this cell (1 open gap)" in page.text
+    assert "Gap flags on this cell (1 open gap flag)" in page.text
     saved = client.post_form(f"/cells/{cell_id}", {"text": "Some data", "version": "1"}, headers=HX)
-    assert saved.status_code == 200 and ">1 open gap<span" in saved.text
+    assert saved.status_code == 200 and ">1 open gap flag<span" in saved.text
 
 
 def test_grid_page_query_count_does_not_grow_with_flags(app, client, people, grid, count_queries):
@@ -435,7 +435,7 @@ def test_closed_flags_leave_the_count_when_closed_and_return_when_reopened(
     client.sign_in(people["manager"])
     assert "open gap" not in client.get(f"/grids/{grid.slug}").text
     assert act(client, flag_id, "reopen", version=2, note="It came back").status_code == 303
-    assert "1 open gap (1 high)" in client.get(f"/grids/{grid.slug}").text
+    assert "1 open gap flag (1 high)" in client.get(f"/grids/{grid.slug}").text
     with app.app_context():
         assert db.session.get_one(GapFlag, flag_id).closed_at is None
 
