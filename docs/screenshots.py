@@ -24,11 +24,13 @@ from werkzeug.serving import make_server
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grid_app import create_app  # noqa: E402
+from grid_app import create_app, demo  # noqa: E402
 
 PASSWORD = "screenshots-demo"
-AREA = "Early Help, Early Years and Youth Work"
+AREA = "Safe spaces for staff"
 EVIDENCE = f"Evidence for {AREA}"
+# Another empty cell, for pictures taken after the conflict has filled the first.
+GAPS = "Gaps for Social work"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -90,8 +92,8 @@ def conflict(s: Shooter) -> None:
 
 def edit_phone(s: Shooter) -> None:
     page = s.page("contributor@example.org", width=375, height=740)
-    page.get_by_role("link", name=f"Add {EVIDENCE}").click()
-    box = page.get_by_role("textbox", name=EVIDENCE)
+    page.get_by_role("link", name=f"Add {GAPS}").click()
+    box = page.get_by_role("textbox", name=GAPS)
     box.fill("Youth workers trained in anti-racist practice.")
     box.scroll_into_view_if_needed()
     s.save(page, "edit-phone")
@@ -105,17 +107,16 @@ def dashboard(s: Shooter) -> None:
 
 def flag(s: Shooter) -> None:
     page = s.page("manager@example.org")
-    page.get_by_role("link", name=re.compile("^Open gaps")).first.click()
+    page.get_by_role("link", name="Gap flags", exact=True).first.click()
     page.get_by_role("link", name=re.compile("No local figures")).first.click()
     s.save(page, "flag", full_page=True)
 
 
 def mention(s: Shooter) -> None:
     page = s.page("contributor@example.org")
-    page.get_by_role("link", name=f"Add {EVIDENCE}").click()
-    page.goto(page.url)  # the cell's own page, then its discussion
-    cell = page.url.rsplit("/cells/", 1)[-1].split("/")[0].split("#")[0]
-    page.goto(f"{s.url}/cells/{cell}/comments")
+    # The cell's address, from its Add link (/cells/<id>/edit): its discussion is beside it.
+    edit = page.get_by_role("link", name=f"Add {GAPS}").get_attribute("href") or ""
+    page.goto(f"{s.url}{edit.removesuffix('/edit')}/comments")
     box = page.get_by_label("Start a thread")
     box.press_sequentially("Could @m")
     expect(page.get_by_role("button", name=re.compile("^Morgan Manager"))).to_be_visible()
@@ -124,8 +125,8 @@ def mention(s: Shooter) -> None:
 
 def safe_space(s: Shooter) -> None:
     page = s.page("facilitator@example.org")
-    page.get_by_role("link", name="Safe spaces").first.click()
-    page.locator("main a[href*='/safe-space/']").filter(has_not_text="New").first.click()
+    page.get_by_role("link", name="Safe-space sessions").first.click()
+    page.get_by_role("link", name=demo.SESSION_TITLE).click()
     s.save(page, "safe-space")
 
 
