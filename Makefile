@@ -68,8 +68,9 @@ SEAL_EVERY_SECONDS ?= 60
 run: setup
 	@echo "Serving Supporting People Grid at http://127.0.0.1:$(PORT)"
 	env SEAL_EVERY_SECONDS=$(SEAL_EVERY_SECONDS) $(BIN)/gunicorn --config gunicorn.conf.py \
-		--no-control-socket --worker-class gthread --workers $(WORKERS) --threads $(THREADS) \
-		--bind 127.0.0.1:$(PORT) --access-logfile - 'grid_app:create_app(serving=True)'
+		--no-control-socket --worker-class grid_app.serving.PollingThreadWorker \
+		--workers $(WORKERS) --threads $(THREADS) --bind 127.0.0.1:$(PORT) \
+		--access-logfile - 'grid_app:create_app(serving=True)'
 
 dev: $(VENV)/.installed-dev
 

@@ -17,8 +17,10 @@ logger_class = AccessLogger
 
 # One process serving with threads: without Redis, sign-in limits are counted in the process's
 # memory, so a second process would count alone and give a guesser twice the attempts.
-# With REDIS_URL set, any number of workers share their counts.
-worker_class = "gthread"
+# With REDIS_URL set, any number of workers share their counts. The worker is gunicorn's
+# threaded one, except that a connection that sends nothing waits without a thread
+# (grid_app/serving.py), so idle connections cannot stall the threads.
+worker_class = "grid_app.serving.PollingThreadWorker"
 workers = 1
 threads = 8
 

@@ -85,14 +85,14 @@ def seed_demo(if_allowed: bool) -> None:
 
     refusal = demo_refusal()
     if refusal:
-        click.echo(f"{refusal} No demo data was loaded.", err=True)
+        click.echo(f"{refusal} Nothing loaded: no demo data was added.", err=True)
         raise SystemExit(0 if if_allowed else 1)
     loaded = demo.load(current_app.config["DEMO_PASSWORD"])
     db.session.commit()
     if loaded:
         click.echo("Loaded the demo grid and people.")
     else:
-        click.echo("The database already has a grid; demo data left as it is.")
+        click.echo("The database already has a grid: nothing loaded, demo data left as it is.")
     password = current_app.config["DEMO_PASSWORD"]
     shown = password if password == DEFAULTS["DEMO_PASSWORD"] else "the value of DEMO_PASSWORD"
     click.echo(f"Demo sign-ins (password: {shown}):")

@@ -75,6 +75,9 @@ DEFAULTS: dict[str, Any] = {
     # many wait, or once the oldest has waited SEAL_AFTER_MINUTES.
     "SEAL_BATCH_SIZE": 3,
     "SEAL_AFTER_MINUTES": 10,
+    # A facilitator who closed a session by mistake may reopen it for this long afterwards;
+    # after that it stays closed, and its retention period runs uninterrupted.
+    "SESSION_REOPEN_HOURS": 24,
     "RATELIMIT_HEADERS_ENABLED": False,
     # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none).
     "PROXY_COUNT": 0,
@@ -120,6 +123,7 @@ ENV_INTS = (
     "MAIL_TIMEOUT",
     "SEAL_BATCH_SIZE",
     "SEAL_AFTER_MINUTES",
+    "SESSION_REOPEN_HOURS",
     "RESET_LINK_MINUTES",
     "EMAIL_LINK_HOURS",
     "INVITATION_DAYS",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -211,9 +212,11 @@ def test_the_served_app_leaves_the_migration_machinery_out() -> None:
 
 
 def test_gunicorn_s_master_loads_no_flask_or_sqlalchemy() -> None:
-    # What the master runs: its config file, which names the access logger it imports.
+    # What the master runs: its config file, which imports the access logger, and the worker
+    # class it names.
     master = _modules_loaded(
-        "import runpy; settings = runpy.run_path('gunicorn.conf.py'); settings['logger_class']"
+        "import importlib, runpy; settings = runpy.run_path('gunicorn.conf.py'); "
+        "importlib.import_module(settings['worker_class'].rsplit('.', 1)[0])"
     )
     assert "gunicorn" in master and "grid_app" in master
     assert {"flask", "sqlalchemy", "jinja2", "werkzeug"} & master == set()
@@ -281,3 +284,19 @@ def test_make_run_seals_waiting_contributions_without_a_process_of_its_own(
         db.engine.dispose()
     # The server is still the one process it was: no sealer process beside it.
     assert server.process.poll() is None and server.workers() == 1
+
+
+def test_connections_that_send_nothing_do_not_stall_a_request(tmp_path, sqlite_template, start):
+    port = free_port()
+    server = start(make_run_command(port), server_env(tmp_path, sqlite_template), port)
+    # Three times as many silent connections as make run has threads, as a browser's spare
+    # connections (or a slow network) leave them.
+    idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(24)]
+    try:
+        # Were each of them to hold a thread, gunicorn would free the threads five seconds a
+        # batch, and the answer would come after some fifteen seconds, long after this gives up.
+        with urllib.request.urlopen(f"{server.url}/healthz", timeout=4) as answer:
+            assert answer.status == 200
+    finally:
+        for connection in idle:
+            connection.close()

@@ -456,6 +456,7 @@ ACTIONS: dict[str, Action] = {
         ("rules_version",),
     ),
     "safe_space.session_closed": Action("Session closed", lambda s: f"closed {s.about}"),
+    "safe_space.session_reopened": Action("Session reopened", lambda s: f"reopened {s.about}"),
     "safe_space.contributions_read": Action("Session read", _read, ("what",)),
     "safe_space.contribution_hidden": Action(
         "Contribution hidden", lambda s: f"hid a contribution in {s.about}"

@@ -28,8 +28,10 @@ class RaiseFlagForm(FlaskForm):
 
 
 class FlagActionForm(VersionForm):
-    """A manager's action on a flag: a note, and an owner and due date when assigning."""
+    """A manager's next step on a flag: which one, a note, and an owner and due date when
+    assigning."""
 
+    step = StringField("Next step")
     note = TextAreaField("Note")
     owner = StringField("Owner")
     due_date = DateField("Due date (optional)", validators=[Optional()])

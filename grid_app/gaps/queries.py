@@ -113,10 +113,10 @@ class OpenCount:
     high: int = 0
 
     def words(self) -> str:
-        """ "2 open gaps (1 high)", "1 open gap", "no open gaps"."""
+        """ "2 open gap flags (1 high)", "1 open gap flag", "no open gap flags"."""
         if not self.total:
-            return "no open gaps"
-        text = f"{self.total} open gap{'' if self.total == 1 else 's'}"
+            return "no open gap flags"
+        text = f"{self.total} open gap flag{'' if self.total == 1 else 's'}"
         return f"{text} ({self.high} high)" if self.high else text
 
 

@@ -38,20 +38,29 @@ class Action(enum.StrEnum):
     REOPEN = "reopen"
 
 
-# Each action's button, the label of its note, and the button's style.
+# Each step's name on the flag's triage form.
 ACTION_LABELS = {
-    Action.ACKNOWLEDGE.value: ("Acknowledge", "Note (optional)", "govuk-button--secondary"),
-    Action.ASSIGN.value: ("Assign", "Note (optional)", "govuk-button--secondary"),
-    Action.START.value: ("Mark as in progress", "Note (optional)", "govuk-button--secondary"),
-    Action.RESOLVE.value: ("Resolve", "How was the gap resolved?", ""),
-    Action.WONT_FIX.value: (
-        "Close as won’t fix",
-        "Why will it not be fixed?",
-        "govuk-button--warning",
-    ),
-    Action.REOPEN.value: ("Reopen", "Why reopen it? (optional)", "govuk-button--secondary"),
+    Action.ACKNOWLEDGE.value: "Acknowledge",
+    Action.ASSIGN.value: "Assign",
+    Action.START.value: "Mark as in progress",
+    Action.RESOLVE.value: "Resolve",
+    Action.WONT_FIX.value: "Close as won’t fix",
+    Action.REOPEN.value: "Reopen",
 }
 
+# What each step needs, said beside it on the flag's one triage form.
+STEP_HINTS = {
+    Action.ACKNOWLEDGE.value: "Say it has been seen. A note is optional.",
+    Action.ASSIGN.value: "Choose the owner below; a due date and a note are optional.",
+    Action.START.value: "Say work on it has started. A note is optional.",
+    Action.RESOLVE.value: "Say in the note how the gap was resolved.",
+    Action.WONT_FIX.value: "Give the reason in the note.",
+    Action.REOPEN.value: "Open it again. A note is optional.",
+}
+NOTE_HINT = (
+    "Needed to resolve (how it was resolved) or to close as won’t fix (why). "
+    "Up to 2,000 characters."
+)
 
 S = GapStatus
 # Every allowed move: (status now, action) → status after. Anything else is refused, so a

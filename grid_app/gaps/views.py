@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, flash, request, url_for
 from flask.blueprints import BlueprintSetupState
 from flask_login import current_user
 from werkzeug import Response
@@ -43,6 +43,8 @@ def _labels() -> dict[str, Any]:
         "status_labels": STATUS_LABELS,
         "step_words": STEP_WORDS,
         "action_labels": service.ACTION_LABELS,
+        "step_hints": service.STEP_HINTS,
+        "note_hint": service.NOTE_HINT,
     }
 
 
@@ -93,16 +95,26 @@ def flag(flag_id: int) -> Response:
     return htmx.render("gaps/flag.html", "gaps/_flag.html", **_flag_context(flag))
 
 
-@bp.post("/flags/<int:flag_id>/<action>")
-def act(flag_id: int, action: str) -> Response:
-    """Acknowledge, assign, start, resolve, close as won't fix, or reopen a flag."""
-    flag = queries.flag_by_id(flag_id)
-    try:
-        chosen = service.Action(action)
-    except ValueError:
-        abort(404, "There is no such action on a gap flag.")
+@bp.post("/flags/<int:flag_id>/triage")
+def triage(flag_id: int) -> Response:
+    """Acknowledge, assign, start, resolve, close as won't fix, or reopen a flag: the flag
+    page's one form, with the next step chosen among the allowed ones and its fields."""
+    queries.flag_by_id(flag_id)
     service.require_manage(current_user)
     form = FlagActionForm()
+    form.require_version()
+    try:
+        chosen = service.Action(form.step.data or "")
+    except ValueError:
+        form.step.errors = ["Choose the next step for this gap."]
+        return _refused(flag_id, None, form, 422, "Nothing was changed.")
+    # A step the flag's status does not allow is refused by the service, with the reason.
+    return _take_step(flag_id, chosen, form)
+
+
+def _take_step(flag_id: int, chosen: service.Action, form: FlagActionForm) -> Response:
+    """Move the flag on by ``chosen`` with what the form holds; the flag page answers."""
+    flag = queries.flag_by_id(flag_id)
     version = form.require_version()
     if not form.due_date.validate(form):
         form.due_date.errors = ["Enter a real date, like 2027-03-31."]
@@ -154,16 +166,18 @@ def grid_flags(slug: str) -> Response:
 
 
 def _refused(
-    flag_id: int, action: service.Action, form: FlagActionForm, status: int, message: str
+    flag_id: int, action: service.Action | None, form: FlagActionForm, status: int, message: str
 ) -> Response:
-    """The flag as it is now, with the failed action's form keeping what was typed."""
+    """The flag as it is now, with the triage form keeping the step chosen and what was typed."""
     flag = queries.flag_by_id(flag_id)
     form.version.data = str(flag.version)
     return htmx.render(
         "gaps/flag.html",
         "gaps/_flag.html",
         status=status,
-        **_flag_context(flag, failed=action.value, failed_form=form, error=message),
+        **_flag_context(
+            flag, failed=action.value if action else "", failed_form=form, error=message
+        ),
     )
 
 

@@ -223,6 +223,15 @@ def compare() -> Response:
         names=names,
         changes=diff.word_diff(old.text if old else "", new.text),
         restore_form=SaveForm(version=str(new.cell.version)),
+        # Restoring what the cell already holds would change nothing: no button for it.
+        current=[r for r in (new, old) if r is not None and _holds(new.cell, r)],
+    )
+
+
+def _holds(cell: Cell, revision: CellRevision) -> bool:
+    """Whether ``cell`` holds now exactly what ``revision`` recorded (text and people)."""
+    return revision.text == cell.text and sorted(revision.owner_ids) == sorted(
+        owner.id for owner in cell.owners
     )
 
 

@@ -4,7 +4,7 @@ command line and the web get the same rules."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 
 from grid_app.safe_space.service import SessionFields
 
@@ -13,7 +13,10 @@ class SessionForm(FlaskForm):
     """A session's settings and who is invited."""
 
     title = StringField("Title")
-    starts_at = StringField("Date and time")
+    # Shown and typed as the hint says, "2027-01-14 10:00"; the "T" of the stored form goes.
+    starts_at = StringField(
+        "Date and time", filters=[lambda value: value.replace("T", " ", 1) if value else value]
+    )
     ground_rules = TextAreaField("Ground rules")
     signposting = TextAreaField("Signposting to support")
     retention_days = StringField("Keep raw contributions for (days after closing)")
@@ -42,7 +45,12 @@ class ContributionForm(FlaskForm):
     """What a participant says, and whether their name goes with it."""
 
     body = TextAreaField("Your contribution")
-    anonymous = BooleanField("Contribute anonymously")
+    # "y" anonymous, "n" named; anything else is no choice, which the service refuses.
+    anonymous = StringField("Your name with it?")
+
+    def anonymous_choice(self) -> bool | None:
+        """True for anonymous, False for named, None when the person has not chosen."""
+        return {"y": True, "n": False}.get(self.anonymous.data or "")
 
 
 class ReceiptForm(FlaskForm):

@@ -145,6 +145,9 @@ def _show(
         meeting=meeting,
         count=queries.contribution_count(meeting),
         waiting=service.waiting_count(meeting) if view.facilitating else 0,
+        reopen_until=service.reopen_until(meeting, current_app.config["SESSION_REOPEN_HOURS"])
+        if view.facilitating
+        else None,
         **{**defaults, **context},
     )
     if view.joined:
@@ -193,6 +196,20 @@ def accept(session_id: int) -> Response:
     return write(lambda: service.accept_rules(current_user, meeting), joined)
 
 
+@bp.get("/<int:session_id>/close")
+def confirm_close(session_id: int) -> Response:
+    """Ask the facilitator to confirm closing: a page, so it works without JavaScript."""
+    meeting = _meeting(session_id)
+    service.require_facilitator(current_user, meeting)
+    if not meeting.is_open:
+        return htmx.redirect_after_post(url_for("safe_space.show", session_id=session_id))
+    return htmx.render(
+        "safe_space/close.html",
+        meeting=meeting,
+        reopen_hours=current_app.config["SESSION_REOPEN_HOURS"],
+    )
+
+
 @bp.post("/<int:session_id>/close")
 def close(session_id: int) -> Response:
     """Close the session to contributions; the retention period starts."""
@@ -207,6 +224,23 @@ def close(session_id: int) -> Response:
         return _back(meeting)
 
     return write(lambda: service.close_meeting(current_user, meeting), closed)
+
+
+@bp.post("/<int:session_id>/reopen")
+def reopen(session_id: int) -> Response:
+    """Open a session closed by mistake again, within SESSION_REOPEN_HOURS of closing."""
+    meeting = _meeting(session_id)
+
+    def reopened(_: object) -> Response:
+        flash("The session is open again for contributions.", "success")
+        return _back(meeting)
+
+    return write(
+        lambda: service.reopen_meeting(
+            current_user, meeting, reopen_hours=current_app.config["SESSION_REOPEN_HOURS"]
+        ),
+        reopened,
+    )
 
 
 # --- Contributions -----------------------------------------------------------------------
@@ -255,7 +289,7 @@ def contribute(session_id: int) -> Response:
 
     return write(
         lambda: service.add_contribution(
-            current_user, meeting, body=form.body.data or "", anonymous=bool(form.anonymous.data)
+            current_user, meeting, body=form.body.data or "", anonymous=form.anonymous_choice()
         ),
         added,
         form=form,

@@ -77,7 +77,10 @@ def init_app(app: Flask) -> None:
             return error_response(
                 429, "There have been too many attempts. Wait a few minutes, then try again."
             )
-        return error_response(status, error.description or "")
+        # Werkzeug's own wording ("The requested URL was not found on the server…") is left
+        # out: the page says it in the app's words. A message the app gave is kept.
+        own = error.description if error.description != type(error).description else ""
+        return error_response(status, own or "")
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)

@@ -294,6 +294,8 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "safe-space-new": safe_space_pages.open_new_session,
     "safe-space-new-errors": safe_space_pages.open_new_session_with_errors,
     "safe-space-facilitator": safe_space_pages.open_session_as_facilitator,
+    "safe-space-close": safe_space_pages.open_close_confirmation,
+    "safe-space-closed-facilitator": safe_space_pages.open_closed_session_as_facilitator,
     "safe-space-before-joining": safe_space_pages.open_session_before_joining,
     "safe-space-participant": safe_space_pages.open_session_as_participant,
     "safe-space-receipt": safe_space_pages.open_receipt,

@@ -60,3 +60,45 @@ def test_manager_filters_the_lists_and_marks_a_stale_cell_reviewed(
     expect(heatmap.get_by_role("link", name=state_of(STALE, "Filled"))).to_be_visible()
     expect(page.get_by_role("button", name=f"Mark reviewed {STALE}")).to_have_count(0)
     assert console_errors == []
+
+
+def luminance(page: Page, selector: str) -> float:
+    """The relative luminance (WCAG) of the first matching element's background colour."""
+    return float(
+        page.eval_on_selector(
+            selector,
+            """element => {
+                const [r, g, b] = getComputedStyle(element).backgroundColor
+                    .match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number)
+                    .map(c => c / 255)
+                    .map(c => c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+                return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+            }""",
+        )
+    )
+
+
+def test_empty_cells_stand_out_and_the_settings_sit_after_the_heatmap(page: Page, live_server):
+    open_dashboard(page, live_server)
+    heatmap = page.get_by_role("table", name="Coverage of every cell")
+    empty = heatmap.get_by_role(
+        "link", name=state_of("Evidence for Safe spaces for staff", "Empty")
+    )
+    expect(empty).to_be_visible()
+    # Said in words and shown in capitals, not by colour alone.
+    expect(empty).to_have_css("text-transform", "uppercase")
+    # The darkest state on a white page: nothing else in the heatmap is as far from white.
+    dark = luminance(page, ".app-heat--empty")
+    assert dark < 0.05 < 0.7 < luminance(page, ".app-heat--filled")
+    # Stale and flagged are pale patterns over the white page, no solid colour of their own.
+    for other in ("stale", "flagged"):
+        cell = page.locator(f".app-heat--{other}").first
+        assert cell.evaluate("e => getComputedStyle(e).backgroundColor") == "rgba(0, 0, 0, 0)"
+    # The review period is a setting: below the heatmap and its lists, under its own heading.
+    settings = page.get_by_role("heading", name="Settings")
+    period = page.get_by_label("Review period (days)")
+    heatmap_box, period_box = heatmap.bounding_box(), period.bounding_box()
+    assert heatmap_box and period_box and period_box["y"] > heatmap_box["y"] + heatmap_box["height"]
+    expect(settings).to_be_visible()
+    legend = page.locator(".app-heat-legend li").first
+    expect(legend).to_contain_text("Empty")

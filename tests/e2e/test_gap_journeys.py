@@ -18,7 +18,7 @@ WHAT = "No record of how many staff use the safe spaces, by ethnicity."
 def raise_gap(page: Page, server: LiveServer, what: str = WHAT) -> None:
     """As the signed-in contributor, flag a gap in cell 2 from its page."""
     page.goto(f"{server.url}/cells/{CELL}")
-    page.get_by_role("link", name="Gap flags on this cell (no open gaps)").click()
+    page.get_by_role("link", name="Gap flags on this cell (no open gap flags)").click()
     page.get_by_label("What is missing?").fill(what)
     page.get_by_role("radio", name="High").check()
     page.get_by_role("button", name="Flag this gap").click()
@@ -59,27 +59,35 @@ def test_contributor_flags_a_gap_and_a_manager_triages_and_resolves_it(
     raise_gap(page, live_server)
     expect(page.get_by_role("link", name=WHAT)).to_be_visible()
     page.goto(live_server.url)
-    badge = page.get_by_role("link", name="1 open gap (1 high) in Evidence for Safe spaces")
+    badge = page.get_by_role("link", name="1 open gap flag (1 high) in Evidence for Safe spaces")
     expect(badge).to_be_visible()
 
     manager = new_signed_in_page(browser, live_server, "manager@example.org")
-    manager.get_by_role("link", name="1 open gap (1 high) in Evidence for Safe spaces").click()
+    manager.get_by_role("link", name="1 open gap flag (1 high) in Evidence for Safe spaces").click()
     manager.get_by_role("link", name=WHAT).click()
     expect(manager.get_by_role("heading", level=1)).to_have_text(
         "Gap in evidence for Safe spaces for staff"
     )
 
-    manager.get_by_role("button", name="Acknowledge this gap").click()
+    # One form: the next step among those open to the flag, what it needs, one button.
+    triage = manager.get_by_role("form", name="Triage this gap")
+    expect(triage.get_by_role("radio")).to_have_count(5)
+    expect(triage.get_by_role("radio", name="Reopen")).to_have_count(0)
+    expect(triage.get_by_role("button")).to_have_count(1)
+    manager.get_by_role("radio", name="Acknowledge").check()
+    manager.get_by_role("button", name="Save this step").click()
     expect(manager.get_by_text("Done: the gap flag is now acknowledged.")).to_be_visible()
 
     due = (date.today() + timedelta(days=30)).isoformat()
-    manager.get_by_label("Owner").select_option(label="Tom Hughes")
-    manager.get_by_label("Due date (optional)").fill(due)
-    manager.get_by_role("button", name="Assign this gap").click()
+    manager.get_by_role("radio", name="Assign").check()
+    manager.get_by_label("Owner (when assigning)").select_option(label="Tom Hughes")
+    manager.get_by_label("Due date (optional, when assigning)").fill(due)
+    manager.get_by_role("button", name="Save this step").click()
     expect(manager.get_by_text("assigned it to Tom Hughes, due")).to_be_visible()
 
-    manager.get_by_label("How was the gap resolved?").fill("Quarterly usage figures now kept.")
-    manager.get_by_role("button", name="Resolve this gap").click()
+    manager.get_by_role("radio", name="Resolve").check()
+    manager.get_by_label("Note").fill("Quarterly usage figures now kept.")
+    manager.get_by_role("button", name="Save this step").click()
     expect(manager.get_by_text("Done: the gap flag is now resolved.")).to_be_visible()
 
     steps = manager.locator(".app-timeline__step")
@@ -89,7 +97,7 @@ def test_contributor_flags_a_gap_and_a_manager_triages_and_resolves_it(
     expect(steps.nth(2)).to_contain_text("Morgan Manager assigned it to Tom Hughes")
     expect(steps.nth(3)).to_contain_text("Morgan Manager resolved it")
     expect(steps.nth(3)).to_contain_text("Quarterly usage figures now kept.")
-    expect(manager.get_by_role("button", name="Reopen this gap")).to_be_visible()
+    expect(manager.get_by_role("radio", name="Reopen")).to_be_checked()
     assert timeline_kinds(live_server) == ["raised", "acknowledged", "assigned", "resolved"]
 
     page.reload()
@@ -115,10 +123,14 @@ def test_the_same_journey_works_without_javascript(browser: Browser, live_server
     with live_server.app.app_context():
         flag_id = db.session.scalar(db.select(GapFlag.id).where(GapFlag.what_is_missing == WHAT))
     manager.goto(f"{live_server.url}/flags/{flag_id}")
-    manager.get_by_role("button", name="Close as won’t fix this gap").click()
+    manager.get_by_role("button", name="Save this step").click()
+    expect(manager.get_by_text("Choose the next step for this gap.").first).to_be_visible()
+    manager.get_by_role("radio", name="Close as won’t fix").check()
+    manager.get_by_role("button", name="Save this step").click()
     expect(manager.get_by_text("Give the reason this gap will not be fixed.").first).to_be_visible()
-    manager.get_by_label("Why will it not be fixed?").fill("Covered by the corporate survey.")
-    manager.get_by_role("button", name="Close as won’t fix this gap").click()
+    expect(manager.get_by_role("radio", name="Close as won’t fix")).to_be_checked()
+    manager.get_by_label("Note").fill("Covered by the corporate survey.")
+    manager.get_by_role("button", name="Save this step").click()
     expect(manager.get_by_text("The gap flag is now won’t fix.")).to_be_visible()
     assert timeline_kinds(live_server) == ["raised", "wont_fix"]
 
@@ -157,7 +169,8 @@ def open_flag_as_raiser(page: Page, server: LiveServer) -> None:
 
 def open_flag_with_error(page: Page, server: LiveServer) -> None:
     open_flag(page, server)
-    page.get_by_role("button", name="Resolve this gap").click()
+    page.get_by_role("radio", name="Resolve").check()
+    page.get_by_role("button", name="Save this step").click()
     expect(page.get_by_text("Say how the gap was resolved.").first).to_be_visible()
 
 
@@ -165,5 +178,5 @@ def open_grid_flags(page: Page, server: LiveServer) -> None:
     flag_as(server, "contributor@example.org")
     sign_in(page, server)
     page.goto(f"{server.url}/cells/{CELL}/flags")
-    page.get_by_role("link", name="all open gaps in Grid for Supporting People").click()
+    page.get_by_role("link", name="all gap flags in Grid for Supporting People").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Gap flags")

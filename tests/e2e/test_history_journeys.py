@@ -61,12 +61,19 @@ def test_compare_two_revisions_of_a_cell_and_restore_the_older(
     # Newest first, and the two newest are chosen for comparing.
     expect(page.get_by_label("Compare to revision 2")).to_be_checked()
     expect(page.get_by_label("Compare from revision 1")).to_be_checked()
+    # Each choice says which it is where it is, not only in the column's header.
+    newest_row = page.get_by_role("table").get_by_role("row").nth(1)
+    expect(newest_row.locator("label").filter(has_text="From")).to_be_visible()
+    expect(newest_row.locator("label").filter(has_text="To")).to_be_visible()
     page.get_by_role("button", name="Compare the chosen revisions").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Revision 1 compared with revision 2")
     # The key above the difference shows one of each; then the words that changed.
     expect(page.get_by_role("deletion")).to_have_text(["struck through", "[removed: two ]"])
     expect(page.get_by_role("insertion")).to_have_text(["underlined", "[added: three ]"])
+    # Revision 2 is what the cell holds: restoring it would change nothing, so it is not offered.
+    expect(page.get_by_text("Revision 2 is what the cell holds now.")).to_be_visible()
+    expect(page.get_by_role("button", name="Restore revision 2")).to_have_count(0)
 
     page.get_by_role("button", name="Restore revision 1").click()
     expect(page.get_by_role("alert")).to_contain_text("Restored revision 1 as revision 3.")

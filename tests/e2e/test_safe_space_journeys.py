@@ -73,7 +73,9 @@ def test_a_contribution_becomes_an_agreed_insight_in_the_grid_and_can_still_be_w
     page.get_by_role("link", name="Safe-space sessions").click()
     page.get_by_role("link", name="Create a session").click()
     page.get_by_label("Title").fill(TITLE)
-    page.get_by_label("Date and time").fill("2026-12-03T12:30")
+    # Typed as its hint shows it.
+    expect(page.get_by_text("for example 2027-01-14 10:00")).to_be_visible()
+    page.get_by_label("Date and time").fill("2026-12-03 12:30")
     page.get_by_label("People invited").fill("contributor@example.org")
     expect(page.get_by_label("Ground rules")).to_contain_text("What is said here stays here.")
     page.get_by_role("button", name="Create the session").click()
@@ -92,7 +94,15 @@ def test_a_contribution_becomes_an_agreed_insight_in_the_grid_and_can_still_be_w
         "You have joined the session."
     )
     chris.get_by_label("What would you like to share?").fill(ANONYMOUS)
-    chris.get_by_label("Contribute anonymously").check()
+    # Named or anonymous is a choice the person makes; neither is made for them.
+    for choice in ("With my name", "Anonymously"):
+        expect(chris.get_by_role("radio", name=choice)).not_to_be_checked()
+    chris.get_by_role("button", name="Add my contribution").click()
+    expect(
+        chris.get_by_text("Choose whether your name goes with your contribution.")
+    ).to_be_visible()
+    expect(chris.get_by_label("What would you like to share?")).to_have_value(ANONYMOUS)
+    chris.get_by_role("radio", name="Anonymously").check()
     chris.get_by_role("button", name="Add my contribution").click()
     expect(chris.get_by_role("heading", level=1)).to_have_text(
         "Your anonymous contribution was received"
@@ -100,6 +110,7 @@ def test_a_contribution_becomes_an_agreed_insight_in_the_grid_and_can_still_be_w
     receipt = chris.get_by_text(RECEIPT).inner_text()
     chris.get_by_role("link", name="Back to the session").click()
     chris.get_by_label("What would you like to share?").fill(NAMED)
+    chris.get_by_role("radio", name="With my name").check()
     chris.get_by_role("button", name="Add my contribution").click()
     expect(chris.get_by_role("alert", name="Success")).to_contain_text(
         "Your contribution was added, with your name."
@@ -135,6 +146,9 @@ def test_a_contribution_becomes_an_agreed_insight_in_the_grid_and_can_still_be_w
     page.get_by_role("button", name="Draft the insight").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Insight from “{THEME}”")
     expect(page.get_by_text("Chris Contributor: not answered yet")).to_be_visible()
+    # Until everyone has agreed there is no button to press, only what stands in the way.
+    expect(page.get_by_role("button", name="Promote the insight")).to_have_count(0)
+    expect(page.get_by_text("This insight cannot be promoted yet.")).to_be_visible()
 
     chris.reload()
     chris.get_by_role("link", name=INSIGHT).click()
@@ -167,11 +181,31 @@ def test_a_contribution_becomes_an_agreed_insight_in_the_grid_and_can_still_be_w
     )
     expect(chris.get_by_text(NAMED)).to_be_visible()
     expect(chris.get_by_text(ANONYMOUS)).to_have_count(0)
-    assert console_errors == []
+    # The one 422 is the contribution sent before choosing named or anonymous.
+    assert [e for e in console_errors if "422" not in e] == []
+    assert len(console_errors) == 1
 
     # The request log saw the rest of the site, and nothing of the session.
     assert any("/grids/" in line for line in request_log)
     assert [line for line in request_log if "/safe-space" in line] == []
+
+
+def test_closing_a_session_asks_first_and_can_be_undone(page: Page, live_server, console_errors):
+    open_session_as_facilitator(page, live_server)
+    page.get_by_role("link", name="Close the session").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Close “{demo.SESSION_TITLE}”?")
+    # Changing one's mind costs nothing.
+    page.get_by_role("link", name="No, keep it open").click()
+    expect(page.get_by_text("Open for contributions.")).to_be_visible()
+    page.get_by_role("link", name="Close the session").click()
+    page.get_by_role("button", name="Yes, close the session").click()
+    expect(page.get_by_role("alert", name="Success")).to_contain_text("The session is closed.")
+    page.get_by_role("button", name="Reopen the session").click()
+    expect(page.get_by_role("alert", name="Success")).to_contain_text(
+        "The session is open again for contributions."
+    )
+    expect(page.get_by_role("link", name="Close the session")).to_be_visible()
+    assert console_errors == []
 
 
 def test_a_manager_who_was_not_invited_cannot_open_a_session(page: Page, live_server, request_log):
@@ -252,6 +286,18 @@ def open_session_as_facilitator(page: Page, server: LiveServer) -> None:
     expect(page.get_by_role("region", name=re.compile(f"^{demo.THEME_NAME}"))).to_be_visible()
 
 
+def open_close_confirmation(page: Page, server: LiveServer) -> None:
+    open_session_as_facilitator(page, server)
+    page.get_by_role("link", name="Close the session").click()
+    expect(page.get_by_role("button", name="Yes, close the session")).to_be_visible()
+
+
+def open_closed_session_as_facilitator(page: Page, server: LiveServer) -> None:
+    open_close_confirmation(page, server)
+    page.get_by_role("button", name="Yes, close the session").click()
+    expect(page.get_by_role("button", name="Reopen the session")).to_be_visible()
+
+
 def open_session_before_joining(page: Page, server: LiveServer) -> None:
     url = invite(server, "contributor@example.org")
     sign_in(page, server)
@@ -270,7 +316,7 @@ def open_session_as_participant(page: Page, server: LiveServer) -> None:
 def open_receipt(page: Page, server: LiveServer) -> None:
     open_session_as_participant(page, server)
     page.get_by_label("What would you like to share?").fill(ANONYMOUS)
-    page.get_by_label("Contribute anonymously").check()
+    page.get_by_role("radio", name="Anonymously").check()
     page.get_by_role("button", name="Add my contribution").click()
     expect(page.get_by_text(RECEIPT)).to_be_visible()
 
@@ -292,7 +338,7 @@ def open_theme(page: Page, server: LiveServer) -> None:
 def open_insight_as_facilitator(page: Page, server: LiveServer) -> None:
     open_session_as_facilitator(page, server)
     page.get_by_role("link", name=demo.INSIGHT[:40]).click()
-    expect(page.get_by_role("button", name="Promote the insight")).to_be_visible()
+    expect(page.get_by_role("heading", name="Promote into the grid")).to_be_visible()
 
 
 def open_insight_as_contributor(page: Page, server: LiveServer) -> None:

@@ -64,9 +64,12 @@ def raise_form(client, cell_id: int, what: str, severity: str = "medium", **kwar
 
 
 def act(client, flag_id: int, action: str, version: int = 1, **fields: str):
+    """Take a step through the flag page's one triage form."""
     headers = fields.pop("headers", None)
     return client.post_form(
-        f"/flags/{flag_id}/{action}", {"version": str(version), **fields}, headers=headers
+        f"/flags/{flag_id}/triage",
+        {"version": str(version), "step": action, **fields},
+        headers=headers,
     )
 
 
@@ -169,9 +172,11 @@ def test_flag_page_and_fragment_show_the_facts_and_timeline(app, client, people,
     assert page.status_code == 200 and "<html" in page.text
     assert "Gap in evidence for Social work" in page.text
     assert "Cara Contributor</strong>\n        flagged this gap" in page.text
-    for button in ("Acknowledge", "Assign", "Mark as in progress", "Resolve", "Close as won’t fix"):
-        assert f">{button}<span" in page.text
-    assert ">Reopen<span" not in page.text
+    # One form, one button; only the steps open to an open flag.
+    assert page.text.count('action="/flags/') == 1 and page.text.count(">Save this step<") == 1
+    for step in ("acknowledge", "assign", "start", "resolve", "wont-fix"):
+        assert f'name="step" type="radio" value="{step}"' in page.text
+    assert 'value="reopen"' not in page.text
     fragment = client.get(f"/flags/{flag_id}", headers=HX)
     assert fragment.text.startswith('<div id="gap-flag"') and "<html" not in fragment.text
 
@@ -181,7 +186,7 @@ def test_contributor_sees_a_flag_without_the_managers_actions(app, client, peopl
     client.sign_in(people["contributor"])
     page = client.get(f"/flags/{flag_id}")
     assert page.status_code == 200
-    assert "Triage this gap" not in page.text and "/acknowledge" not in page.text
+    assert "Triage this gap" not in page.text and "/triage" not in page.text
 
 
 @pytest.mark.parametrize("who", ["contributor", "facilitator", "reader"])
@@ -259,7 +264,7 @@ def test_resolving_without_a_note_is_422(app, client, people, grid):
     client.sign_in(people["manager"])
     response = act(client, flag_id, "resolve", note="   ")
     assert response.status_code == 422
-    assert 'id="resolve-note-error"' in response.text
+    assert 'id="triage-note-error"' in response.text
     assert "Say how the gap was resolved." in response.text
     assert timeline(app, flag_id) == ["raised"]
 
@@ -292,12 +297,34 @@ def test_stale_version_is_409_keeping_the_typed_note(app, new_client, people, gr
     assert timeline(app, flag_id) == ["raised", "acknowledged"]
 
 
-def test_missing_version_is_400_and_unknown_action_is_404(app, client, people, grid):
+def test_missing_version_is_400(app, client, people, grid):
     flag_id = flag_on(app, people, grid)
     client.sign_in(people["manager"])
-    missing = client.post_form(f"/flags/{flag_id}/acknowledge", {"note": "x"})
+    missing = client.post_form(f"/flags/{flag_id}/triage", {"step": "acknowledge", "note": "x"})
     assert missing.status_code == 400
-    assert act(client, flag_id, "delete").status_code == 404
+
+
+@pytest.mark.parametrize("headers", [None, HX], ids=["page", "fragment"])
+@pytest.mark.parametrize("step", ["", "delete"])
+def test_a_step_not_chosen_or_not_open_to_the_flag_is_422_keeping_the_note(
+    app, client, people, grid, headers, step
+):
+    flag_id = flag_on(app, people, grid)
+    client.sign_in(people["manager"])
+    response = act(client, flag_id, step, note="Typed note", headers=headers)
+    assert response.status_code == 422
+    assert 'id="triage-step-error"' in response.text
+    assert "Choose the next step for this gap." in response.text
+    assert ">Typed note</textarea>" in response.text
+    assert timeline(app, flag_id) == ["raised"]
+
+
+def test_the_chosen_step_stays_chosen_when_its_note_is_missing(app, client, people, grid):
+    flag_id = flag_on(app, people, grid)
+    client.sign_in(people["manager"])
+    response = act(client, flag_id, "wont-fix", note="")
+    assert response.status_code == 422
+    assert 'value="wont-fix" checked' in response.text
     assert timeline(app, flag_id) == ["raised"]
 
 
@@ -369,7 +396,7 @@ def test_grid_cells_say_how_many_gaps_are_open_in_words(app, client, people, gri
     page = client.get(f"/grids/{grid.slug}")
     assert (
         f'<a class="govuk-link app-badge app-badge--gaps-high" href="/cells/{cell_id}/flags">'
-        "2 open gaps (1 high)"
+        "2 open gap flags (1 high)"
         '<span class="govuk-visually-hidden"> in Evidence for Social work</span></a>'
     ) in page.text
     assert page.text.count("app-badge--") == 1
@@ -379,12 +406,12 @@ def test_cell_page_and_cell_fragment_show_the_open_flags(app, client, people, gr
     cell_id = grid.cells[EVIDENCE]
     client.sign_in(people["contributor"])
     empty = client.get(f"/cells/{cell_id}")
-    assert "Gap flags on this cell (no open gaps)" in empty.text
+    assert "Gap flags on this cell (no open gap flags)" in empty.text
     flag_on(app, people, grid, severity="low")
     page = client.get(f"/cells/{cell_id}")
-    assert "Gap flags on this cell (1 open gap)" in page.text
+    assert "Gap flags on this cell (1 open gap flag)" in page.text
     saved = client.post_form(f"/cells/{cell_id}", {"text": "Some data", "version": "1"}, headers=HX)
-    assert saved.status_code == 200 and ">1 open gap<span" in saved.text
+    assert saved.status_code == 200 and ">1 open gap flag<span" in saved.text
 
 
 def test_grid_page_query_count_does_not_grow_with_flags(app, client, people, grid, count_queries):
@@ -408,7 +435,7 @@ def test_closed_flags_leave_the_count_when_closed_and_return_when_reopened(
     client.sign_in(people["manager"])
     assert "open gap" not in client.get(f"/grids/{grid.slug}").text
     assert act(client, flag_id, "reopen", version=2, note="It came back").status_code == 303
-    assert "1 open gap (1 high)" in client.get(f"/grids/{grid.slug}").text
+    assert "1 open gap flag (1 high)" in client.get(f"/grids/{grid.slug}").text
     with app.app_context():
         assert db.session.get_one(GapFlag, flag_id).closed_at is None
 

@@ -86,7 +86,9 @@ def traces(app: Flask, new_client, people: dict[str, Person], grid: GridRef, cap
     cell = grid.cells[("Social work", "Evidence")]
     author_client.post_form(f"/cells/{cell}/comments", {"body": "A comment of mine"})
     author_client.post_form(f"{session_url}/accept", {})
-    author_client.post_form(f"{session_url}/contributions", {"body": "My named words"})
+    author_client.post_form(
+        f"{session_url}/contributions", {"body": "My named words", "anonymous": "n"}
+    )
     receipt_page = author_client.post_form(
         f"{session_url}/contributions",
         {"body": f"Something {ANON_MARK} happened", "anonymous": "y"},

@@ -155,7 +155,9 @@ def test_withdrawing_a_waiting_contribution_deletes_its_words_and_uses_up_the_co
     app, client, people, safe_session
 ):
     client.sign_in(people["other"])
-    client.post_form(f"{safe_session.url}/contributions", {"body": "Named regret"})
+    client.post_form(
+        f"{safe_session.url}/contributions", {"body": "Named regret", "anonymous": "n"}
+    )
     client.post_form(f"{safe_session.url}/contributions", {"body": "Staying", "anonymous": "y"})
     added = client.post_form(
         f"{safe_session.url}/contributions", {"body": "Second thoughts", "anonymous": "y"}
@@ -237,7 +239,7 @@ def test_one_person_can_add_only_so_much_to_a_session_and_keeps_what_they_typed(
     client.sign_in(people["contributor"])
     url = f"{safe_session.url}/contributions"
     for n in range(2):
-        assert client.post_form(url, {"body": f"Said {n}"}).status_code == 303
+        assert client.post_form(url, {"body": f"Said {n}", "anonymous": "n"}).status_code == 303
     refused = client.post_form(url, {"body": "ONE-TOO-MANY", "anonymous": "y"})
     assert refused.status_code == 429
     assert "as many contributions to this session as one person can in an hour" in refused.text
@@ -247,7 +249,7 @@ def test_one_person_can_add_only_so_much_to_a_session_and_keeps_what_they_typed(
     # Someone else in the session is not held back by it.
     client.post_form("/sign-out", {})
     client.sign_in(people["other"])
-    assert client.post_form(url, {"body": "Mine"}).status_code == 303
+    assert client.post_form(url, {"body": "Mine", "anonymous": "n"}).status_code == 303
 
 
 def test_a_session_holds_a_bounded_number_of_contributions(
@@ -258,9 +260,9 @@ def test_a_session_holds_a_bounded_number_of_contributions(
     monkeypatch.setattr(contributions, "SESSION_CONTRIBUTIONS_MAX", 2)
     client.sign_in(people["contributor"])
     url = f"{safe_session.url}/contributions"
-    assert client.post_form(url, {"body": "One"}).status_code == 303
+    assert client.post_form(url, {"body": "One", "anonymous": "n"}).status_code == 303
     assert client.post_form(url, {"body": "Two", "anonymous": "y"}).status_code == 303
-    refused = client.post_form(url, {"body": "THIRD-WORDS"})
+    refused = client.post_form(url, {"body": "THIRD-WORDS", "anonymous": "n"})
     assert refused.status_code == 422 and "already holds 2 contributions" in refused.text
     assert "THIRD-WORDS" in refused.text
 

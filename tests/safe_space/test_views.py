@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from flask import Flask
+from sqlalchemy import func, select
 
 from grid_app.audit.models import AuditEvent
 from grid_app.auth import service as auth_service
@@ -15,7 +17,13 @@ from grid_app.auth.models import OPERATOR, Role
 from grid_app.extensions import db
 from grid_app.grid.models import Cell
 from grid_app.safe_space import service
-from grid_app.safe_space.models import Contribution, Insight, SafeSpaceSession, Theme
+from grid_app.safe_space.models import (
+    Contribution,
+    Insight,
+    SafeSpaceSession,
+    Theme,
+    WaitingContribution,
+)
 from tests.conftest import HX, PASSWORD, GridRef, Person
 from tests.safe_space.conftest import SessionRef, contribute, held, user
 
@@ -56,7 +64,9 @@ def routes(s: Scene) -> list[tuple[str, str]]:
         ("GET", f"{base}/settings"),
         ("POST", f"{base}/settings"),
         ("POST", f"{base}/accept"),
+        ("GET", f"{base}/close"),
         ("POST", f"{base}/close"),
+        ("POST", f"{base}/reopen"),
         ("POST", f"{base}/contributions"),
         ("GET", f"{base}/contributions/{s.named}/edit"),
         ("POST", f"{base}/contributions/{s.named}/edit"),
@@ -131,7 +141,9 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, scene):
 FACILITATOR_ONLY = [
     ("GET", "/settings"),
     ("POST", "/settings"),
+    ("GET", "/close"),
     ("POST", "/close"),
+    ("POST", "/reopen"),
     ("POST", "/contributions/{anonymous}/moderate"),
     ("POST", "/contributions/theme"),
     ("POST", "/seal"),
@@ -174,7 +186,10 @@ def test_people_cannot_change_someone_elses_named_contribution(app, client, peop
 def test_the_facilitator_cannot_contribute_or_consent_for_others(client, people, scene):
     client.sign_in(people["facilitator"])
     assert (
-        client.post_form(f"{scene.session.url}/contributions", {"body": "Mine"}).status_code == 403
+        client.post_form(
+            f"{scene.session.url}/contributions", {"body": "Mine", "anonymous": "n"}
+        ).status_code
+        == 403
     )
     refused = client.post_form(
         f"{scene.session.url}/insights/{scene.insight}/consent", {"decision": "agree"}
@@ -204,7 +219,9 @@ def test_invited_people_see_the_rules_and_signposting_before_joining_but_no_cont
     assert "I accept the ground rules" in page.text and "Samaritans" in page.text
     assert "ANON-WORDS" not in page.text and "NAMED-WORDS" not in page.text
     assert (
-        client.post_form(f"{scene.session.url}/contributions", {"body": "Too soon"}).status_code
+        client.post_form(
+            f"{scene.session.url}/contributions", {"body": "Too soon", "anonymous": "n"}
+        ).status_code
         == 403
     )
     client.post_form(f"{scene.session.url}/accept", {})
@@ -260,7 +277,9 @@ def test_the_anonymous_contribution_shows_no_author(client, people, scene):
 
 def test_adding_a_named_contribution_shows_it_with_the_name(client, people, safe_session):
     client.sign_in(people["contributor"])
-    response = client.post_form(f"{safe_session.url}/contributions", {"body": "In my own name"})
+    response = client.post_form(
+        f"{safe_session.url}/contributions", {"body": "In my own name", "anonymous": "n"}
+    )
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).text
     assert "In my own name" in page and "Cara Contributor" in page
@@ -304,6 +323,23 @@ def test_a_bad_contribution_is_refused_next_to_the_field_keeping_the_text(
     assert "checked" in response.text.split('id="anonymous"')[1].split(">")[0]
 
 
+def test_a_contribution_without_the_named_or_anonymous_choice_is_refused_keeping_the_text(
+    app, client, people, safe_session
+):
+    client.sign_in(people["contributor"])
+    response = client.post_form(f"{safe_session.url}/contributions", {"body": "Undecided"})
+    assert response.status_code == 422
+    assert 'id="anonymous-error"' in response.text
+    assert "Choose whether your name goes with your contribution." in response.text
+    assert ">Undecided</textarea>" in response.text
+    # Two radios, neither chosen for the person.
+    assert response.text.count('name="anonymous" type="radio"') == 2
+    assert " checked" not in response.text.split('name="anonymous"', 1)[1].split("</fieldset>")[0]
+    with app.app_context():
+        for table in (Contribution, WaitingContribution):
+            assert db.session.scalar(select(func.count()).select_from(table)) == 0
+
+
 def test_a_wrong_receipt_code_is_refused(client, people, scene):
     client.sign_in(people["contributor"])
     response = client.post_form(f"{scene.session.url}/withdraw", {"code": "ZZZZ-ZZZZ-ZZZZ"})
@@ -324,7 +360,10 @@ def test_editing_after_the_session_closed_is_refused_and_keeps_the_text(app, cli
         and "Second thoughts" in response.text
     )
     assert (
-        client.post_form(f"{scene.session.url}/contributions", {"body": "Late"}).status_code == 422
+        client.post_form(
+            f"{scene.session.url}/contributions", {"body": "Late", "anonymous": "n"}
+        ).status_code
+        == 422
     )
     assert "NAMED-WORDS said aloud" in stored_words(app)
 
@@ -487,6 +526,30 @@ def test_settings_and_creation_refuse_bad_input_keeping_it(app, client, people, 
         assert held(scene.session.id).title == "Listening session"
 
 
+def test_the_session_time_is_shown_and_taken_as_its_hint_says(app, client, people, scene):
+    client.sign_in(people["facilitator"])
+    page = client.get(f"{scene.session.url}/settings").text
+    field = page.split('id="starts-at"', 1)[1].split(">", 1)[0]
+    assert "for example 2027-01-14 10:00" in page
+    assert 'type="text"' in field
+    shown = field.split('value="', 1)[1].split('"', 1)[0]
+    assert len(shown) == 16 and shown[10] == " "  # "YYYY-MM-DD HH:MM", as the hint
+    saved = client.post_form(
+        f"{scene.session.url}/settings",
+        {
+            "title": "Listening session",
+            "starts_at": "2027-01-14 10:00",
+            "retention_days": "90",
+            "ground_rules": service.DEFAULT_GROUND_RULES,
+            "signposting": service.DEFAULT_SIGNPOSTING,
+            "invitees": "contributor@example.org\nother@example.org",
+        },
+    )
+    assert saved.status_code == 303
+    with app.app_context():
+        assert held(scene.session.id).starts_at.isoformat() == "2027-01-14T10:00:00"
+
+
 def test_creating_a_session_from_the_default_template(app, client, people):
     client.sign_in(people["facilitator"])
     form = client.get("/safe-space/new").text
@@ -594,6 +657,59 @@ def test_closing_a_session(app, client, people, scene):
     assert client.post_form(f"{scene.session.url}/close", {}).status_code == 422
     assert client.get(f"{scene.session.url}/settings").status_code == 200
     assert client.post_form(f"{scene.session.url}/settings", {"title": "New"}).status_code == 422
+
+
+def test_closing_asks_first_on_a_page_of_its_own(client, people, scene):
+    client.sign_in(people["facilitator"])
+    session_page = client.get(scene.session.url).text
+    # The session page only links to the question; nothing there closes the session.
+    assert f'href="{scene.session.url}/close"' in session_page
+    assert f'action="{scene.session.url}/close"' not in session_page
+    page = client.get(f"{scene.session.url}/close")
+    assert page.status_code == 200
+    assert "Close “Listening session”?" in page.text and "reopen it within 24 hours" in page.text
+    assert f'action="{scene.session.url}/close"' in page.text
+    assert ">Yes, close the session<" in page.text
+
+
+def test_a_closed_session_can_be_reopened_within_the_set_hours_and_it_is_audited(
+    app, client, people, scene
+):
+    client.sign_in(people["facilitator"])
+    assert client.post_form(f"{scene.session.url}/close", {}).status_code == 303
+    page = client.get(scene.session.url).text
+    assert ">Reopen the session<" in page and "You can reopen it until" in page
+    # A closed session's question page goes back to the session.
+    assert client.get(f"{scene.session.url}/close").status_code == 303
+    assert client.post_form(f"{scene.session.url}/reopen", {}).status_code == 303
+    with app.app_context():
+        meeting = db.session.get_one(SafeSpaceSession, scene.session.id)
+        assert meeting.is_open and meeting.closed_at is None
+        actions = list(
+            db.session.scalars(
+                select(AuditEvent.action).where(AuditEvent.target_id == str(scene.session.id))
+            )
+        )
+    assert "safe_space.session_reopened" in actions
+    # Open already: nothing to reopen.
+    assert client.post_form(f"{scene.session.url}/reopen", {}).status_code == 422
+
+
+def test_a_session_closed_longer_than_the_set_hours_stays_closed(app, client, people, scene):
+    app.config["SESSION_REOPEN_HOURS"] = 2
+    client.sign_in(people["facilitator"])
+    assert client.post_form(f"{scene.session.url}/close", {}).status_code == 303
+    with app.app_context():
+        meeting = db.session.get_one(SafeSpaceSession, scene.session.id)
+        assert meeting.closed_at is not None
+        meeting.closed_at -= timedelta(hours=3)
+        db.session.commit()
+    assert ">Reopen the session<" not in client.get(scene.session.url).text
+    refused = client.post_form(f"{scene.session.url}/reopen", {})
+    assert refused.status_code == 422
+    assert "only within 2 hours of closing" in refused.text
+    with app.app_context():
+        assert not db.session.get_one(SafeSpaceSession, scene.session.id).is_open
 
 
 def test_the_summary_export(client, people, scene):

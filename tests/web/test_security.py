@@ -54,6 +54,13 @@ def test_unknown_page_is_a_friendly_404_for_pages_and_htmx(client, people):
     assert fragment.status_code == 404 and "<html" not in fragment.text
 
 
+def test_the_404_page_speaks_in_the_apps_words_only(client, people):
+    client.sign_in(people["contributor"])
+    page = client.get("/no/such/page").text
+    assert "requested URL was not found" not in page and "If you entered the URL" not in page
+    assert "Check the address, or go back to the grid." in page
+
+
 def test_wrong_method_is_405_not_500(client, people):
     client.sign_in(people["contributor"])
     assert client.delete("/cells/1").status_code == 405

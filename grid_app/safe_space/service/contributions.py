@@ -39,13 +39,14 @@ from grid_app.safe_space.service.insights import ask_review
 
 
 def add_contribution(
-    actor: User, meeting: SafeSpaceSession, *, body: str, anonymous: bool
+    actor: User, meeting: SafeSpaceSession, *, body: str, anonymous: bool | None
 ) -> tuple[Contribution | WaitingContribution, str | None]:
     """Add what a participant said. A named one is on the board at once; an anonymous one
-    waits to be sealed and gets a receipt code (returned this once)."""
+    waits to be sealed and gets a receipt code (returned this once). ``anonymous`` None
+    means the person has not chosen, which is refused: nobody is named by default."""
     require_joined(actor, meeting)
     require_open(meeting, "adding a contribution")
-    body = _body(body)
+    body = _body(body, anonymous)
     _require_room(meeting)
     added: Contribution | WaitingContribution
     receipt = None
@@ -187,11 +188,13 @@ def set_hidden(actor: User, contribution: Contribution, hidden: bool) -> None:
     db.session.flush()
 
 
-def _body(body: str) -> str:
+def _body(body: str, anonymous: bool | None = False) -> str:
     body = clean(body)
     errors = text_errors("body", body, CONTRIBUTION_MAX, "your contribution")
     if not body:
         errors = {"body": "Write something to contribute."}
+    if anonymous is None:
+        errors["anonymous"] = "Choose whether your name goes with your contribution."
     if errors:
         raise Invalid("Your contribution was not saved.", errors)
     return body

@@ -4,7 +4,7 @@ joining it and closing it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -259,6 +259,30 @@ def close_meeting(actor: User, meeting: SafeSpaceSession) -> None:
     meeting.status = SessionStatus.CLOSED.value
     meeting.closed_at = utcnow()
     audit.record(actor, "safe_space.session_closed", "safe_space_session", meeting.id)
+    db.session.flush()
+
+
+def reopen_until(meeting: SafeSpaceSession, reopen_hours: int) -> datetime | None:
+    """Until when a closed, unpurged session may be reopened; None if it cannot be."""
+    if meeting.is_open or meeting.is_purged or meeting.closed_at is None:
+        return None
+    until = meeting.closed_at + timedelta(hours=reopen_hours)
+    return until if until > utcnow() else None
+
+
+def reopen_meeting(actor: User, meeting: SafeSpaceSession, *, reopen_hours: int) -> None:
+    """Open a session closed by mistake again, within ``reopen_hours`` of its closing."""
+    require_facilitator(actor, meeting)
+    if meeting.is_open:
+        raise Invalid("This session is open already.")
+    if reopen_until(meeting, reopen_hours) is None:
+        raise Invalid(
+            f"A session can be reopened only within {reopen_hours} hours of closing, "
+            "and before its contributions are purged."
+        )
+    meeting.status = SessionStatus.OPEN.value
+    meeting.closed_at = None
+    audit.record(actor, "safe_space.session_reopened", "safe_space_session", meeting.id)
     db.session.flush()
 
 
