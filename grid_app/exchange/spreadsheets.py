@@ -11,11 +11,12 @@ import io
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
@@ -24,6 +25,10 @@ from grid_app.errors import Invalid
 from grid_app.grid import csvout
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A document property of an exported workbook: when the export was taken (UTC, ISO 8601).
+# An import reads it back to mark the cells edited after the file was made. Spreadsheet
+# programs keep custom properties when they save, and nobody edits them by accident.
+EXPORTED_AT = "Grid exported at"
 # Column widths are in characters; long text wraps within the widest.
 WIDTH_MIN, WIDTH_MAX = 10, 60
 
@@ -41,12 +46,16 @@ class Sheet:
     note: str = ""
 
 
-def workbook(sheets: Sequence[Sheet]) -> bytes:
+def workbook(sheets: Sequence[Sheet], exported_at: datetime | None = None) -> bytes:
     """An XLSX file of ``sheets``: bold frozen header, wrapped text, set widths.
 
+    ``exported_at`` (naive UTC) is kept as a document property for a later import.
     Written in openpyxl's write-only mode, so memory stays flat however many rows.
     """
     book = Workbook(write_only=True)
+    if exported_at is not None:
+        stamp = exported_at.isoformat() + "Z"
+        book.custom_doc_props.append(StringProperty(name=EXPORTED_AT, value=stamp))
     bold = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="top")
     for spec in sheets:
@@ -116,12 +125,14 @@ class Table:
     """An uploaded sheet as text: its header row and the rows under it.
 
     ``formulas`` names the (row number, column number) of cells that held a formula,
-    read as their text; both count from 1 as a spreadsheet shows them.
+    read as their text; both count from 1 as a spreadsheet shows them. ``exported_at``
+    is when the app exported the file (naive UTC), if it says so.
     """
 
     header: list[str]
     rows: list[list[str]]
     formulas: list[tuple[int, int]] = field(default_factory=list)
+    exported_at: datetime | None = None
 
 
 def read(filename: str, content: bytes, max_rows: int, max_columns: int) -> Table:
@@ -199,7 +210,22 @@ def _read_xlsx(content: bytes, max_rows: int, max_columns: int) -> Table:
         book.close()
     table = _table(rows)
     table.formulas = formulas
+    table.exported_at = _exported_at(book)
     return table
+
+
+def _exported_at(book: Any) -> datetime | None:
+    """The export time the app wrote into the workbook, or None (another program's file)."""
+    for prop in getattr(book, "custom_doc_props", None) or []:
+        if prop.name == EXPORTED_AT and isinstance(prop.value, str):
+            try:
+                stamp = datetime.fromisoformat(prop.value.strip().removesuffix("Z"))
+            except ValueError:
+                return None
+            if stamp.tzinfo is not None:
+                stamp = stamp.astimezone(UTC).replace(tzinfo=None)
+            return stamp
+    return None
 
 
 def _as_text(value: Any) -> str:

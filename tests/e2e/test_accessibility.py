@@ -202,6 +202,7 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "dashboard-error": dashboard_pages.open_dashboard_with_error,
     "exchange": exchange_pages.open_exchange,
     "exchange-import-preview": exchange_pages.open_import_preview,
+    "exchange-import-later-edits": exchange_pages.open_preview_of_an_old_export,
     "safe-space-sessions": safe_space_pages.open_sessions,
     "safe-space-new": safe_space_pages.open_new_session,
     "safe-space-new-errors": safe_space_pages.open_new_session_with_errors,
