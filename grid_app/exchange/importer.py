@@ -26,7 +26,7 @@ from grid_app.exchange import spreadsheets
 from grid_app.exchange.models import ImportUpload
 from grid_app.exchange.service import OWNER_SEPARATOR, cell_text, live_view, require_exchange
 from grid_app.extensions import db
-from grid_app.grid import diff, queries, structure
+from grid_app.grid import diff, markdown, queries, structure
 from grid_app.grid import service as grid_service
 from grid_app.grid.models import Cell, ColumnKind, Grid, RevisionKind
 
@@ -250,7 +250,10 @@ def preview(actor: Actor, upload: ImportUpload) -> Preview:
             same_owners = owner_ids is None or sorted(owner_ids) == sorted(
                 p.id for p in cell.owners
             )
-            if text == cell.text and same_owners:
+            # A workbook from this app holds cells as plain text: the same words without
+            # their Markdown are the same cell, not a change that would strip its styling.
+            same_text = text == cell.text or text == markdown.plain(cell.text)
+            if same_text and same_owners:
                 result.unchanged += 1
                 continue
             change = CellChange(area, name, old, value, text, owner_ids, cell.id, f"cell-{cell.id}")

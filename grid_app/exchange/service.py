@@ -21,7 +21,7 @@ from grid_app.exchange import spreadsheets
 from grid_app.exchange.models import ServiceAreaCategory, SharingCategory
 from grid_app.extensions import db
 from grid_app.gaps.models import OPEN_STATUSES, SEVERITY_LABELS, STATUS_LABELS, GapFlag
-from grid_app.grid import queries
+from grid_app.grid import markdown, queries
 from grid_app.grid.models import Cell, Grid, ServiceArea
 
 EXCHANGE_ROLES = (Role.MANAGER, Role.ADMIN)
@@ -84,15 +84,19 @@ def live_view(grid: Grid) -> queries.GridView:
     return view
 
 
-def grid_table(grid: Grid) -> GridTable:
-    """The grid's live service areas and columns as text; owner cells name people."""
+def grid_table(grid: Grid, *, plain: bool = False) -> GridTable:
+    """The grid's live service areas and columns as text; owner cells name people.
+
+    ``plain`` turns cells' Markdown into plain text (no stars or "- " bullets), for a
+    workbook people read; a CSV keeps the Markdown as it was typed.
+    """
     view = live_view(grid)
     rows = []
     for row in view.rows:
         values = [row.name]
         for column in view.columns:
             cell = view.cell(row, column)
-            values.append(cell_text(cell) if cell is not None else "")
+            values.append(cell_text(cell, plain=plain) if cell is not None else "")
         rows.append(values)
     return GridTable(["Service area", *(c.name for c in view.columns)], rows)
 
@@ -100,10 +104,10 @@ def grid_table(grid: Grid) -> GridTable:
 OWNER_SEPARATOR = "; "
 
 
-def cell_text(cell: Cell) -> str:
+def cell_text(cell: Cell, *, plain: bool = False) -> str:
     """What a cell says as text: owners by name, then any contact written in the cell."""
     if not cell.column.holds_people:
-        return cell.text
+        return markdown.plain(cell.text) if plain else cell.text
     names = [person.display_name for person in cell.owners]
     if cell.text.strip():
         names.append(cell.text.strip())
@@ -121,7 +125,8 @@ def grid_csv(actor: Actor, grid: Grid) -> Iterator[str]:
 def grid_xlsx(actor: Actor, grid: Grid) -> bytes:
     """A workbook: the grid, its open gaps, and its newest changes."""
     require_exchange(actor)
-    table = grid_table(grid)
+    table = grid_table(grid, plain=True)
+    typed = grid_table(grid)
     widths = {0: 28, **{i: _width(table.rows, i) for i in range(1, len(table.header))}}
     sheets = [
         spreadsheets.Sheet("Grid", table.header, table.rows, widths),
@@ -134,6 +139,7 @@ def grid_xlsx(actor: Actor, grid: Grid) -> bytes:
             note=f"The newest {HISTORY_SHEET_MAX:,} changes, oldest first. "
             "Download the history CSV for every change.",
         ),
+        spreadsheets.Sheet(spreadsheets.AS_TYPED, typed.header, typed.rows, hidden=True),
     ]
     _audit(actor, grid, "grid", "xlsx")
     return spreadsheets.workbook(sheets, exported_at=utcnow())

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from html import unescape
 from typing import Any
 
+import nh3
 from flask import Flask
 from markupsafe import Markup
 
@@ -36,13 +39,18 @@ def ago(value: datetime | None, now: datetime | None = None) -> str:
 
 
 def time_tag(value: datetime | None) -> Markup:
-    """A <time> element saying how long ago, with the exact time for machines and tooltips."""
+    """A <time> element saying how long ago on screen and the exact time on paper."""
     if value is None:
         return Markup("")
     # Built from dates and numbers only, so there is nothing to escape (and hundreds of
     # cells render quickly).
     iso = value.isoformat(timespec="seconds")
-    return Markup(f'<time datetime="{iso}Z" title="{when(value)}">{ago(value)}</time>')
+    # On paper "3 days ago" goes stale the day it is read: print shows the date instead.
+    exact = when(value)
+    return Markup(
+        f'<time datetime="{iso}Z" title="{exact}"><span class="app-no-print">{ago(value)}</span>'
+        f'<span class="app-print-only">{exact}</span></time>'
+    )
 
 
 def stored_html(html: str | None) -> Markup:
@@ -50,6 +58,17 @@ def stored_html(html: str | None) -> Markup:
     from grid_app.grid.markdown import sanitise
 
     return Markup(sanitise(html)) if html else Markup("")
+
+
+_BLOCK_END = re.compile(r"</(p|li|h[1-6]|blockquote|pre|tr|td|th)>|<br\s*/?>", re.IGNORECASE)
+
+
+def html_text(html: str | None) -> str:
+    """Rendered Markdown as the words a reader sees: no tags, no stars, mentions as names."""
+    if not html:
+        return ""
+    words = nh3.clean(_BLOCK_END.sub(" ", html), tags=set())
+    return " ".join(unescape(words).split())
 
 
 def names_in(ids: Iterable[int], people: Mapping[int, Any]) -> str:
@@ -66,6 +85,7 @@ def init_app(app: Flask) -> None:
         ago=ago,
         time_tag=time_tag,
         names_in=names_in,
+        html_text=html_text,
         markdown=render,
         stored_html=stored_html,
     )

@@ -60,3 +60,24 @@ def test_manager_filters_the_lists_and_marks_a_stale_cell_reviewed(
     expect(heatmap.get_by_role("link", name=state_of(STALE, "Filled"))).to_be_visible()
     expect(page.get_by_role("button", name=f"Mark reviewed {STALE}")).to_have_count(0)
     assert console_errors == []
+
+
+def after_content(page: Page, selector: str) -> str:
+    """What CSS adds after the first element ``selector`` finds (as print would lay it out)."""
+    return page.locator(selector).first.evaluate(
+        "el => getComputedStyle(el, '::after').getPropertyValue('content')"
+    )
+
+
+def test_the_printed_report_and_grid_show_dates_and_no_link_paths(page: Page, live_server):
+    open_report(page, live_server)
+    page.emulate_media(media="print")
+    assert after_content(page, ".app-heat__link") in ("none", "normal")
+
+    page.emulate_media(media="screen")
+    page.goto(live_server.url)
+    when = page.locator("main time").first
+    expect(when).to_contain_text(re.compile(r"ago|just now"), use_inner_text=True)
+    page.emulate_media(media="print")
+    dated = re.compile(r"^\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2}$")
+    expect(when).to_have_text(dated, use_inner_text=True)

@@ -44,7 +44,8 @@ def test_manager_exports_the_workbook_then_imports_a_csv_and_sees_it_in_history(
     assert download.suggested_filename.startswith("grid-for-supporting-people-grid-")
     assert download.suggested_filename.endswith(".xlsx")
     book = load_workbook(io.BytesIO(open(download.path(), "rb").read()))  # noqa: SIM115
-    assert book.sheetnames == ["Grid", "Open gaps", "History"]
+    assert book.sheetnames == ["Grid", "Open gaps", "History", "Grid as typed"]
+    assert book["Grid as typed"].sheet_state == "hidden"
     assert book["Grid"]["A2"].value == AREA
 
     page.get_by_label("Spreadsheet (.xlsx or .csv)").set_input_files(

@@ -448,3 +448,12 @@ def test_a_choice_naming_no_change_in_the_preview_applies_nothing(app, people, g
 def test_a_file_from_elsewhere_says_later_edits_cannot_be_marked(app, people, grid, manager):
     _, page = preview_of(manager, grid, csv_file(HEADER + "Social work,From the file,,\n"))
     assert "The file does not say when it was exported" in page.text
+
+
+def test_reimporting_an_untouched_export_of_styled_cells_changes_nothing(
+    app, people, grid, manager
+):
+    fill(app, people, grid, ("Social work", "Strategy"), "We **listen first**.\n\n- Monthly")
+    data = exported_workbook(manager, grid)
+    _, page = preview_of(manager, grid, (io.BytesIO(data), "grid.xlsx"))
+    assert "The file matches the grid: there is nothing to import." in page.text
