@@ -8,6 +8,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 
@@ -37,6 +38,8 @@ DEFAULTS: dict[str, Any] = {
     "IMPORT_MAX_ROWS": 1_000,
     # The authority named in the sharing-practice document unless another is typed.
     "AUTHORITY_NAME": "Our council",
+    # The zone people read and type times in; times are stored in UTC.
+    "TIMEZONE": "Europe/London",
     "PASSWORD_HASH_METHOD": "scrypt",
     # Sign-in attempts allowed (grid_app/web/sign_in_limits.py): for one email address from
     # one client address; for one email address from anywhere, slower, so that an attacker
@@ -106,6 +109,7 @@ ENV_NAMES = (
     "MAIL_FROM",
     "BASE_URL",
     "AUTHORITY_NAME",
+    "TIMEZONE",
 )
 ENV_INTS = (
     "SESSION_IDLE_MINUTES",
@@ -161,6 +165,13 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
 
     if not app.config["BASE_URL"]:
         app.config["BASE_URL"] = f"http://127.0.0.1:{os.environ.get('PORT') or 5000}"
+
+    try:
+        ZoneInfo(app.config["TIMEZONE"])
+    except (ValueError, ZoneInfoNotFoundError) as error:
+        raise ConfigError(
+            f"TIMEZONE must be an IANA zone such as Europe/London: {error}"
+        ) from error
 
     if app.config["SMTP_SECURITY"] not in ("starttls", "ssl", "none"):
         raise ConfigError("SMTP_SECURITY must be starttls, ssl or none.")

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from grid_app import localtime
 from grid_app.audit import service as audit
 from grid_app.auth.models import Actor, Role
 from grid_app.database import utcnow
@@ -37,7 +38,7 @@ OPEN_GAPS_HEADER = [
     "Owner",
     "Due date",
     "Raised by",
-    "Raised at (UTC)",
+    "Raised at",
 ]
 
 
@@ -179,7 +180,7 @@ def open_gap_rows(grid: Grid) -> list[list[Any]]:
             flag.owner.display_name if flag.owner else "",
             flag.due_date.isoformat() if flag.due_date else "",
             flag.raised_by.display_name if flag.raised_by else "",
-            flag.created_at.isoformat(timespec="seconds"),
+            localtime.to_local(flag.created_at).isoformat(sep=" ", timespec="minutes"),
         ]
         for flag in ordered
     ]

@@ -13,13 +13,20 @@ from flask import Flask
 from markupsafe import Markup
 
 from grid_app.database import utcnow
+from grid_app.localtime import to_local, zone_name
 
 
 def when(value: datetime | None) -> str:
-    """A date and time as people in the UK write it: "3 Nov 2026, 14:05"."""
+    """A stored time in local time, as people in the UK write it: "3 Nov 2026, 14:05"."""
     if value is None:
         return ""
+    value = to_local(value)
     return f"{value.day} {value:%b %Y, %H:%M}"
+
+
+def local(value: datetime | None) -> datetime | None:
+    """A stored (UTC) time as local wall-clock time, for templates that format it."""
+    return None if value is None else to_local(value)
 
 
 def ago(value: datetime | None, now: datetime | None = None) -> str:
@@ -33,7 +40,8 @@ def ago(value: datetime | None, now: datetime | None = None) -> str:
         if seconds >= size:
             count = seconds // size
             if unit == "day" and count > 30:
-                return f"on {value.day} {value:%b %Y}"
+                shown = to_local(value)
+                return f"on {shown.day} {shown:%b %Y}"
             return f"{count} {unit}{'' if count == 1 else 's'} ago"
     return "just now"
 
@@ -86,8 +94,10 @@ def init_app(app: Flask) -> None:
         time_tag=time_tag,
         names_in=names_in,
         html_text=html_text,
+        local=local,
         markdown=render,
         stored_html=stored_html,
     )
+    app.jinja_env.globals["zone_name"] = zone_name
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -126,7 +126,7 @@ def open_as_of(page: Page, server: LiveServer) -> None:
 def open_as_of_with_error(page: Page, server: LiveServer) -> None:
     sign_in(page, server)
     page.get_by_role("link", name="See the grid as it stood on a past date").click()
-    page.get_by_label("Show the grid as it stood at (UTC)").fill("2999-01-01T09:00")
+    page.get_by_label("Show the grid as it stood at (UK time)").fill("2999-01-01T09:00")
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_text("That is in the future.")).to_be_visible()
 
