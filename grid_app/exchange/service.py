@@ -38,8 +38,12 @@ OPEN_GAPS_HEADER = [
     "Owner",
     "Due date",
     "Raised by",
-    "Raised at",
 ]
+
+
+def open_gaps_header() -> list[str]:
+    """The open-gaps columns; the last names the zone its times are in."""
+    return [*OPEN_GAPS_HEADER, f"Raised at ({localtime.zone_name()})"]
 
 
 def can_exchange(actor: Actor) -> bool:
@@ -156,7 +160,7 @@ def _width(rows: list[list[str]], index: int) -> float:
 
 
 def open_gap_rows(grid: Grid) -> list[list[Any]]:
-    """Each open gap flag of ``grid``, most severe first, as a row of OPEN_GAPS_HEADER."""
+    """Each open gap flag of ``grid``, most severe first, as a row of open_gaps_header()."""
     severity_order = {"high": 0, "medium": 1, "low": 2}
     flags = db.session.scalars(
         select(GapFlag)
@@ -188,7 +192,7 @@ def open_gap_rows(grid: Grid) -> list[list[Any]]:
 
 def _gaps_sheet(grid: Grid) -> spreadsheets.Sheet:
     widths = {0: 24, 1: 16, 2: 50, 3: 10, 4: 14, 5: 20, 6: 12, 7: 20, 8: 20}
-    return spreadsheets.Sheet("Open gaps", OPEN_GAPS_HEADER, open_gap_rows(grid), widths)
+    return spreadsheets.Sheet("Open gaps", open_gaps_header(), open_gap_rows(grid), widths)
 
 
 def gaps_csv(actor: Actor, grid: Grid) -> Iterator[str]:
@@ -196,7 +200,7 @@ def gaps_csv(actor: Actor, grid: Grid) -> Iterator[str]:
     require_exchange(actor)
     rows = open_gap_rows(grid)
     _audit(actor, grid, "gaps", "csv")
-    return iter(list(spreadsheets.csv_body(OPEN_GAPS_HEADER, rows)))
+    return iter(list(spreadsheets.csv_body(open_gaps_header(), rows)))
 
 
 def gaps_xlsx(actor: Actor, grid: Grid) -> bytes:

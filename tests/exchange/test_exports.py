@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -221,3 +221,18 @@ def test_a_workbook_export_carries_when_it_was_taken(app, grid, manager):
     book = workbook(manager.get(f"/grids/{grid.slug}/export/grid.xlsx").data)
     stamps = [p.value for p in book.custom_doc_props.props if p.name == "Grid exported at"]
     assert len(stamps) == 1 and stamps[0].endswith("Z")
+
+
+def test_open_gaps_export_gives_raised_times_in_uk_time(app, people, grid, manager):
+    with app.app_context():
+        flag = gap_service.raise_flag(
+            db.session.get_one(User, people["contributor"].id),
+            db.session.get_one(Cell, grid.cells[("Social work", "Evidence")]),
+            what_is_missing="No figures by ethnicity",
+            severity="high",
+        )
+        flag.created_at = datetime(2026, 7, 1, 8, 0)  # 09:00 in London, summer time
+        db.session.commit()
+    rows = list(csv.reader(io.StringIO(manager.get(f"/grids/{grid.slug}/export/gaps.csv").text)))
+    assert rows[0][-1] == "Raised at (UK time)"
+    assert rows[1][-1] == "2026-07-01 09:00"
