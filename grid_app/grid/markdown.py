@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -166,8 +167,20 @@ def _runs(children: list[Any]) -> list[Run]:
     return runs
 
 
+# Text with none of these has no Markdown in it: its plain form is its paragraphs, which
+# skips the parser for most cells (a parse costs about a millisecond; a workbook has
+# thousands of cells).
+_MARKUP = re.compile(r"[\\`*_\[\]#>|~<!&=+-]|^\s*\d+[.)]|^ {4}|\t|https?:", re.MULTILINE)
+_BLANK_LINES = re.compile(r"\n\s*\n")
+
+
 def plain(text: str) -> str:
     """Markdown as plain text: no stars or hashes; list items start "•" or their number."""
+    if not _MARKUP.search(text):
+        paragraphs = (p.strip() for p in _BLANK_LINES.split(text.strip()))
+        return "\n\n".join(
+            "\n".join(line.strip() for line in p.splitlines()) for p in paragraphs if p
+        )
     lines: list[str] = []
     previous = ""
     for block in blocks(text):

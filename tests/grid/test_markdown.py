@@ -112,3 +112,18 @@ def test_plain_text_drops_markdown_syntax_but_keeps_lists_and_link_addresses():
     assert markdown.plain(text) == (
         "We listen first.\n\n• One thing\n• Model (https://example.org/m)\n\n3. Third"
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Monthly supervision",
+        "  Two lines\nof text  \n\n\n\nand a second paragraph.  ",
+        "Numbers 2024 and 3 items, all plain.",
+        "",
+        "Ends with a question? Yes.",
+    ],
+)
+def test_plain_text_of_text_without_markdown_matches_the_parser(text):
+    parsed = "\n\n".join(b.text for b in markdown.blocks(text))
+    assert markdown.plain(text) == parsed
