@@ -8,6 +8,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 
@@ -40,6 +41,8 @@ DEFAULTS: dict[str, Any] = {
     "AUTHORITY_NAME": "Our council",
     "CONTACT_EMAIL": "grid-support@council.example",
     "DPO_EMAIL": "dpo@council.example",
+    # The zone people read and type times in; times are stored in UTC.
+    "TIMEZONE": "Europe/London",
     "PASSWORD_HASH_METHOD": "scrypt",
     # Sign-in attempts allowed (grid_app/web/sign_in_limits.py): for one email address from
     # one client address; for one email address from anywhere, slower, so that an attacker
@@ -114,6 +117,7 @@ ENV_NAMES = (
     "AUTHORITY_NAME",
     "CONTACT_EMAIL",
     "DPO_EMAIL",
+    "TIMEZONE",
 )
 ENV_INTS = (
     "SESSION_IDLE_MINUTES",
@@ -170,6 +174,13 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
 
     if not app.config["BASE_URL"]:
         app.config["BASE_URL"] = f"http://127.0.0.1:{os.environ.get('PORT') or 5000}"
+
+    try:
+        ZoneInfo(app.config["TIMEZONE"])
+    except (ValueError, ZoneInfoNotFoundError) as error:
+        raise ConfigError(
+            f"TIMEZONE must be an IANA zone such as Europe/London: {error}"
+        ) from error
 
     if app.config["SMTP_SECURITY"] not in ("starttls", "ssl", "none"):
         raise ConfigError("SMTP_SECURITY must be starttls, ssl or none.")

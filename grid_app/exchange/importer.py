@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from openpyxl.utils import get_column_letter
@@ -26,9 +26,9 @@ from grid_app.exchange import spreadsheets
 from grid_app.exchange.models import ImportUpload
 from grid_app.exchange.service import OWNER_SEPARATOR, cell_text, live_view, require_exchange
 from grid_app.extensions import db
-from grid_app.grid import diff, queries, structure
+from grid_app.grid import diff, markdown, queries, structure
 from grid_app.grid import service as grid_service
-from grid_app.grid.models import ColumnKind, Grid, RevisionKind
+from grid_app.grid.models import Cell, ColumnKind, Grid, RevisionKind
 
 UPLOAD_LIFETIME = timedelta(hours=1)
 MAX_COLUMNS = 50
@@ -122,6 +122,17 @@ class CellChange:
     text: str  # what the cell's text becomes
     owner_ids: list[int] | None  # the owners it gets (owner columns only)
     cell_id: int | None = None  # None for a cell of a new row or column
+    # Names the change in the apply form; stable while the grid stays at the preview's base.
+    key: str = ""
+    # Set when the grid's cell was saved after the file was exported: applying this
+    # change would undo that edit, so it is left out unless the manager chooses it.
+    edited_by: str = ""
+    edited_at: datetime | None = None
+
+    @property
+    def edited_after_export(self) -> bool:
+        """True when the cell was edited after the file was exported."""
+        return self.edited_at is not None
 
     @property
     def words(self) -> list[diff.DiffPart]:
@@ -142,13 +153,25 @@ class Preview:
     changed: list[CellChange] = field(default_factory=list)
     unchanged: int = 0
     notes: list[str] = field(default_factory=list)
-    # Set when the actor may not make some of the changes (rows and columns need an admin).
-    blocked: str = ""
+    # What in the file cannot be imported, each with why; the rest still applies.
+    skipped: list[str] = field(default_factory=list)
+    # When the file was exported from the app (naive UTC); None for other files.
+    exported_at: datetime | None = None
 
     @property
     def is_empty(self) -> bool:
         """True when applying would change nothing."""
         return not (self.new_rows or self.new_columns or self.filled or self.changed)
+
+    @property
+    def cell_changes(self) -> list[CellChange]:
+        """Every cell the import would fill or change."""
+        return [*self.filled, *self.changed]
+
+    @property
+    def edited_after_export(self) -> list[CellChange]:
+        """The changes that would undo an edit made after the file was exported."""
+        return [c for c in self.cell_changes if c.edited_after_export]
 
 
 def state_of(grid: Grid | None) -> str:
@@ -169,6 +192,7 @@ def preview(actor: Actor, upload: ImportUpload) -> Preview:
     if upload.grid_id and grid is None:
         raise NotFound("The grid this import was for no longer exists.")
     result = Preview(grid, grid.name if grid else upload.new_grid_name, state_of(grid))
+    result.exported_at = table.exported_at
     people = _people()
     limit = current_app.config["CELL_TEXT_MAX"]
     for row_number, column_number in table.formulas:
@@ -179,13 +203,33 @@ def preview(actor: Actor, upload: ImportUpload) -> Preview:
     view = live_view(grid) if grid else None
     rows = {_key(r.name): r for r in view.rows} if view else {}
     columns = {_key(c.name): c for c in view.columns} if view else {}
-    result.new_columns = [name for name in header if _key(name) not in columns]
+    # Adding service areas or columns to a grid needs an admin; a manager's file still
+    # applies its other changes, and the preview says what is left out and why.
+    may_add = grid is None or structure.can_change_structure(actor)
+    for name in header:
+        if _key(name) in columns:
+            continue
+        if may_add:
+            result.new_columns.append(name)
+        else:
+            result.skipped.append(
+                f"The column “{name}” is not in the grid, and only an admin can add "
+                "columns, so its cells were left out."
+            )
     for index, (area, values) in enumerate(areas):
         row = rows.get(_key(area))
         if row is None:
+            if not may_add:
+                result.skipped.append(
+                    f"Row {index + 2}: the service area “{area}” is not in the grid, and only "
+                    "an admin can add service areas, so the row was left out."
+                )
+                continue
             result.new_rows.append(area)
         for name, value in zip(header, values, strict=True):
             column = columns.get(_key(name))
+            if column is None and not may_add:
+                continue
             holds_people = column.holds_people if column else _key(name) in PEOPLE_COLUMN_NAMES
             if len(value) > limit:
                 raise Invalid(
@@ -199,24 +243,30 @@ def preview(actor: Actor, upload: ImportUpload) -> Preview:
             text = grid_service.normalise_text(text)
             cell = view.cell(row, column) if (view and row and column) else None
             if cell is None:
-                result.filled.append(CellChange(area, name, "", value, text, owner_ids, None))
+                key = f"new-{len(result.filled)}"
+                result.filled.append(CellChange(area, name, "", value, text, owner_ids, None, key))
                 continue
             old = cell_text(cell)
             same_owners = owner_ids is None or sorted(owner_ids) == sorted(
                 p.id for p in cell.owners
             )
-            if text == cell.text and same_owners:
+            # A workbook from this app holds cells as plain text: the same words without
+            # their Markdown are the same cell, not a change that would strip its styling.
+            same_text = text == cell.text or text == markdown.plain(cell.text)
+            if same_text and same_owners:
                 result.unchanged += 1
                 continue
-            change = CellChange(area, name, old, value, text, owner_ids, cell.id)
+            change = CellChange(area, name, old, value, text, owner_ids, cell.id, f"cell-{cell.id}")
+            if _edited_after(cell, table.exported_at):
+                change.edited_at = cell.updated_at
+                change.edited_by = cell.updated_by.display_name if cell.updated_by else "someone"
             (result.changed if old.strip() else result.filled).append(change)
-    adds_structure = bool(result.new_rows or result.new_columns) and grid is not None
-    if adds_structure and not structure.can_change_structure(actor):
-        result.blocked = (
-            "The file adds service areas or columns, which only an admin can do. "
-            "Ask an admin to import it, or remove them from the file."
-        )
     return result
+
+
+def _edited_after(cell: Cell, exported_at: datetime | None) -> bool:
+    """Whether ``cell`` was saved after the file it is compared with was exported."""
+    return exported_at is not None and cell.updated_at is not None and cell.updated_at > exported_at
 
 
 def _key(name: str) -> str:
@@ -331,24 +381,33 @@ def _split_owners(value: str, people: dict[str, User]) -> tuple[str, list[int]]:
 
 @dataclass
 class Outcome:
-    """What an applied import did."""
+    """What an applied import did, and what it left out."""
 
     grid: Grid
     rows_added: int
     columns_added: int
     cells_changed: int
+    skipped: list[str] = field(default_factory=list)
+    cells_left: int = 0  # changes in the preview the manager chose not to apply
 
 
-def apply(actor: Actor, upload: ImportUpload, *, base: str) -> Outcome:
-    """Apply the upload as previewed from ``base``; EditConflict if the grid moved on."""
+def apply(
+    actor: Actor, upload: ImportUpload, *, base: str, chosen: set[str] | None = None
+) -> Outcome:
+    """Apply the upload as previewed from ``base``; EditConflict if the grid moved on.
+
+    ``chosen`` holds the keys of the cell changes to apply; None applies the preview's
+    default: every change except those that would undo an edit made after the export.
+    """
     found = preview(actor, upload)
-    if found.blocked:
-        raise Forbidden(found.blocked)
     if found.base != base:
         raise EditConflict(
             "The grid changed after you saw the preview, so nothing was imported. "
             "Check the fresh preview and apply it again."
         )
+    if chosen is None:
+        chosen = {c.key for c in found.cell_changes if not c.edited_after_export}
+    wanted = [c for c in found.cell_changes if c.key in chosen]
     grid = found.grid
     if grid is None:
         _check_new_grid(actor, upload.new_grid_name)
@@ -379,7 +438,7 @@ def apply(actor: Actor, upload: ImportUpload, *, base: str) -> Outcome:
     rows = {_key(r.name): r for r in view.rows}
     columns = {_key(c.name): c for c in view.columns}
     changed = 0
-    for change in [*found.filled, *found.changed]:
+    for change in wanted:
         cell = view.cell(rows[_key(change.area)], columns[_key(change.column)])
         if cell is None:
             raise Invalid(f"The cell {change.column} for {change.area} is missing.")
@@ -402,7 +461,16 @@ def apply(actor: Actor, upload: ImportUpload, *, base: str) -> Outcome:
         rows_added=rows_added,
         columns_added=columns_added,
         cells_changed=changed,
+        cells_left=len(found.cell_changes) - len(wanted),
+        skipped=len(found.skipped),
     )
     db.session.delete(upload)
     db.session.flush()
-    return Outcome(grid, rows_added, columns_added, changed)
+    return Outcome(
+        grid,
+        rows_added,
+        columns_added,
+        changed,
+        found.skipped,
+        len(found.cell_changes) - len(wanted),
+    )

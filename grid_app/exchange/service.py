@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from grid_app import localtime
 from grid_app.audit import service as audit
 from grid_app.auth.models import Actor, Role
 from grid_app.database import utcnow
@@ -21,7 +22,7 @@ from grid_app.exchange import spreadsheets
 from grid_app.exchange.models import ServiceAreaCategory, SharingCategory
 from grid_app.extensions import db
 from grid_app.gaps.models import OPEN_STATUSES, SEVERITY_LABELS, STATUS_LABELS, GapFlag
-from grid_app.grid import queries
+from grid_app.grid import markdown, queries
 from grid_app.grid.models import Cell, Grid, ServiceArea
 
 EXCHANGE_ROLES = (Role.MANAGER, Role.ADMIN)
@@ -37,8 +38,12 @@ OPEN_GAPS_HEADER = [
     "Owner",
     "Due date",
     "Raised by",
-    "Raised at (UTC)",
 ]
+
+
+def open_gaps_header() -> list[str]:
+    """The open-gaps columns; the last names the zone its times are in."""
+    return [*OPEN_GAPS_HEADER, f"Raised at ({localtime.zone_name()})"]
 
 
 def can_exchange(actor: Actor) -> bool:
@@ -69,28 +74,34 @@ class GridTable:
 
 
 def live_view(grid: Grid) -> queries.GridView:
-    """The grid's live rows, columns and cells with their owners, in four queries.
+    """The grid's live rows, columns and cells with owners and last editors, in five queries.
 
     Unlike the grid page's read model it adds no badges, which need a request to link to.
     """
     rows, columns = queries.grid_structure(grid, live_only=True)
     view = queries.GridView(grid, rows, columns)
     cells = db.session.scalars(
-        select(Cell).where(Cell.grid_id == grid.id).options(selectinload(Cell.owners))
+        select(Cell)
+        .where(Cell.grid_id == grid.id)
+        .options(selectinload(Cell.owners), selectinload(Cell.updated_by))
     )
     view.cells = {(c.row_id, c.column_id): c for c in cells}
     return view
 
 
-def grid_table(grid: Grid) -> GridTable:
-    """The grid's live service areas and columns as text; owner cells name people."""
+def grid_table(grid: Grid, *, plain: bool = False) -> GridTable:
+    """The grid's live service areas and columns as text; owner cells name people.
+
+    ``plain`` turns cells' Markdown into plain text (no stars or "- " bullets), for a
+    workbook people read; a CSV keeps the Markdown as it was typed.
+    """
     view = live_view(grid)
     rows = []
     for row in view.rows:
         values = [row.name]
         for column in view.columns:
             cell = view.cell(row, column)
-            values.append(cell_text(cell) if cell is not None else "")
+            values.append(cell_text(cell, plain=plain) if cell is not None else "")
         rows.append(values)
     return GridTable(["Service area", *(c.name for c in view.columns)], rows)
 
@@ -98,10 +109,10 @@ def grid_table(grid: Grid) -> GridTable:
 OWNER_SEPARATOR = "; "
 
 
-def cell_text(cell: Cell) -> str:
+def cell_text(cell: Cell, *, plain: bool = False) -> str:
     """What a cell says as text: owners by name, then any contact written in the cell."""
     if not cell.column.holds_people:
-        return cell.text
+        return markdown.plain(cell.text) if plain else cell.text
     names = [person.display_name for person in cell.owners]
     if cell.text.strip():
         names.append(cell.text.strip())
@@ -119,7 +130,8 @@ def grid_csv(actor: Actor, grid: Grid) -> Iterator[str]:
 def grid_xlsx(actor: Actor, grid: Grid) -> bytes:
     """A workbook: the grid, its open gaps, and its newest changes."""
     require_exchange(actor)
-    table = grid_table(grid)
+    table = grid_table(grid, plain=True)
+    typed = grid_table(grid)
     widths = {0: 28, **{i: _width(table.rows, i) for i in range(1, len(table.header))}}
     sheets = [
         spreadsheets.Sheet("Grid", table.header, table.rows, widths),
@@ -132,9 +144,10 @@ def grid_xlsx(actor: Actor, grid: Grid) -> bytes:
             note=f"The newest {HISTORY_SHEET_MAX:,} changes, oldest first. "
             "Download the history CSV for every change.",
         ),
+        spreadsheets.Sheet(spreadsheets.AS_TYPED, typed.header, typed.rows, hidden=True),
     ]
     _audit(actor, grid, "grid", "xlsx")
-    return spreadsheets.workbook(sheets)
+    return spreadsheets.workbook(sheets, exported_at=utcnow())
 
 
 def _width(rows: list[list[str]], index: int) -> float:
@@ -147,7 +160,7 @@ def _width(rows: list[list[str]], index: int) -> float:
 
 
 def open_gap_rows(grid: Grid) -> list[list[Any]]:
-    """Each open gap flag of ``grid``, most severe first, as a row of OPEN_GAPS_HEADER."""
+    """Each open gap flag of ``grid``, most severe first, as a row of open_gaps_header()."""
     severity_order = {"high": 0, "medium": 1, "low": 2}
     flags = db.session.scalars(
         select(GapFlag)
@@ -171,7 +184,7 @@ def open_gap_rows(grid: Grid) -> list[list[Any]]:
             flag.owner.display_name if flag.owner else "",
             flag.due_date.isoformat() if flag.due_date else "",
             flag.raised_by.display_name if flag.raised_by else "",
-            flag.created_at.isoformat(timespec="seconds"),
+            localtime.to_local(flag.created_at).isoformat(sep=" ", timespec="minutes"),
         ]
         for flag in ordered
     ]
@@ -179,7 +192,7 @@ def open_gap_rows(grid: Grid) -> list[list[Any]]:
 
 def _gaps_sheet(grid: Grid) -> spreadsheets.Sheet:
     widths = {0: 24, 1: 16, 2: 50, 3: 10, 4: 14, 5: 20, 6: 12, 7: 20, 8: 20}
-    return spreadsheets.Sheet("Open gaps", OPEN_GAPS_HEADER, open_gap_rows(grid), widths)
+    return spreadsheets.Sheet("Open gaps", open_gaps_header(), open_gap_rows(grid), widths)
 
 
 def gaps_csv(actor: Actor, grid: Grid) -> Iterator[str]:
@@ -187,7 +200,7 @@ def gaps_csv(actor: Actor, grid: Grid) -> Iterator[str]:
     require_exchange(actor)
     rows = open_gap_rows(grid)
     _audit(actor, grid, "gaps", "csv")
-    return iter(list(spreadsheets.csv_body(OPEN_GAPS_HEADER, rows)))
+    return iter(list(spreadsheets.csv_body(open_gaps_header(), rows)))
 
 
 def gaps_xlsx(actor: Actor, grid: Grid) -> bytes:

@@ -11,15 +11,20 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from docx import Document
-from docx.shared import Pt
+from docx.opc.constants import RELATIONSHIP_TYPE
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Pt, RGBColor
 
 from grid_app.audit import service as audit
 from grid_app.auth.models import Actor
 from grid_app.errors import Invalid
 from grid_app.exchange import service
 from grid_app.exchange.models import CATEGORY_LABELS, SharingCategory
+from grid_app.grid import markdown
 from grid_app.grid.models import Grid
 
 TITLE = "Anti-Racist Work and Tackling Disproportionality: Sharing Practice"
@@ -70,11 +75,6 @@ def links_in(text: str) -> list[tuple[str, str]]:
         for m in _BARE_URL.finditer(plain)
     ]
     return [(label, url) for _, label, url in sorted(found)]
-
-
-def plain(text: str) -> str:
-    """Cell text for a document: Markdown links become "label (address)"."""
-    return _MARKDOWN_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", text)
 
 
 def build(actor: Actor, grid: Grid, authority: str) -> SharingDocument:
@@ -161,18 +161,18 @@ def to_docx(document: SharingDocument) -> bytes:
         doc.add_paragraph(f"{mark} {label}")
     doc.add_heading("Description and impact", level=2)
     if document.description:
-        doc.add_paragraph(document.description)
+        _add_markdown(doc, "", document.description)
     for area in document.areas:
         doc.add_heading(area.name, level=3)
         if area.categories:
             doc.add_paragraph().add_run(f"Shared: {', '.join(area.categories)}").italic = True
         for column, text in area.paragraphs:
-            _labelled(doc, f"{column}: ", plain(text))
+            _add_markdown(doc, f"{column}: ", text)
     doc.add_heading("Resources and documents", level=2)
     for resource in document.resources:
-        label = resource.label if resource.label != resource.url else ""
-        text = f"{label} – {resource.url}" if label else resource.url
-        doc.add_paragraph(f"{text} ({resource.area})", style="List Bullet")
+        item = doc.add_paragraph(style="List Bullet")
+        _add_link(item, resource.label, resource.url)
+        item.add_run(f" ({resource.area})")
     if not document.resources:
         doc.add_paragraph("None listed.")
     doc.add_heading("Contact", level=2)
@@ -190,3 +190,56 @@ def _labelled(doc: object, label: str, text: str) -> None:
     paragraph = doc.add_paragraph()  # type: ignore[attr-defined]
     paragraph.add_run(label).bold = True
     paragraph.add_run(text)
+
+
+# Word's built-in list styles by (kind, depth); deeper lists use the deepest style there is.
+_LIST_STYLES = {
+    "bullet": ["List Bullet", "List Bullet 2", "List Bullet 3"],
+    "number": ["List Number", "List Number 2", "List Number 3"],
+}
+_LINK_BLUE = RGBColor(0x1D, 0x70, 0xB8)
+
+
+def _add_markdown(doc: object, label: str, text: str) -> None:
+    """Cell Markdown as Word paragraphs: real bold, italics, lists and links, no stars.
+
+    ``label`` (bold) starts the first paragraph, or stands alone before a list.
+    """
+    blocks = markdown.blocks(text)
+    if label and (not blocks or blocks[0].kind != "paragraph"):
+        doc.add_paragraph().add_run(label.rstrip()).bold = True  # type: ignore[attr-defined]
+        label = ""
+    for block in blocks:
+        styles = _LIST_STYLES.get(block.kind)
+        style = styles[min(block.depth, len(styles) - 1)] if styles else None
+        paragraph = doc.add_paragraph(style=style)  # type: ignore[attr-defined]
+        if label:
+            paragraph.add_run(label).bold = True
+            label = ""
+        for run in block.runs:
+            if run.href:
+                _add_link(paragraph, run.text, run.href, bold=run.bold, italic=run.italic)
+                continue
+            added = paragraph.add_run(run.text)
+            added.bold = run.bold or block.kind == "heading" or None
+            added.italic = run.italic or None
+            if run.code:
+                added.font.name = "Courier New"
+
+
+def _add_link(
+    paragraph: Any, text: str, url: str, *, bold: bool = False, italic: bool = False
+) -> None:
+    """A real hyperlink (blue, underlined) that opens ``url`` when clicked in Word."""
+    part = paragraph.part
+    rel_id = part.relate_to(url, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
+    link = OxmlElement("w:hyperlink")
+    link.set(qn("r:id"), rel_id)
+    run = paragraph.add_run(text)
+    run.font.underline = True
+    run.font.color.rgb = _LINK_BLUE
+    run.bold = bold or None
+    run.italic = italic or None
+    # The run is made by python-docx (so it is styled), then moved inside the link.
+    link.append(run._r)
+    paragraph._p.append(link)

@@ -11,19 +11,28 @@ import io
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from grid_app.errors import Invalid
-from grid_app.grid import csvout
+from grid_app.grid import csvout, markdown
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A document property of an exported workbook: when the export was taken (UTC, ISO 8601).
+# An import reads it back to mark the cells edited after the file was made. Spreadsheet
+# programs keep custom properties when they save, and nobody edits them by accident.
+EXPORTED_AT = "Grid exported at"
+# A hidden sheet of an exported workbook: the grid's cells as typed, with their Markdown.
+# The visible sheet is plain text for reading; an import takes a cell's typed text back
+# when its visible text is unchanged, so a round trip keeps bold, lists and links.
+AS_TYPED = "Grid as typed"
 # Column widths are in characters; long text wraps within the widest.
 WIDTH_MIN, WIDTH_MAX = 10, 60
 
@@ -39,18 +48,25 @@ class Sheet:
     widths: Mapping[int, float] = field(default_factory=dict)
     # A note written above nothing: it becomes the sheet's first row when set.
     note: str = ""
+    hidden: bool = False
 
 
-def workbook(sheets: Sequence[Sheet]) -> bytes:
+def workbook(sheets: Sequence[Sheet], exported_at: datetime | None = None) -> bytes:
     """An XLSX file of ``sheets``: bold frozen header, wrapped text, set widths.
 
+    ``exported_at`` (naive UTC) is kept as a document property for a later import.
     Written in openpyxl's write-only mode, so memory stays flat however many rows.
     """
     book = Workbook(write_only=True)
+    if exported_at is not None:
+        stamp = exported_at.isoformat() + "Z"
+        book.custom_doc_props.append(StringProperty(name=EXPORTED_AT, value=stamp))
     bold = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="top")
     for spec in sheets:
         sheet = book.create_sheet(spec.title[:31])
+        if spec.hidden:
+            sheet.sheet_state = "hidden"
         for index, title in enumerate(spec.header):
             width = spec.widths.get(index, len(title) + 4)
             letter = get_column_letter(index + 1)
@@ -116,12 +132,14 @@ class Table:
     """An uploaded sheet as text: its header row and the rows under it.
 
     ``formulas`` names the (row number, column number) of cells that held a formula,
-    read as their text; both count from 1 as a spreadsheet shows them.
+    read as their text; both count from 1 as a spreadsheet shows them. ``exported_at``
+    is when the app exported the file (naive UTC), if it says so.
     """
 
     header: list[str]
     rows: list[list[str]]
     formulas: list[tuple[int, int]] = field(default_factory=list)
+    exported_at: datetime | None = None
 
 
 def read(filename: str, content: bytes, max_rows: int, max_columns: int) -> Table:
@@ -195,11 +213,53 @@ def _read_xlsx(content: bytes, max_rows: int, max_columns: int) -> Table:
                     formulas.append((row_number, column_number))
                 values.append(_as_text(value))
             rows.append(values)
+        typed = book[AS_TYPED] if AS_TYPED in book.sheetnames else None
+        typed_rows = (
+            [
+                [_as_text(c.value) for c in row]
+                for row in (typed.iter_rows(max_row=max_rows + 1, max_col=max_columns + 1))
+            ]
+            if typed
+            else []
+        )
     finally:
         book.close()
     table = _table(rows)
     table.formulas = formulas
+    table.exported_at = _exported_at(book)
+    if any(any(row) for row in typed_rows):
+        _restore_typed(table, _table(typed_rows))
     return table
+
+
+def _restore_typed(table: Table, typed: Table) -> None:
+    """Put back the Markdown of each cell whose visible text is still the export's."""
+    columns = {name.casefold(): index for index, name in enumerate(typed.header)}
+    rows = {row[0].casefold(): row for row in typed.rows if row and row[0]}
+    for row in table.rows:
+        source = rows.get(row[0].casefold()) if row else None
+        if source is None:
+            continue
+        for index, name in enumerate(table.header):
+            at = columns.get(name.casefold())
+            if index == 0 or at is None or at >= len(source):
+                continue
+            if row[index] == markdown.plain(source[at]):
+                row[index] = source[at]
+
+
+def _exported_at(book: Any) -> datetime | None:
+    """The export time the app wrote into the workbook, or None (another program's file)."""
+    for prop in getattr(book, "custom_doc_props", None) or []:
+        if prop.name == EXPORTED_AT and isinstance(prop.value, str):
+            try:
+                stamp = datetime.fromisoformat(prop.value.strip().removesuffix("Z"))
+            except ValueError:
+                return None
+            if stamp.tzinfo is not None:
+                stamp = stamp.astimezone(UTC).replace(tzinfo=None)
+            return stamp
+    return None
 
 
 def _as_text(value: Any) -> str:

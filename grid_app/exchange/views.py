@@ -247,17 +247,25 @@ def apply(token: str) -> Response:
     upload = importer.upload_for(current_user, token)
     form = ApplyForm()
 
+    # The preview's form says it offers a choice; an unticked box sends nothing.
+    chosen = set(request.form.getlist("apply")) if request.form.get("choosing") else None
+
     def applied(outcome: importer.Outcome) -> Response:
-        flash(
+        message = (
             f"Imported: {outcome.cells_changed} cell{'s' * (outcome.cells_changed != 1)} "
             f"changed, {outcome.rows_added} service area{'s' * (outcome.rows_added != 1)} and "
-            f"{outcome.columns_added} column{'s' * (outcome.columns_added != 1)} added.",
-            "success",
+            f"{outcome.columns_added} column{'s' * (outcome.columns_added != 1)} added."
         )
+        if outcome.cells_left:
+            message += (
+                f" {outcome.cells_left} change{'s' * (outcome.cells_left != 1)} you left "
+                "unticked stayed as the grid had them."
+            )
+        flash(" ".join([message, *outcome.skipped]), "success")
         return htmx.redirect_after_post(url_for("grid.show", slug=outcome.grid.slug))
 
     return write(
-        lambda: importer.apply(current_user, upload, base=form.base.data or ""),
+        lambda: importer.apply(current_user, upload, base=form.base.data or "", chosen=chosen),
         applied,
         invalid=lambda error: error_response(422, error.message),
         conflict=lambda error: _preview(

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, redirect, request, stream_with_contex
 from flask_login import current_user
 from werkzeug import Response
 
+from grid_app import localtime
 from grid_app.audit import service as audit
 from grid_app.auth import queries as people
 from grid_app.database import utcnow
@@ -268,16 +269,19 @@ def as_of(slug: str) -> Response:
     grid = queries.grid_by_slug(slug)
     form = AsOfForm(request.args if "at" in request.args else None)
     at = utcnow()
+    # People type and read local time; the history is kept in UTC.
     if "at" not in request.args:
-        form.at.data = at.replace(second=0, microsecond=0)
+        form.at.data = localtime.to_local(at).replace(second=0, microsecond=0)
     elif not form.validate() or form.at.data is None:
-        form.at.errors = ["Enter a date and time, like 2026-03-31T17:00."]
-    elif form.at.data > at:
+        form.at.errors = [
+            f"Enter a date and time in {localtime.zone_name()}, like 2026-03-31T17:00."
+        ]
+    elif localtime.to_utc(form.at.data) > at:
         form.at.errors = ["That is in the future. Choose a time up to now."]
-    elif form.at.data < grid.created_at.replace(second=0, microsecond=0):
-        form.at.errors = [f"The grid did not exist before {when(grid.created_at)} (UTC)."]
+    elif localtime.to_utc(form.at.data) < grid.created_at.replace(second=0, microsecond=0):
+        form.at.errors = [f"The grid did not exist before {when(grid.created_at)}."]
     else:
-        at = form.at.data
+        at = localtime.to_utc(form.at.data)
     if form.at.errors:
         return htmx.render("grid/as_of.html", status=422, grid=grid, form=form, past=None)
     past = queries.grid_as_of(grid, at)

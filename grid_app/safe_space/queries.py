@@ -13,6 +13,7 @@ from typing import TypeVar
 from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import joinedload
 
+from grid_app import localtime
 from grid_app.auth.models import User
 from grid_app.errors import NotFound
 from grid_app.extensions import db
@@ -234,7 +235,8 @@ def summary_markdown(viewer: User, meeting: SafeSpaceSession, *, include_raw: bo
     lines = [
         f"# {meeting.title}",
         "",
-        f"Safe-space session held on {meeting.starts_at:%-d %B %Y at %H:%M}.",
+        f"Safe-space session held on {localtime.to_local(meeting.starts_at):%-d %B %Y at %H:%M} "
+        f"({localtime.zone_name()}).",
         f"Participants invited: {len(view.participants)}. Contributions: {total}.",
         "",
         "## Themes",

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from html import unescape
 from typing import Any
 
+import nh3
 from flask import Flask
 from markupsafe import Markup
 
 from grid_app.database import utcnow
+from grid_app.localtime import to_local, zone_name
 
 
 def when(value: datetime | None) -> str:
-    """A date and time as people in the UK write it: "3 Nov 2026, 14:05"."""
+    """A stored time in local time, as people in the UK write it: "3 Nov 2026, 14:05"."""
     if value is None:
         return ""
+    value = to_local(value)
     return f"{value.day} {value:%b %Y, %H:%M}"
+
+
+def local(value: datetime | None) -> datetime | None:
+    """A stored (UTC) time as local wall-clock time, for templates that format it."""
+    return None if value is None else to_local(value)
 
 
 def ago(value: datetime | None, now: datetime | None = None) -> str:
@@ -30,19 +40,25 @@ def ago(value: datetime | None, now: datetime | None = None) -> str:
         if seconds >= size:
             count = seconds // size
             if unit == "day" and count > 30:
-                return f"on {value.day} {value:%b %Y}"
+                shown = to_local(value)
+                return f"on {shown.day} {shown:%b %Y}"
             return f"{count} {unit}{'' if count == 1 else 's'} ago"
     return "just now"
 
 
 def time_tag(value: datetime | None) -> Markup:
-    """A <time> element saying how long ago, with the exact time for machines and tooltips."""
+    """A <time> element saying how long ago on screen and the exact time on paper."""
     if value is None:
         return Markup("")
     # Built from dates and numbers only, so there is nothing to escape (and hundreds of
     # cells render quickly).
     iso = value.isoformat(timespec="seconds")
-    return Markup(f'<time datetime="{iso}Z" title="{when(value)}">{ago(value)}</time>')
+    # On paper "3 days ago" goes stale the day it is read: print shows the date instead.
+    exact = when(value)
+    return Markup(
+        f'<time datetime="{iso}Z" title="{exact}"><span class="app-no-print">{ago(value)}</span>'
+        f'<span class="app-print-only">{exact}</span></time>'
+    )
 
 
 def stored_html(html: str | None) -> Markup:
@@ -50,6 +66,17 @@ def stored_html(html: str | None) -> Markup:
     from grid_app.grid.markdown import sanitise
 
     return Markup(sanitise(html)) if html else Markup("")
+
+
+_BLOCK_END = re.compile(r"</(p|li|h[1-6]|blockquote|pre|tr|td|th)>|<br\s*/?>", re.IGNORECASE)
+
+
+def html_text(html: str | None) -> str:
+    """Rendered Markdown as the words a reader sees: no tags, no stars, mentions as names."""
+    if not html:
+        return ""
+    words = nh3.clean(_BLOCK_END.sub(" ", html), tags=set())
+    return " ".join(unescape(words).split())
 
 
 def names_in(ids: Iterable[int], people: Mapping[int, Any]) -> str:
@@ -66,8 +93,11 @@ def init_app(app: Flask) -> None:
         ago=ago,
         time_tag=time_tag,
         names_in=names_in,
+        html_text=html_text,
+        local=local,
         markdown=render,
         stored_html=stored_html,
     )
+    app.jinja_env.globals["zone_name"] = zone_name
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

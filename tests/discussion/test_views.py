@@ -461,7 +461,7 @@ def test_every_form_swaps_the_whole_discussion(app, client, people, grid):
 def test_comments_and_replies_are_in_the_activity_feed_under_its_filters(
     app: Flask, client, people, grid
 ):
-    thread = comment_on(app, people, grid, body="Where is the **data**?")
+    thread = comment_on(app, people, grid, body="@manager@example.org where is the **data**?")
     comment_on(app, people, grid, who="other", body="Coming soon.", parent_id=thread)
     gone = comment_on(app, people, grid, body="Never mind", where=("Youth Justice", "Evidence"))
     with app.app_context():
@@ -473,7 +473,8 @@ def test_comments_and_replies_are_in_the_activity_feed_under_its_filters(
     feed = client.get(f"/grids/{grid.slug}/activity")
     assert "commented on" in feed.text and "replied in a thread on" in feed.text
     assert f'href="/cells/{grid.cells[EVIDENCE]}/comments#comment-{thread}"' in feed.text
-    assert "“Where is the **data**?”" in feed.text
+    # Rendered, as the discussion shows it: the mention as a name, no Markdown stars.
+    assert "“@Mo Manager where is the data?”" in feed.text
     assert "Never mind" not in feed.text
     only_other = client.get(f"/grids/{grid.slug}/activity?person={people['other'].id}")
     assert "replied in a thread on" in only_other.text

@@ -134,7 +134,7 @@ def open_as_of(page: Page, server: LiveServer) -> None:
 def open_as_of_with_error(page: Page, server: LiveServer) -> None:
     sign_in(page, server)
     page.get_by_role("link", name="See the grid as it stood on a past date").click()
-    page.get_by_label("Show the grid as it stood at (UTC)").fill("2999-01-01T09:00")
+    page.get_by_label("Show the grid as it stood at (UK time)").fill("2999-01-01T09:00")
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_text("That is in the future.")).to_be_visible()
 
@@ -290,6 +290,7 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "dashboard-error": dashboard_pages.open_dashboard_with_error,
     "exchange": exchange_pages.open_exchange,
     "exchange-import-preview": exchange_pages.open_import_preview,
+    "exchange-import-later-edits": exchange_pages.open_preview_of_an_old_export,
     "safe-space-sessions": safe_space_pages.open_sessions,
     "safe-space-new": safe_space_pages.open_new_session,
     "safe-space-new-errors": safe_space_pages.open_new_session_with_errors,

@@ -102,3 +102,24 @@ def test_empty_cells_stand_out_and_the_settings_sit_after_the_heatmap(page: Page
     expect(settings).to_be_visible()
     legend = page.locator(".app-heat-legend li").first
     expect(legend).to_contain_text("Empty")
+
+
+def after_content(page: Page, selector: str) -> str:
+    """What CSS adds after the first element ``selector`` finds (as print would lay it out)."""
+    return page.locator(selector).first.evaluate(
+        "el => getComputedStyle(el, '::after').getPropertyValue('content')"
+    )
+
+
+def test_the_printed_report_and_grid_show_dates_and_no_link_paths(page: Page, live_server):
+    open_report(page, live_server)
+    page.emulate_media(media="print")
+    assert after_content(page, ".app-heat__link") in ("none", "normal")
+
+    page.emulate_media(media="screen")
+    page.goto(live_server.url)
+    when = page.locator("main time").first
+    expect(when).to_contain_text(re.compile(r"ago|just now"), use_inner_text=True)
+    page.emulate_media(media="print")
+    dated = re.compile(r"^\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2}$")
+    expect(when).to_have_text(dated, use_inner_text=True)

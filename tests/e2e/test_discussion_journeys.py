@@ -169,3 +169,16 @@ def open_comment_history(page: Page, server: LiveServer) -> None:
     page.get_by_role("button", name="Save comment").click()
     page.get_by_role("link", name=re.compile(r"^edited")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Earlier wording of a comment")
+
+
+def test_the_activity_feed_shows_a_comment_as_read_with_mentions_as_names(
+    page: Page, live_server, console_errors
+):
+    comment_as(live_server, "manager@example.org", "@contributor@example.org see **this** first")
+    sign_in(page, live_server)
+    page.get_by_role("link", name="Activity", exact=True).click()
+    entry = page.locator(".app-feed__entry").filter(has_text="commented on").first
+    expect(entry).to_contain_text("“@Chris Contributor see this first”")
+    expect(entry).not_to_contain_text("**")
+    expect(entry).not_to_contain_text("@contributor@example.org")
+    assert console_errors == []

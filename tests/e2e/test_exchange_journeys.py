@@ -7,7 +7,7 @@ import io
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import LiveServer, cell_id, sign_in
+from tests.e2e.conftest import LiveServer, cell_id, save_as, sign_in
 
 MANAGER = "manager@example.org"
 AREA = "Safe spaces for staff"
@@ -44,7 +44,8 @@ def test_manager_exports_the_workbook_then_imports_a_csv_and_sees_it_in_history(
     assert download.suggested_filename.startswith("grid-for-supporting-people-grid-")
     assert download.suggested_filename.endswith(".xlsx")
     book = load_workbook(io.BytesIO(open(download.path(), "rb").read()))  # noqa: SIM115
-    assert book.sheetnames == ["Grid", "Open gaps", "History"]
+    assert book.sheetnames == ["Grid", "Open gaps", "History", "Grid as typed"]
+    assert book["Grid as typed"].sheet_state == "hidden"
     assert book["Grid"]["A2"].value == AREA
 
     page.get_by_label("Spreadsheet (.xlsx or .csv)").set_input_files(
@@ -61,4 +62,44 @@ def test_manager_exports_the_workbook_then_imports_a_csv_and_sees_it_in_history(
     page.goto(f"{live_server.url}/cells/{cell_id(live_server, AREA, 'Evidence')}/history")
     newest = page.get_by_role("row").filter(has_text="Imported from a spreadsheet").first
     expect(newest).to_contain_text("import")
+    assert console_errors == []
+
+
+LATER_EVIDENCE = "Attendance now counted weekly, agreed at the June meeting."
+
+
+def open_preview_of_an_old_export(page: Page, server: LiveServer) -> None:
+    """The preview of a workbook exported before a colleague edited one of its cells."""
+    open_exchange(page, server)
+    with page.expect_download() as info:
+        page.get_by_role("link", name="The grid as a workbook (XLSX)").click()
+    book = load_workbook(io.BytesIO(info.value.path().read_bytes()))
+    save_as(server, "contributor@example.org", cell_id(server, AREA, "Evidence"), LATER_EVIDENCE)
+    sheet = book["Grid"]
+    header = [c.value for c in sheet[1]]
+    sheet.cell(row=2, column=header.index("Evidence") + 1, value=NEW_EVIDENCE)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    page.get_by_label("Spreadsheet (.xlsx or .csv)").set_input_files(
+        {"name": "grid.xlsx", "mimeType": "application/octet-stream", "buffer": buffer.getvalue()}
+    )
+    page.get_by_role("button", name="Upload and preview").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check the import")
+
+
+def test_reimporting_an_old_export_shows_later_edits_and_keeps_them_unless_ticked(
+    page: Page, live_server, console_errors
+):
+    open_preview_of_an_old_export(page, live_server)
+    row = page.get_by_role("row").filter(has_text=f"Evidence for {AREA}")
+    expect(row).to_contain_text("Edited by Chris Contributor on ")
+    expect(row).to_contain_text("after your file")
+    choice = row.get_by_role("checkbox", name=f"Apply the change to Evidence for {AREA}")
+    expect(choice).not_to_be_checked()
+    page.get_by_role("button", name="Apply the import").click()
+
+    expect(
+        page.get_by_text("1 change you left unticked stayed as the grid had them")
+    ).to_be_visible()
+    expect(page.get_by_role("table").get_by_text(LATER_EVIDENCE)).to_be_visible()
     assert console_errors == []

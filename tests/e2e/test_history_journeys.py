@@ -190,7 +190,7 @@ def test_see_the_grid_as_it_stood_on_a_past_date(page: Page, live_server):
     expect(page.get_by_role("heading", level=1)).not_to_have_text(heading)
     expect(strategy).to_contain_text(old)
 
-    field = page.get_by_label("Show the grid as it stood at (UTC)")
+    field = page.get_by_label("Show the grid as it stood at (UK time)")
     future = (utcnow() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
     field.fill(future)
     page.get_by_role("button", name="Show").click()

@@ -374,3 +374,33 @@ def open_session_with_waiting_and_a_move_error(page: Page, server: LiveServer) -
     expect(page.get_by_text("1 anonymous contribution is waiting.")).to_be_visible()
     page.get_by_role("button", name="Move selected").click()
     expect(page.get_by_text("Choose at least one contribution to move.")).to_be_visible()
+
+
+def test_a_summer_session_time_is_typed_and_shown_in_uk_time(
+    page: Page, live_server, console_errors
+):
+    open_new_session(page, live_server)
+    page.get_by_label("Title").fill("Summer listening session")
+    page.get_by_label("Date and time (UK time)").fill("2027-07-01T09:00")
+    page.get_by_label("People invited").fill("contributor@example.org")
+    page.get_by_role("button", name="Create the session").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Summer listening session")
+    expect(page.get_by_text("Thursday 1 July 2027 at 09:00 (UK time)")).to_be_visible()
+
+    from grid_app.extensions import db
+    from grid_app.safe_space.models import SafeSpaceSession
+
+    with live_server.app.app_context():
+        stored = db.session.scalar(
+            db.select(SafeSpaceSession.starts_at).where(
+                SafeSpaceSession.title == "Summer listening session"
+            )
+        )
+    assert stored is not None and stored.hour == 8  # British Summer Time is UTC+1
+    page.get_by_role("navigation", name="Site").get_by_role(
+        "link", name="Safe-space sessions"
+    ).click()
+    expect(page.get_by_role("row").filter(has_text="Summer listening session")).to_contain_text(
+        "1 July 2027, 09:00"
+    )
+    assert console_errors == []

@@ -47,7 +47,7 @@ def test_export_writes_each_format_of_the_default_grid(app, filled, tmp_path, fm
     if fmt == "csv":
         assert data.decode().startswith("Service area,")
     elif fmt == "xlsx":
-        assert workbook(data).sheetnames == ["Grid", "Open gaps", "History"]
+        assert workbook(data).sheetnames == ["Grid", "Open gaps", "History", "Grid as typed"]
     elif fmt == "docx":
         text = "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
         assert "LA Name: Our council" in text

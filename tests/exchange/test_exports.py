@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -124,7 +124,8 @@ def test_grid_workbook_has_grid_gaps_and_history_sheets_with_no_formulas(
     assert response.mimetype.endswith("spreadsheetml.sheet")
     assert f"{grid.slug}-grid-" in response.headers["Content-Disposition"]
     book = workbook(response.data)
-    assert book.sheetnames == ["Grid", "Open gaps", "History"]
+    assert book.sheetnames == ["Grid", "Open gaps", "History", "Grid as typed"]
+    assert book["Grid as typed"].sheet_state == "hidden"
     grid_sheet = book["Grid"]
     assert grid_sheet.freeze_panes == "A2"
     assert grid_sheet["A1"].font.b and grid_sheet["A1"].value == "Service area"
@@ -194,3 +195,44 @@ def test_exports_are_recorded_in_the_audit_log(app, people, grid, manager):
 
 def test_an_unknown_format_is_not_found(manager, grid):
     assert manager.get(f"/grids/{grid.slug}/export/grid.pdf").status_code == 404
+
+
+def test_grid_workbook_holds_plain_text_not_markdown(app, people, grid, manager):
+    fill(
+        app,
+        people,
+        grid,
+        ("Social work", "Strategy"),
+        "We **listen first**.\n\n- Monthly supervision\n- A [model](https://example.org/m)",
+    )
+    book = workbook(manager.get(f"/grids/{grid.slug}/export/grid.xlsx").data)
+    values = sheet_values(book["Grid"])
+    header = values[0]
+    row = next(r for r in values if r[0] == "Social work")
+    assert row[header.index("Strategy")] == (
+        "We listen first.\n\n• Monthly supervision\n• A model (https://example.org/m)"
+    )
+    # The CSV is for other systems and keeps the Markdown as typed.
+    lines = manager.get(f"/grids/{grid.slug}/export/grid.csv").text
+    assert "**listen first**" in lines
+
+
+def test_a_workbook_export_carries_when_it_was_taken(app, grid, manager):
+    book = workbook(manager.get(f"/grids/{grid.slug}/export/grid.xlsx").data)
+    stamps = [p.value for p in book.custom_doc_props.props if p.name == "Grid exported at"]
+    assert len(stamps) == 1 and stamps[0].endswith("Z")
+
+
+def test_open_gaps_export_gives_raised_times_in_uk_time(app, people, grid, manager):
+    with app.app_context():
+        flag = gap_service.raise_flag(
+            db.session.get_one(User, people["contributor"].id),
+            db.session.get_one(Cell, grid.cells[("Social work", "Evidence")]),
+            what_is_missing="No figures by ethnicity",
+            severity="high",
+        )
+        flag.created_at = datetime(2026, 7, 1, 8, 0)  # 09:00 in London, summer time
+        db.session.commit()
+    rows = list(csv.reader(io.StringIO(manager.get(f"/grids/{grid.slug}/export/gaps.csv").text)))
+    assert rows[0][-1] == "Raised at (UK time)"
+    assert rows[1][-1] == "2026-07-01 09:00"

@@ -169,17 +169,28 @@ def test_xlsx_formulas_and_html_are_imported_as_text_never_run(app, people, grid
     assert "<script>alert(1)" not in shown
 
 
-def test_new_rows_and_columns_need_an_admin(app, people, grid, manager):
+def test_a_managers_file_with_new_rows_applies_the_rest_and_says_what_was_left_out(
+    app, people, grid, manager
+):
     url, page = preview_of(
-        manager, grid, csv_file("Service area,Strategy,Training\nCorporate HR,Policy,Yes\n")
+        manager,
+        grid,
+        csv_file(
+            "Service area,Strategy,Training\nCorporate HR,Policy,Yes\nSocial work,Fortnightly,Yes\n"
+        ),
     )
-    assert "New service areas (1)" in page.text and "New columns (1)" in page.text
-    assert "only an admin can do" in page.text
-    assert "Apply the import" not in page.text
-    response = apply(manager, url, "whatever the page had")
-    assert response.status_code == 403
+    assert "New service areas" not in page.text and "New columns" not in page.text
+    assert "the service area “Corporate HR” is not in the grid" in page.text
+    assert "The column “Training” is not in the grid" in page.text
+    done = apply(manager, url, base_of(page))
+    assert done.status_code == 303
+    shown = manager.get(done.headers["Location"]).text
+    assert "Imported: 1 cell changed" in shown
+    assert "“Corporate HR” is not in the grid, and only an admin can add service areas" in shown
+    assert texts(app, grid.id)[("Social work", "Strategy")] == "Fortnightly"
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(GridChange.id))) == 0
+        assert db.session.scalar(db.select(db.func.count(ServiceArea.id))) == 2
 
 
 def test_an_admin_import_adds_rows_and_columns_through_the_structure_service(
@@ -363,3 +374,86 @@ def test_an_expired_preview_is_not_found(app, grid, manager):
     response = manager.get(url)
     assert response.status_code == 404
     assert "expired" in response.text
+
+
+def exported_workbook(client, grid):
+    response = client.get(f"/grids/{grid.slug}/export/grid.xlsx")
+    assert response.status_code == 200
+    return response.data
+
+
+def edited_copy(data: bytes, edits: dict[tuple[str, str], str]):
+    """The exported workbook with some cells changed, as a person would in a spreadsheet."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data))
+    sheet = book["Grid"]
+    header = [c.value for c in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        for (area, column), text in edits.items():
+            if row[0].value == area:
+                row[header.index(column)].value = text
+    buffer = io.BytesIO()
+    book.save(buffer)
+    buffer.seek(0)
+    return (buffer, "grid.xlsx")
+
+
+def test_reimporting_an_old_export_marks_later_edits_and_leaves_them_unless_chosen(
+    app, people, grid, manager
+):
+    fill(app, people, grid, ("Social work", "Strategy"), "Monthly supervision.")
+    data = exported_workbook(manager, grid)
+    fill(app, people, grid, ("Social work", "Strategy"), "Weekly supervision, agreed later.")
+    file = edited_copy(
+        data, {("Social work", "Evidence"): "Audit of 40 cases", ("Youth Justice", "Strategy"): "x"}
+    )
+    url, page = preview_of(manager, grid, file)
+    # The file still says "Monthly": applying it as it stands would undo the later edit.
+    assert "Edited by Cara Contributor on " in page.text and ", after your file" in page.text
+    assert "1 of its changes would undo edits made after that" in page.text
+    assert f'value="cell-{grid.cells[("Social work", "Strategy")]}"' in page.text
+    done = apply(manager, url, base_of(page))
+    assert done.status_code == 303
+    after = texts(app, grid.id)
+    assert after[("Social work", "Strategy")] == "Weekly supervision, agreed later."
+    assert after[("Social work", "Evidence")] == "Audit of 40 cases"
+    shown = manager.get(done.headers["Location"]).text
+    assert "1 change you left unticked stayed as the grid had them" in shown
+
+
+def test_the_manager_chooses_per_change_what_to_apply(app, people, grid, manager):
+    fill(app, people, grid, ("Social work", "Strategy"), "Monthly supervision.")
+    data = exported_workbook(manager, grid)
+    fill(app, people, grid, ("Social work", "Strategy"), "Weekly supervision, agreed later.")
+    file = edited_copy(data, {("Social work", "Evidence"): "Audit of 40 cases"})
+    url, page = preview_of(manager, grid, file)
+    strategy = f"cell-{grid.cells[('Social work', 'Strategy')]}"
+    done = manager.post_form(url, {"base": base_of(page), "choosing": "1", "apply": strategy})
+    assert done.status_code == 303
+    after = texts(app, grid.id)
+    assert after[("Social work", "Strategy")] == "Monthly supervision."  # chosen: applied
+    assert after[("Social work", "Evidence")] == ""  # unticked: left as it was
+
+
+def test_a_choice_naming_no_change_in_the_preview_applies_nothing(app, people, grid, manager):
+    url, page = preview_of(manager, grid, csv_file(HEADER + "Social work,From the file,,\n"))
+    before = revision_count(app)
+    done = manager.post_form(url, {"base": base_of(page), "choosing": "1", "apply": "cell-99999"})
+    assert done.status_code == 303
+    assert revision_count(app) == before
+    assert texts(app, grid.id)[("Social work", "Strategy")] == ""
+
+
+def test_a_file_from_elsewhere_says_later_edits_cannot_be_marked(app, people, grid, manager):
+    _, page = preview_of(manager, grid, csv_file(HEADER + "Social work,From the file,,\n"))
+    assert "The file does not say when it was exported" in page.text
+
+
+def test_reimporting_an_untouched_export_of_styled_cells_changes_nothing(
+    app, people, grid, manager
+):
+    fill(app, people, grid, ("Social work", "Strategy"), "We **listen first**.\n\n- Monthly")
+    data = exported_workbook(manager, grid)
+    _, page = preview_of(manager, grid, (io.BytesIO(data), "grid.xlsx"))
+    assert "The file matches the grid: there is nothing to import." in page.text

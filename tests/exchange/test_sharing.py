@@ -127,8 +127,8 @@ def test_the_word_document_follows_the_template(app, people, grid, manager):
     assert "☒ Within your organisation" in text and "☒ Through research" in text
     assert "☐ With partners" in text
     assert "Shared: Within your organisation, Through research" in text
-    assert "Strategy: An explicit anti-racist model of practice. See the model " in text
-    assert "the model – https://example.org/model (Social work)" in text
+    assert "Strategy: An explicit anti-racist model of practice. See the model." in text
+    assert "the model (Social work)" in text
     assert "https://example.org/audit.pdf (Social work)" in text
     assert "Social work: Mo Manager, Jo External" in text
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
@@ -137,6 +137,37 @@ def test_the_word_document_follows_the_template(app, people, grid, manager):
         "Categories shared",
     ]
     assert "Resources and documents" in headings and "Contact" in headings
+
+
+def hyperlinks(paragraph) -> list[tuple[str, str]]:
+    return [(link.text, link.url) for link in paragraph.hyperlinks]
+
+
+def test_the_word_document_has_real_bold_lists_and_links_not_markdown(app, people, grid, manager):
+    fill(
+        app,
+        people,
+        grid,
+        ("Social work", "Strategy"),
+        "We **listen first**.\n\n- Monthly *reflective* supervision\n- A [practice model]"
+        "(https://example.org/model)\n\n1. Audit\n2. Review",
+    )
+    response = manager.get(f"/grids/{grid.slug}/export/sharing-practice.docx?authority=Camden")
+    document = Document(io.BytesIO(response.data))
+    paragraphs = document.paragraphs
+    text = "\n".join(p.text for p in paragraphs)
+    assert "**" not in text and "- Monthly" not in text and "*reflective*" not in text
+    first = next(p for p in paragraphs if p.text.startswith("Strategy: "))
+    assert first.text == "Strategy: We listen first."
+    assert [r.text for r in first.runs if r.bold] == ["Strategy: ", "listen first"]
+    items = {p.text: p.style.name for p in paragraphs}
+    assert items["Monthly reflective supervision"] == "List Bullet"
+    assert items["A practice model"] == "List Bullet"
+    assert items["Audit"] == "List Number" and items["Review"] == "List Number"
+    linked = next(p for p in paragraphs if p.text == "A practice model")
+    assert hyperlinks(linked) == [("practice model", "https://example.org/model")]
+    resources = [p for p in paragraphs if p.text.startswith("practice model")]
+    assert hyperlinks(resources[0]) == [("practice model", "https://example.org/model")]
 
 
 def test_the_markdown_document_and_the_configured_authority(app, people, grid, manager):

@@ -370,3 +370,20 @@ def test_grid_as_of_names_the_owners_of_the_time(app, client, people, grid):
     client.sign_in(people["contributor"])
     page = client.get(f"/grids/{grid.slug}/as-of")
     assert '<p class="app-cell__owners">Olu Other</p>' in page.text
+
+
+def test_grid_as_of_is_typed_and_shown_in_the_configured_local_time(app, client, people, grid):
+    # Tokyo is nine hours ahead of UTC all year: the local time now is, read as UTC,
+    # hours in the future.
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    app.config["TIMEZONE"] = "Asia/Tokyo"
+    client.sign_in(people["contributor"])
+    default = client.get(f"/grids/{grid.slug}/as-of")
+    assert "Show the grid as it stood at (Asia/Tokyo)" in default.text
+    local_now = datetime.now(UTC).astimezone(ZoneInfo("Asia/Tokyo"))
+    assert f'value="{local_now:%Y-%m-%dT%H}' in default.text
+    moment = local_now.strftime("%Y-%m-%dT%H:%M")
+    response = client.get(f"/grids/{grid.slug}/as-of?at={quote(moment)}")
+    assert response.status_code == 200, response.text

@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from grid_app.grid import markdown
 from grid_app.grid.markdown import render
 from tests.conftest import HX
 
@@ -105,3 +106,25 @@ def test_payloads_saved_into_a_cell_come_back_inert_on_the_page(client, people, 
     assert_inert(cell_html)
     # The text is kept, as text, so the author can see and fix it.
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in cell_html
+
+
+def test_plain_text_drops_markdown_syntax_but_keeps_lists_and_link_addresses():
+    text = "We **listen** first.\n\n- One *thing*\n- [Model](https://example.org/m)\n\n3. Third"
+    assert markdown.plain(text) == (
+        "We listen first.\n\n• One thing\n• Model (https://example.org/m)\n\n3. Third"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Monthly supervision",
+        "  Two lines\nof text  \n\n\n\nand a second paragraph.  ",
+        "Numbers 2024 and 3 items, all plain.",
+        "",
+        "Ends with a question? Yes.",
+    ],
+)
+def test_plain_text_of_text_without_markdown_matches_the_parser(text):
+    parsed = "\n\n".join(b.text for b in markdown.blocks(text))
+    assert markdown.plain(text) == parsed

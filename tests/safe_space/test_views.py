@@ -771,7 +771,7 @@ def test_invited_people_are_emailed_who_and_when_but_not_the_title(
         "/safe-space/new",
         {
             "title": "Private title",
-            "starts_at": "2027-03-01T09:30",
+            "starts_at": "2027-07-01T09:30",  # summer: 08:30 UTC
             "retention_days": "90",
             # The form starts with the default ground rules and signposting.
             "ground_rules": "- Be kind",
@@ -786,7 +786,7 @@ def test_invited_people_are_emailed_who_and_when_but_not_the_title(
     assert message["To"] == "contributor@example.org"
     assert "Fay Facilitator invited you to a safe-space session" in message["Subject"]
     body = message.get_content()
-    assert "Monday 1 March 2027 at 09:30" in body and "/safe-space/" in body
+    assert "Thursday 1 July 2027 at 09:30 (UK time)" in body and "/safe-space/" in body
     assert "Private title" not in body + message["Subject"]
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from grid_app import localtime
 from grid_app.auth.models import EmailFrequency, User
 from grid_app.database import utcnow
 from grid_app.discussion import mail
@@ -85,9 +86,11 @@ def queue_digests(period: str, now: datetime | None = None) -> list[str]:
 
 def _digest_body(person: User, notes: list[Notification], period: str) -> str:
     lines = [f"Hello {person.display_name},", "", "Since your last digest:", ""]
+    zone = localtime.zone_name()
     for note in notes:
         link = mail.absolute_url("discussion.open_notification", notification_id=note.id)
-        lines.append(f"- {note.created_at:%-d %b %H:%M} UTC: {note.message}.\n  {link}")
+        at = localtime.to_local(note.created_at)
+        lines.append(f"- {at:%-d %b %H:%M} {zone}: {note.message}.\n  {link}")
     lines += [
         "",
         f"All your notifications: {mail.absolute_url('discussion.notifications_page')}",

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from grid_app import signals
+from grid_app import localtime, signals
 from grid_app.auth.models import OPERATOR, Actor, EmailFrequency, User
 from grid_app.discussion import mail
 from grid_app.discussion.models import (
@@ -143,7 +143,8 @@ def _session_request(
 ) -> None:
     """Email people invited to a safe-space session, or asked to agree to an insight, unless
     they asked for no email. Who and when, and a link; never the title or any wording."""
-    when = f"{session.starts_at:%A %-d %B %Y at %H:%M}"
+    local = localtime.to_local(session.starts_at)
+    when = f"{local:%A %-d %B %Y at %H:%M} ({localtime.zone_name()})"
     if insight_id is None:
         subject = f"{actor.display_name} invited you to a safe-space session"
         link = mail.absolute_url("safe_space.show", session_id=session.id)

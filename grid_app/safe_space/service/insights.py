@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from grid_app import signals
+from grid_app import localtime, signals
 from grid_app.audit import service as audit
 from grid_app.auth.models import User
 from grid_app.database import utcnow
@@ -223,11 +223,12 @@ def promote(actor: User, insight: Insight, cell: Cell | None) -> CellRevision:
     state = consent_state(insight)
     if not state.complete:
         raise Invalid("The insight was not promoted. " + " ".join(state.blockers()))
+    held = localtime.to_local(meeting.starts_at)
     revision = grid_service.add_insight(
         actor,
         cell,
         text=insight.text,
-        summary=f"Insight from a safe-space session held on {meeting.starts_at:%-d %B %Y}",
+        summary=f"Insight from a safe-space session held on {held:%-d %B %Y}",
     )
     insight.promoted_at = utcnow()
     insight.cell_id, insight.revision_id = cell.id, revision.id

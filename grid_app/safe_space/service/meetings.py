@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from grid_app import signals
+from grid_app import localtime, signals
 from grid_app.audit import service as audit
 from grid_app.auth import queries as auth_queries
 from grid_app.auth.models import User
@@ -151,7 +151,7 @@ def meeting_fields(meeting: SafeSpaceSession) -> SessionFields:
     )
     return SessionFields(
         title=meeting.title,
-        starts_at=meeting.starts_at.strftime("%Y-%m-%dT%H:%M"),
+        starts_at=localtime.to_local(meeting.starts_at).strftime("%Y-%m-%d %H:%M"),
         ground_rules=meeting.ground_rules,
         signposting=meeting.signposting,
         retention_days=str(meeting.retention_days),
@@ -171,8 +171,9 @@ def _parse(actor: User, fields: SessionFields) -> tuple[str, datetime, int, list
         starts_at = datetime.fromisoformat(fields.starts_at.strip())
     except ValueError:
         errors["starts_at"] = "Enter the date and time the session starts, like 2027-01-14 10:00."
-    if starts_at is not None and starts_at.tzinfo is not None:
-        starts_at = starts_at.replace(tzinfo=None)
+    if starts_at is not None:
+        # Typed in local time (the form says which zone); stored in UTC.
+        starts_at = localtime.to_utc(starts_at)
     errors.update(_rules_errors(clean(fields.ground_rules), clean(fields.signposting)))
     retention = _retention(fields.retention_days, errors)
     invitees = _invitees(actor, fields.invitees, errors)
