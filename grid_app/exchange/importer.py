@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from openpyxl.utils import get_column_letter
 from sqlalchemy import delete, func, select
 
 from grid_app.audit import service as audit
@@ -348,6 +347,8 @@ def _check_rows(table: spreadsheets.Table) -> list[tuple[str, list[str]]]:
 
 
 def _letter(column_number: int) -> str:
+    from openpyxl.utils import get_column_letter  # imported when a file is imported
+
     return get_column_letter(column_number)
 
 

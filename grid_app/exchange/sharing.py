@@ -13,12 +13,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from docx import Document
-from docx.opc.constants import RELATIONSHIP_TYPE
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Pt, RGBColor
-
 from grid_app.audit import service as audit
 from grid_app.auth.models import Actor
 from grid_app.errors import Invalid
@@ -150,6 +144,11 @@ def to_markdown(document: SharingDocument) -> str:
 
 def to_docx(document: SharingDocument) -> bytes:
     """The document as a Word file."""
+    # python-docx is imported when a document is made, not when the app starts: the web
+    # worker serves pages without it in memory.
+    from docx import Document
+    from docx.shared import Pt
+
     doc = Document()
     doc.styles["Normal"].font.size = Pt(11)
     doc.add_heading(TITLE, level=1)
@@ -197,7 +196,7 @@ _LIST_STYLES = {
     "bullet": ["List Bullet", "List Bullet 2", "List Bullet 3"],
     "number": ["List Number", "List Number 2", "List Number 3"],
 }
-_LINK_BLUE = RGBColor(0x1D, 0x70, 0xB8)
+_LINK_BLUE = (0x1D, 0x70, 0xB8)
 
 
 def _add_markdown(doc: object, label: str, text: str) -> None:
@@ -231,13 +230,18 @@ def _add_link(
     paragraph: Any, text: str, url: str, *, bold: bool = False, italic: bool = False
 ) -> None:
     """A real hyperlink (blue, underlined) that opens ``url`` when clicked in Word."""
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import RGBColor
+
     part = paragraph.part
     rel_id = part.relate_to(url, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
     link = OxmlElement("w:hyperlink")
     link.set(qn("r:id"), rel_id)
     run = paragraph.add_run(text)
     run.font.underline = True
-    run.font.color.rgb = _LINK_BLUE
+    run.font.color.rgb = RGBColor(*_LINK_BLUE)
     run.bold = bold or None
     run.italic = italic or None
     # The run is made by python-docx (so it is styled), then moved inside the link.

@@ -14,13 +14,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.packaging.custom import StringProperty
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
-
 from grid_app.errors import Invalid
 from grid_app.grid import csvout, markdown
 
@@ -57,6 +50,14 @@ def workbook(sheets: Sequence[Sheet], exported_at: datetime | None = None) -> by
     ``exported_at`` (naive UTC) is kept as a document property for a later import.
     Written in openpyxl's write-only mode, so memory stays flat however many rows.
     """
+    # openpyxl is imported when a workbook is made or read, not when the app starts: the web
+    # worker serves pages without it in memory.
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.packaging.custom import StringProperty
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     book = Workbook(write_only=True)
     if exported_at is not None:
         stamp = exported_at.isoformat() + "Z"
@@ -187,6 +188,9 @@ def _read_csv(content: bytes, max_rows: int, max_columns: int) -> Table:
 
 
 def _read_xlsx(content: bytes, max_rows: int, max_columns: int) -> Table:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         # Not data_only: a formula's cached result could be stale or missing, and its text
         # is what the person typed. It is kept as text and never evaluated.
