@@ -226,7 +226,7 @@ def bare_command(app_command: list[str]) -> list[str]:
             next(words)
         elif word.startswith("--config="):
             continue
-        elif word == "grid_app:create_app()":
+        elif word.startswith("grid_app:create_app("):
             command += ["--pythonpath", str(BENCH), "bare_app:create_app()"]
         else:
             command.append(word)
@@ -687,7 +687,7 @@ def run_size(areas: int, columns: int, args: argparse.Namespace, folder: Path) -
         for endpoint in endpoints.values():
             one_by_one(endpoint, 3, warm, 999)
         if warm.failures:
-            raise SystemExit(f"{warm.failures} warm-up requests failed.")
+            raise SystemExit(f"{warm.failures} warm-up requests failed: {warm.statuses}.")
         load = [load_average()]
         for round_no in range(args.rounds):
             order = ("app", "bare") if round_no % 2 == 0 else ("bare", "app")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -112,7 +113,27 @@ LONG_CELL_CHARACTERS = 360
 LONG_CELL_LINES = 8
 
 
-class Cell(Base):
+class CellShape:
+    """What a cell's text and owners say of how it shows: for the ORM's cells and the grid
+    page's plain rows alike."""
+
+    if TYPE_CHECKING:
+        text: str
+        owners: Sequence[object]
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the cell has neither text nor owners."""
+        return not self.text.strip() and not self.owners
+
+    @property
+    def is_long(self) -> bool:
+        """True when the text would run past the first few lines of a grid cell, so the grid
+        shows those lines and offers the rest."""
+        return len(self.text) > LONG_CELL_CHARACTERS or self.text.count("\n") >= LONG_CELL_LINES
+
+
+class Cell(CellShape, Base):
     """One service area × column. ``version`` guards against lost updates."""
 
     __tablename__ = "cell"
@@ -142,17 +163,6 @@ class Cell(Base):
     column: Mapped[GridColumn] = relationship()
     updated_by: Mapped[User | None] = relationship()
     owners: Mapped[list[User]] = relationship(secondary=cell_owner, order_by=User.display_name)
-
-    @property
-    def is_empty(self) -> bool:
-        """True when the cell has neither text nor owners."""
-        return not self.text.strip() and not self.owners
-
-    @property
-    def is_long(self) -> bool:
-        """True when the text would run past the first few lines of a grid cell, so the grid
-        shows those lines and offers the rest."""
-        return len(self.text) > LONG_CELL_CHARACTERS or self.text.count("\n") >= LONG_CELL_LINES
 
 
 class CellHead(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -17,12 +18,14 @@ from grid_app.extensions import db
 from grid_app.grid.models import (
     Cell,
     CellRevision,
+    CellShape,
     ColumnKind,
     Grid,
     GridChange,
     GridColumn,
     RevisionKind,
     ServiceArea,
+    cell_owner,
 )
 
 # --- Extension hook ------------------------------------------------------------------
@@ -90,6 +93,30 @@ def cell_links(cell: Cell) -> list[Badge]:
     return [provider(cell) for provider in CELL_LINKS]
 
 
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Who a grid page names: a cell's last editor or one of its owners."""
+
+    id: int
+    display_name: str
+
+
+@dataclass(slots=True)
+class GridCell(CellShape):
+    """A cell as the grid page shows it, read as a plain row: no ORM object to build for
+    each of hundreds of cells."""
+
+    id: int
+    row_id: int
+    column_id: int
+    version: int
+    text: str
+    html: str
+    updated_at: datetime | None
+    updated_by: Person | None
+    owners: list[Person] = field(default_factory=list)
+
+
 @dataclass
 class GridView:
     """A grid with its live rows, columns and cells, ready to render."""
@@ -97,7 +124,7 @@ class GridView:
     grid: Grid
     rows: list[ServiceArea]
     columns: list[GridColumn]
-    cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
+    cells: dict[tuple[int, int], Any] = field(default_factory=dict)
     badges: dict[int, list[Badge]] = field(default_factory=dict)
 
     def cell(self, row: ServiceArea, column: GridColumn) -> Cell | None:
@@ -106,7 +133,23 @@ class GridView:
 
     def row_is_long(self, row: ServiceArea) -> bool:
         """True when a cell in ``row`` shows only its first lines, so the row can open whole."""
-        return any((cell := self.cell(row, column)) and cell.is_long for column in self.columns)
+        return row.id in self.long_rows
+
+    @cached_property
+    def long_rows(self) -> set[int]:
+        """The ids of the rows with a cell that shows only its first lines."""
+        live = {column.id for column in self.columns}
+        return {
+            row_id
+            for (row_id, column_id), cell in self.cells.items()
+            if column_id in live and cell.is_long
+        }
+
+    @cached_property
+    def column_facts(self) -> list[tuple[GridColumn, int, str, bool]]:
+        """Each column with its id, name and whether it holds people: read once per page
+        rather than once per cell."""
+        return [(column, column.id, column.name, column.holds_people) for column in self.columns]
 
 
 def default_grid() -> Grid:
@@ -129,13 +172,45 @@ def grid_view(grid: Grid) -> GridView:
     """Everything the grid page shows, in four queries (and one per badge provider)
     whatever the grid's size."""
     rows, columns = grid_structure(grid, live_only=True)
-    cells = db.session.scalars(
-        select(Cell)
+    found_cells = db.session.execute(
+        select(
+            Cell.id,
+            Cell.row_id,
+            Cell.column_id,
+            Cell.version,
+            Cell.text,
+            Cell.html,
+            Cell.updated_at,
+            User.id,
+            User.display_name,
+        )
+        .outerjoin(User, User.id == Cell.updated_by_id)
         .where(Cell.grid_id == grid.id)
-        .options(joinedload(Cell.updated_by), selectinload(Cell.owners))
-    ).unique()
+    )
+    cells = {
+        cell_id: GridCell(
+            cell_id,
+            row_id,
+            column_id,
+            version,
+            text,
+            html,
+            updated_at,
+            Person(editor_id, editor) if editor_id is not None else None,
+        )
+        for cell_id, row_id, column_id, version, text, html, updated_at, editor_id, editor in found_cells
+    }
+    owners = db.session.execute(
+        select(cell_owner.c.cell_id, User.id, User.display_name)
+        .join(User, User.id == cell_owner.c.user_id)
+        .join(Cell, Cell.id == cell_owner.c.cell_id)
+        .where(Cell.grid_id == grid.id)
+        .order_by(User.display_name)
+    )
+    for cell_id, person_id, name in owners:
+        cells[cell_id].owners.append(Person(person_id, name))
     view = GridView(grid, rows, columns)
-    view.cells = {(c.row_id, c.column_id): c for c in cells}
+    view.cells = {(c.row_id, c.column_id): c for c in cells.values()}
     found = badges_by_cell(grid)
     # Every cell has an entry, so the template looks badges up by subscript, cheaply.
     view.badges = {cell.id: found.get(cell.id, []) for cell in view.cells.values()}

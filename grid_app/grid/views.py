@@ -15,7 +15,7 @@ from grid_app.audit import service as audit
 from grid_app.auth import queries as people
 from grid_app.database import utcnow
 from grid_app.errors import EditConflict, Invalid
-from grid_app.grid import csvout, diff, queries, service, structure
+from grid_app.grid import cellcache, csvout, diff, queries, service, structure
 from grid_app.grid.forms import (
     AsOfForm,
     CellForm,
@@ -53,6 +53,8 @@ def show(slug: str) -> Response:
         can_edit=service.can_edit_cells(current_user),
         can_change_structure=structure.can_change_structure(current_user),
         expanded_row=request.args.get("open", type=int),
+        row_cells=cellcache.row_cells,
+        now=utcnow(),
     )
 
 

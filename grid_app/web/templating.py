@@ -46,8 +46,9 @@ def ago(value: datetime | None, now: datetime | None = None) -> str:
     return "just now"
 
 
-def time_tag(value: datetime | None) -> Markup:
-    """A <time> element saying how long ago on screen and the exact time on paper."""
+def time_tag(value: datetime | None, now: datetime | None = None) -> Markup:
+    """A <time> element saying how long ago (from ``now``, by default the present) on screen
+    and the exact time on paper."""
     if value is None:
         return Markup("")
     # Built from dates and numbers only, so there is nothing to escape (and hundreds of
@@ -56,7 +57,7 @@ def time_tag(value: datetime | None) -> Markup:
     # On paper "3 days ago" goes stale the day it is read: print shows the date instead.
     exact = when(value)
     return Markup(
-        f'<time datetime="{iso}Z" title="{exact}"><span class="app-no-print">{ago(value)}</span>'
+        f'<time datetime="{iso}Z" title="{exact}"><span class="app-no-print">{ago(value, now)}</span>'
         f'<span class="app-print-only">{exact}</span></time>'
     )
 
