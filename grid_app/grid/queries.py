@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any, TypeVar
 
 from flask import url_for
@@ -188,17 +188,8 @@ def grid_view(grid: Grid) -> GridView:
         .where(Cell.grid_id == grid.id)
     )
     cells = {
-        cell_id: GridCell(
-            cell_id,
-            row_id,
-            column_id,
-            version,
-            text,
-            html,
-            updated_at,
-            Person(editor_id, editor) if editor_id is not None else None,
-        )
-        for cell_id, row_id, column_id, version, text, html, updated_at, editor_id, editor in found_cells
+        found[0]: GridCell(*found[:7], Person(found[7], found[8]) if found[7] is not None else None)
+        for found in found_cells
     }
     owners = db.session.execute(
         select(cell_owner.c.cell_id, User.id, User.display_name)

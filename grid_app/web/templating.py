@@ -57,7 +57,8 @@ def time_tag(value: datetime | None, now: datetime | None = None) -> Markup:
     # On paper "3 days ago" goes stale the day it is read: print shows the date instead.
     exact = when(value)
     return Markup(
-        f'<time datetime="{iso}Z" title="{exact}"><span class="app-no-print">{ago(value, now)}</span>'
+        f'<time datetime="{iso}Z" title="{exact}">'
+        f'<span class="app-no-print">{ago(value, now)}</span>'
         f'<span class="app-print-only">{exact}</span></time>'
     )
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from flask import Flask
-
 from grid_app.auth.models import User
 from grid_app.database import utcnow
 from grid_app.extensions import db
