@@ -83,7 +83,9 @@ def save(cell_id: int) -> Response:
     """Save a cell from the version the person started from; conflicts keep their text."""
     cell = queries.cell_by_id(cell_id)
     form = CellForm()
-    form.owners.choices = choices((p.id, p.display_name) for p in people.active_people())
+    # Only an owner column's form names people; a text cell's save does not read them all.
+    if cell.column.holds_people:
+        form.owners.choices = choices((p.id, p.display_name) for p in people.active_people())
     version = form.require_version()
 
     def saved(_revision: object) -> Response:

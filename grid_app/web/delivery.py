@@ -58,10 +58,17 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", ["br", "zstd", "deflate"])
     compress.init_app(app)
 
+    # Every page links the same few files: served, their hashes are worked out once (a
+    # deploy restarts the app); in debug, where files are edited as the app runs, each time.
+    known: dict[str, str | None] = {}
+
     @app.url_defaults
     def version_static(endpoint: str, values: dict[str, Any]) -> None:
         if endpoint == "static" and "v" not in values and "filename" in values:
-            version = static_version(app, values["filename"])
+            filename = values["filename"]
+            if app.debug or filename not in known:
+                known[filename] = static_version(app, filename)
+            version = known[filename]
             if version:
                 values["v"] = version
 
