@@ -65,7 +65,7 @@ from grid_app.grid.models import (  # noqa: E402
     cell_owner,
 )
 
-PASSWORD = "bench-password-2026"
+PASSWORD = "long-history-2026"
 BENCH_EMAIL = "bench.admin@example.org"
 HASH_METHOD = "scrypt:1024:8:1"  # cheap scrypt: 50 people are created in well under a second
 GRID_NAME = "Grid for Supporting People"

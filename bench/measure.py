@@ -39,7 +39,7 @@ from grid_app.grid.models import Cell, CellRevision, Grid  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 DEFAULT_EMAIL = "bench.admin@example.org"  # made by build_large.py
-DEFAULT_PASSWORD = "bench-password-2026"
+DEFAULT_PASSWORD = "long-history-2026"
 HX = {"HX-Request": "true"}
 
 

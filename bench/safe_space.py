@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from build_large import prepare_database  # noqa: E402
 from measure import p95, sign_in  # noqa: E402
 
-PASSWORD = "bench-password-2026"
+PASSWORD = "long-history-2026"
 
 
 def build(args: argparse.Namespace) -> tuple[int, str, str]:
