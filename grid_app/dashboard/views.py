@@ -9,7 +9,7 @@ from flask_login import current_user
 from werkzeug import Response
 
 from grid_app.auth import queries as people
-from grid_app.dashboard import charts, queries, service
+from grid_app.dashboard import charts, heatmap, queries, service
 from grid_app.dashboard.forms import NO_OWNER_CHOICE, ListFilterForm, ReviewPeriodForm
 from grid_app.errors import Invalid
 from grid_app.grid import queries as grid_queries
@@ -19,6 +19,7 @@ from grid_app.web import htmx
 from grid_app.web.writes import write
 
 bp = Blueprint("dashboard", __name__)
+bp.add_app_template_global(heatmap.heat_row, "heat_row")
 
 
 @bp.app_context_processor

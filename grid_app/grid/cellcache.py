@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from flask import current_app, request
@@ -27,11 +28,30 @@ LIMIT = 8000
 _EXTENSION = "grid_cell_html"
 
 
-def _store() -> dict[tuple[Any, ...], Markup]:
-    found: dict[tuple[Any, ...], Markup] | None = current_app.extensions.get(_EXTENSION)
-    if found is None:
-        found = current_app.extensions[_EXTENSION] = {}
-    return found
+Draw = Callable[[], str]
+
+
+def drawings() -> Callable[[tuple[Any, ...], Draw], Markup]:
+    """The app's store of drawn pieces, as a function taking a key (which must hold
+    everything the drawing reads, and begin with what kind of piece it is) and how to draw
+    it: it gives what was drawn for that key, drawing it the first time. The request's
+    script root is added to the key, for the addresses drawn."""
+    store: dict[tuple[Any, ...], Markup] | None = current_app.extensions.get(_EXTENSION)
+    if store is None:
+        store = current_app.extensions[_EXTENSION] = {}
+    root = request.script_root
+
+    def remembered(key: tuple[Any, ...], draw: Draw) -> Markup:
+        key = (*key, root)
+        html = store.get(key)
+        if html is None:
+            html = Markup(draw())
+            if len(store) >= LIMIT:
+                store.clear()
+            store[key] = html
+        return html
+
+    return remembered
 
 
 def row_cells(
@@ -44,8 +64,8 @@ def row_cells(
 ) -> Markup:
     """The ``<td>`` of each of ``row``'s cells on the grid page, each cell drawn by ``macro``
     (grid/_cell_macros.html's cell_view) once for what it shows."""
-    store = _store()
-    shared = (row.id, row.name, can_edit, expanded, request.script_root)
+    remembered = drawings()
+    shared = (row.id, row.name, can_edit, expanded)
     parts = []
     row_id = row.id
     cells = view.cells
@@ -58,6 +78,7 @@ def row_cells(
         editor = cell.updated_by
         badges = view.badges[cell.id]
         key = (
+            "grid cell",
             cell.id,
             cell.version,
             cell.html,
@@ -72,14 +93,10 @@ def row_cells(
             tuple(badges),
             shared,
         )
-        html = store.get(key)
-        if html is None:
-            html = Markup(
-                macro(cell, row, column, can_edit, badges=badges, expanded=expanded, now=now)
-            )
-            if len(store) >= LIMIT:
-                store.clear()
-            store[key] = html
+        html = remembered(
+            key,
+            partial(macro, cell, row, column, can_edit, badges=badges, expanded=expanded, now=now),
+        )
         parts.append(f"{_TD}{html}</td>")
     return Markup("".join(parts))
 

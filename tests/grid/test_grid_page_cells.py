@@ -112,3 +112,33 @@ def test_how_long_ago_moves_on_with_the_clock(app, people, grid):
         assert "5 minutes ago" in drawn(timedelta(minutes=5))
         assert "2 hours ago" in drawn(timedelta(hours=2))
         assert utcnow() - changed < timedelta(minutes=1)
+
+
+def heat_cell(page: str, cell_id: int) -> str:
+    found = re.search(
+        rf'<td class="govuk-table__cell app-heat[^"]*">\s*<a [^>]*href="/cells/{cell_id}".*?</td>',
+        page,
+        re.S,
+    )
+    assert found, f"cell {cell_id} is not in the heatmap"
+    return found.group(0)
+
+
+def test_the_heatmap_shows_a_new_flag_and_new_words_after_it_was_drawn(app, client, people, grid):
+    from grid_app.gaps import service as gaps
+
+    cell_id = grid.cells[("Youth Justice", "Strategy")]
+    client.sign_in(people["manager"])
+    assert ">Empty<" in heat_cell(client.get(f"/grids/{grid.slug}/dashboard").text, cell_id)
+    write(app, people["contributor"].id, cell_id, "Reverse mentoring")
+    assert ">Filled<" in heat_cell(client.get(f"/grids/{grid.slug}/dashboard").text, cell_id)
+    with app.app_context():
+        gaps.raise_flag(
+            db.session.get_one(User, people["contributor"].id),
+            db.session.get_one(Cell, cell_id),
+            what_is_missing="No figures by ethnicity",
+            severity="high",
+        )
+        db.session.commit()
+    shown = heat_cell(client.get(f"/grids/{grid.slug}/dashboard").text, cell_id)
+    assert ">Flagged<" in shown and "1 open, 1 high" in shown
