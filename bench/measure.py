@@ -14,6 +14,7 @@ page as a Markdown table and writes every sample to bench/out/measure-<db>-<time
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import math
 import os
@@ -52,6 +53,8 @@ class Page:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     extra: bool = False  # not in the brief's list; shown below the main rows
+    # Reached as a person reaches it: this many "Older" links followed from ``url``.
+    older_links: int = 0
 
 
 @dataclass
@@ -163,7 +166,7 @@ def pages(t: Target) -> list[Page]:
         ),
         Page("activity feed, one service area", f"{grid}/activity?row={t.row_id}", extra=True),
         Page("activity feed, one column", f"{grid}/activity?column={t.column_id}", extra=True),
-        Page("activity feed, page 20", f"{grid}/activity?page=20", extra=True),
+        Page("activity feed, page 20", f"{grid}/activity", extra=True, older_links=19),
         Page("dashboard", f"{grid}/dashboard"),
         Page("dashboard report", f"{grid}/dashboard/report"),
         Page(
@@ -187,6 +190,16 @@ def sign_in(client: Any, email: str, password: str) -> None:
     )
     if response.status_code != 303:
         raise SystemExit(f"Sign-in failed ({response.status_code}): check --email/--password.")
+
+
+def follow_older(client: Any, page: Page) -> None:
+    """Set ``page.url`` to the page its "Older" links lead to, followed one by one."""
+    for _ in range(page.older_links):
+        found = re.search(r'href="([^"]+)" rel="next"', client.get(page.url).text)
+        if found is None:
+            raise SystemExit(f"{page.name}: {page.url} has no older page")
+        page.url = html.unescape(found.group(1))
+    page.older_links = 0
 
 
 def fetch(client: Any, page: Page) -> float:
@@ -300,6 +313,7 @@ def main() -> None:
 
     results: list[dict[str, Any]] = []
     for page in todo:
+        follow_older(client, page)
         for _ in range(args.warmup):
             fetch(client, page)
         samples = [fetch(client, page) for _ in range(args.runs)]

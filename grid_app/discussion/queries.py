@@ -177,14 +177,17 @@ def feed_entries(grid: Grid, filters: FeedFilters, wanted: int) -> list[FeedEntr
             joinedload(Comment.cell).joinedload(Cell.row),
             joinedload(Comment.cell).joinedload(Cell.column),
         )
-        .order_by(Comment.created_at.desc(), Comment.id.desc())
         .limit(wanted)
     )
-    query = narrow_feed(query, filters, at=Comment.created_at, person=Comment.author_id)
+    query = narrow_feed(
+        query, filters, at=Comment.created_at, person=Comment.author_id, id=Comment.id
+    )
     cells = feed_cells(grid, filters)
     if cells is not None:
         query = query.where(Comment.cell_id.in_(cells))
     return [
-        FeedEntry(comment.created_at, item=comment, template="discussion/_feed_entry.html")
+        FeedEntry(
+            comment.created_at, comment.id, item=comment, template="discussion/_feed_entry.html"
+        )
         for comment in db.session.scalars(query).unique()
     ]

@@ -176,15 +176,16 @@ def feed_entries(grid: Grid, filters: FeedFilters, wanted: int) -> list[FeedEntr
             joinedload(GapFlagEvent.flag).joinedload(GapFlag.cell).joinedload(Cell.row),
             joinedload(GapFlagEvent.flag).joinedload(GapFlag.cell).joinedload(Cell.column),
         )
-        .order_by(GapFlagEvent.created_at.desc(), GapFlagEvent.id.desc())
         .limit(wanted)
     )
-    query = narrow_feed(query, filters, at=GapFlagEvent.created_at, person=GapFlagEvent.actor_id)
+    query = narrow_feed(
+        query, filters, at=GapFlagEvent.created_at, person=GapFlagEvent.actor_id, id=GapFlagEvent.id
+    )
     cells = feed_cells(grid, filters)
     if cells is not None:
         flags = select(GapFlag.id).where(GapFlag.cell_id.in_(cells))
         query = query.where(GapFlagEvent.flag_id.in_(flags))
     return [
-        FeedEntry(event.created_at, item=event, template="gaps/_feed_entry.html")
+        FeedEntry(event.created_at, event.id, item=event, template="gaps/_feed_entry.html")
         for event in db.session.scalars(query).unique()
     ]

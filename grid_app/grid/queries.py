@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any, TypeVar
 
 from flask import url_for
-from sqlalchemy import Select, false, func, or_, select, union_all
+from sqlalchemy import Select, and_, false, func, or_, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from grid_app.auth.models import User
@@ -488,25 +489,92 @@ FEED_PAGE = 50
 
 @dataclass(frozen=True)
 class FeedFilters:
-    """What the activity feed is narrowed to; None means any."""
+    """What the activity feed is narrowed to; None means any.
+
+    ``before`` and ``after`` are a page's edge, which ``feed`` sets for each source: entries
+    older (or newer) than a time, those at that very time kept or left by their id.
+    """
 
     person_id: int | None = None
     row_id: int | None = None
     column_id: int | None = None
     since: datetime | None = None
     until: datetime | None = None
+    before: tuple[datetime, int] | None = None
+    after: tuple[datetime, int] | None = None
 
 
 @dataclass(frozen=True)
 class FeedEntry:
     """One change in the feed: a cell revision, a structural change, or an entry another
-    domain adds (``item``, shown by its own ``template``)."""
+    domain adds (``item``, shown by its own ``template``). ``id`` is its row's id in its own
+    table; ``feed`` sets ``rank``, its source's place, so that every entry has its own
+    place in the feed's order."""
 
     at: datetime
+    id: int = 0
     revision: CellRevision | None = None
     change: GridChange | None = None
     item: Any = None
     template: str | None = None
+    rank: int = 0
+
+    @property
+    def key(self) -> tuple[datetime, int, int]:
+        """Where the entry stands in the feed (the feed shows the greatest first)."""
+        return (self.at, self.rank, self.id)
+
+
+class BadCursor(ValueError):
+    """A page link whose cursor was not made by the feed."""
+
+
+_FEED_CURSOR = re.compile(r"(\d{20})-(\d{1,3})-(\d{1,18})")
+_STAMP = "%Y%m%d%H%M%S%f"
+# Above any row id: at a page's edge, a source ranked before the edge's entry keeps all of
+# its entries at that time, one ranked after it none.
+_ALL_IDS = 2**62
+
+
+@dataclass(frozen=True)
+class FeedCursor:
+    """The entry a page of the feed ends or starts at: its time, its source's rank and its
+    id, so that a page costs the same however far back it is."""
+
+    at: datetime
+    rank: int
+    id: int
+
+    def encode(self) -> str:
+        """The cursor as it travels in a link."""
+        return f"{self.at.strftime(_STAMP)}-{self.rank}-{self.id}"
+
+    @classmethod
+    def decode(cls, raw: str) -> FeedCursor:
+        """Read a cursor from a link; BadCursor if it is not one."""
+        match = _FEED_CURSOR.fullmatch(raw.strip())
+        if match is None:
+            raise BadCursor(raw)
+        try:
+            at = datetime.strptime(match.group(1), _STAMP)
+        except ValueError:
+            raise BadCursor(raw) from None
+        return cls(at, int(match.group(2)), int(match.group(3)))
+
+    @classmethod
+    def of(cls, entry: FeedEntry) -> FeedCursor:
+        """The cursor at ``entry``."""
+        return cls(entry.at, entry.rank, entry.id)
+
+    def older_for(self, rank: int) -> tuple[datetime, int]:
+        """The ``before`` edge for the source of ``rank``."""
+        below = self.id if rank == self.rank else _ALL_IDS if rank < self.rank else 0
+        return (self.at, below)
+
+    def newer_for(self, rank: int) -> tuple[datetime, int]:
+        """The ``after`` edge for the source of ``rank``."""
+        above = self.id if rank == self.rank else -1 if rank > self.rank else _ALL_IDS
+        return (self.at, above)
 
 
 # Other domains add their own changes to the feed (gap flags…) without the grid importing
@@ -518,15 +586,29 @@ FEED_SOURCES: list[FeedSource] = []
 Q = TypeVar("Q", bound=Select[Any])
 
 
-def narrow_feed(query: Q, filters: FeedFilters, *, at: Any, person: Any) -> Q:
-    """``query`` narrowed to the filters' person (column ``person``) and dates (``at``)."""
+def narrow_feed(query: Q, filters: FeedFilters, *, at: Any, person: Any, id: Any) -> Q:
+    """``query`` narrowed to the filters' person (column ``person``), dates (``at``) and
+    page edge (``at``, then ``id``), in the order the page reads: newest first, or oldest
+    first for the page after a newer edge."""
     if filters.person_id is not None:
         query = query.where(person == filters.person_id)
     if filters.since is not None:
         query = query.where(at >= filters.since)
     if filters.until is not None:
         query = query.where(at < filters.until)
-    return query
+    if filters.before is not None:
+        moment, below = filters.before
+        query = query.where(or_(at < moment, and_(at == moment, id < below)))
+    if filters.after is not None:
+        moment, above = filters.after
+        query = query.where(or_(at > moment, and_(at == moment, id > above)))
+    return query.order_by(*feed_order(filters, at, id))
+
+
+def feed_order(filters: FeedFilters, at: Any, id: Any) -> tuple[Any, ...]:
+    """The order a source reads its entries in for a page: newest first, or oldest first
+    for the page after a newer edge."""
+    return (at, id) if filters.after is not None else (at.desc(), id.desc())
 
 
 def feed_cells(grid: Grid, filters: FeedFilters) -> Select[Any] | None:
@@ -550,79 +632,121 @@ def register_feed_source(source: FeedSource) -> None:
 
 @dataclass
 class FeedPage:
-    """A page of the feed, newest first."""
+    """A page of the feed, newest first, and the cursors of the pages either side (None at
+    an end)."""
 
     entries: list[FeedEntry]
-    page: int
-    has_more: bool
+    older: str | None
+    newer: str | None
 
 
-def feed(grid: Grid, filters: FeedFilters, page: int = 1, size: int = FEED_PAGE) -> FeedPage:
-    """Cell revisions and structural changes of ``grid``, merged newest first.
-
-    Each source is read through its (grid_id, created_at) index for just as many rows as
-    the page needs, so the first pages cost the same however long the history is.
-    """
-    wanted = page * size + 1
-    revisions = select(CellRevision).where(CellRevision.grid_id == grid.id)
-    changes = select(GridChange).where(GridChange.grid_id == grid.id)
+def _revision_entries(grid: Grid, filters: FeedFilters, wanted: int) -> list[FeedEntry]:
     revisions = narrow_feed(
-        revisions, filters, at=CellRevision.created_at, person=CellRevision.author_id
+        select(CellRevision).where(CellRevision.grid_id == grid.id),
+        filters,
+        at=CellRevision.created_at,
+        person=CellRevision.author_id,
+        id=CellRevision.id,
     )
-    changes = narrow_feed(changes, filters, at=GridChange.created_at, person=GridChange.author_id)
-    if filters.row_id is not None:
-        changes = changes.where(GridChange.row_id == filters.row_id)
-    if filters.column_id is not None:
-        changes = changes.where(GridChange.column_id == filters.column_id)
     cells = feed_cells(grid, filters)
     if cells is not None:
-        revisions = _newest_per_cell(revisions, list(db.session.scalars(cells)), wanted)
-    found_revisions = db.session.scalars(
+        order = feed_order(filters, CellRevision.created_at, CellRevision.id)
+        revisions = _newest_per_cell(
+            revisions, list(db.session.scalars(cells)), wanted, order
+        ).order_by(*order)
+    found = db.session.scalars(
         revisions.options(
             joinedload(CellRevision.author),
             joinedload(CellRevision.cell).joinedload(Cell.row),
             joinedload(CellRevision.cell).joinedload(Cell.column),
-        )
-        .order_by(CellRevision.created_at.desc(), CellRevision.id.desc())
-        .limit(wanted)
-    ).all()
-    found_changes = db.session.scalars(
+        ).limit(wanted)
+    )
+    return [FeedEntry(r.created_at, r.id, revision=r) for r in found]
+
+
+def _change_entries(grid: Grid, filters: FeedFilters, wanted: int) -> list[FeedEntry]:
+    changes = narrow_feed(
+        select(GridChange).where(GridChange.grid_id == grid.id),
+        filters,
+        at=GridChange.created_at,
+        person=GridChange.author_id,
+        id=GridChange.id,
+    )
+    if filters.row_id is not None:
+        changes = changes.where(GridChange.row_id == filters.row_id)
+    if filters.column_id is not None:
+        changes = changes.where(GridChange.column_id == filters.column_id)
+    found = db.session.scalars(
         changes.options(
             joinedload(GridChange.author),
             joinedload(GridChange.row),
             joinedload(GridChange.column),
-        )
-        .order_by(GridChange.created_at.desc(), GridChange.id.desc())
-        .limit(wanted)
-    ).all()
-    merged = sorted(
-        [FeedEntry(r.created_at, revision=r) for r in found_revisions]
-        + [FeedEntry(c.created_at, change=c) for c in found_changes]
-        + [entry for source in FEED_SOURCES for entry in source(grid, filters, wanted)],
-        key=lambda entry: entry.at,
-        reverse=True,
+        ).limit(wanted)
     )
-    start = (page - 1) * size
-    return FeedPage(merged[start : start + size], page, len(merged) > start + size)
+    return [FeedEntry(c.created_at, c.id, change=c) for c in found]
+
+
+def feed(
+    grid: Grid,
+    filters: FeedFilters,
+    *,
+    before: FeedCursor | None = None,
+    after: FeedCursor | None = None,
+    size: int = FEED_PAGE,
+) -> FeedPage:
+    """Cell revisions, structural changes and other domains' entries of ``grid``, merged
+    newest first: the newest, those just older than ``before``, or those just newer than
+    ``after``.
+
+    Each source is read through its (grid_id, created_at) index from the page's edge for
+    just one page, so every page costs the same however long the history is and however
+    far back the page is.
+    """
+    found: list[FeedEntry] = []
+    for rank, source in enumerate([_revision_entries, _change_entries, *FEED_SOURCES]):
+        bounded = filters
+        if before is not None:
+            bounded = replace(filters, before=before.older_for(rank))
+        elif after is not None:
+            bounded = replace(filters, after=after.newer_for(rank))
+        found += [replace(entry, rank=rank) for entry in source(grid, bounded, size + 1)]
+    if after is not None:
+        rows = sorted(found, key=lambda entry: entry.key)[: size + 1]
+        has_newer, has_older = len(rows) > size, True
+        entries = rows[:size][::-1]
+    else:
+        rows = sorted(found, key=lambda entry: entry.key, reverse=True)
+        has_older, has_newer = len(rows) > size, before is not None
+        entries = rows[:size]
+    if not entries:
+        return FeedPage([], None, None)
+    return FeedPage(
+        entries,
+        FeedCursor.of(entries[-1]).encode() if has_older else None,
+        FeedCursor.of(entries[0]).encode() if has_newer else None,
+    )
 
 
 # SQLite allows 500 terms in one compound SELECT.
 _UNION_MAX = 400
 
 
-def _newest_per_cell(revisions: Select[Any], cell_ids: list[int], wanted: int) -> Select[Any]:
-    """Narrow ``revisions`` to some cells, reading each cell's newest ``wanted`` through
-    its (cell_id, created_at) index and keeping the newest of those; a plain IN would make
-    the database sort every revision of those cells."""
+def _newest_per_cell(
+    revisions: Select[Any], cell_ids: list[int], wanted: int, order: tuple[Any, ...]
+) -> Select[Any]:
+    """Narrow ``revisions`` (read in ``order``) to some cells, reading each cell's first
+    ``wanted`` in that order through its (cell_id, created_at) index and keeping the first
+    of those; a plain IN would make the database sort every revision of those cells."""
     if not cell_ids:
-        return revisions.where(false())
+        return revisions.where(false()).order_by(None)
     if len(cell_ids) > _UNION_MAX:
-        return revisions.where(CellRevision.cell_id.in_(cell_ids))
+        return revisions.where(CellRevision.cell_id.in_(cell_ids)).order_by(None)
     newest = [
         select(
             revisions.with_only_columns(CellRevision.id)
             .where(CellRevision.cell_id == cell_id)
-            .order_by(CellRevision.created_at.desc(), CellRevision.id.desc())
+            .order_by(None)
+            .order_by(*order)
             .limit(wanted)
             .subquery()
         )

@@ -307,7 +307,19 @@ def activity(slug: str) -> Response:
     form.row.choices = choices([("", "Any service area")] + [(str(r.id), r.name) for r in rows])
     form.column.choices = choices([("", "Any column")] + [(str(c.id), c.name) for c in columns])
     filters = _feed_filters(form)
-    page_number = params.int_arg("page", default=1, minimum=1) or 1
+    try:
+        before = _feed_cursor("before")
+        after = None if before else _feed_cursor("after")
+    except queries.BadCursor:
+        return htmx.render(
+            "grid/activity.html",
+            status=400,
+            grid=grid,
+            form=form,
+            feed=None,
+            cursor_error="That page link is broken. Start again from the newest changes.",
+            can_undo=False,
+        )
     if filters is None:
         return htmx.render(
             "grid/activity.html",
@@ -321,11 +333,20 @@ def activity(slug: str) -> Response:
         "grid/activity.html",
         grid=grid,
         form=form,
-        feed=queries.feed(grid, filters, page_number),
+        feed=queries.feed(grid, filters, before=before, after=after),
         can_undo=structure.can_change_structure(current_user),
         undo_form=VersionForm(version=str(grid.structure_version)),
-        query={k: v for k, v in request.args.items() if k != "page" and v},
+        query={k: v for k, v in request.args.items() if k not in FEED_CURSORS and v},
     )
+
+
+# The activity feed's page links; every other query-string key is a filter.
+FEED_CURSORS = ("before", "after", "page")
+
+
+def _feed_cursor(name: str) -> queries.FeedCursor | None:
+    raw = request.args.get(name, "")
+    return queries.FeedCursor.decode(raw) if raw else None
 
 
 def _feed_filters(form: FeedFilterForm) -> queries.FeedFilters | None:

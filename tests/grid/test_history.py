@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import pytest
@@ -287,8 +288,8 @@ def test_feed_filters_by_person_area_column_and_dates(app, client, people, grid,
         ("row=99999", "row"),
         ("since=31-12-2026", "since"),
         ("since=2026-05-02&until=2026-05-01", "until"),
-        ("page=0", None),
-        ("page=x", None),
+        ("before=0", None),
+        ("after=x-1-2", None),
     ],
 )
 def test_feed_refuses_malformed_filters(client, people, grid, query, field):
@@ -304,10 +305,57 @@ def test_feed_pages_through_long_histories(app, client, people, grid):
     write(app, people["contributor"].id, cell_id, [f"v{n}" for n in range(60)])
     client.sign_in(people["contributor"])
     first = client.get(f"/grids/{grid.slug}/activity").text
-    second = client.get(f"/grids/{grid.slug}/activity?page=2").text
+    older = re.search(r'href="([^"]+)" rel="next"', first)
+    assert older and 'rel="prev"' not in first
+    second = client.get(html.unescape(older.group(1))).text
     ids = revision_ids(app, cell_id)
     assert f'compare?to={ids[-1]}"' in first and f'compare?to={ids[0]}"' not in first
-    assert f'compare?to={ids[0]}"' in second and "page=1" in second
+    assert f'compare?to={ids[0]}"' in second and f'compare?to={ids[-1]}"' not in second
+    shown = [re.findall(r"compare\?to=(\d+)", page) for page in (first, second)]
+    # Every revision once, newest first, across the two pages.
+    assert [int(i) for i in shown[0] + shown[1]] == ids[::-1][: len(shown[0] + shown[1])]
+    assert 'rel="next"' not in second
+    newer = re.search(r'href="([^"]+)" rel="prev"', second)
+    assert newer
+    assert (
+        re.findall(r"compare\?to=(\d+)", client.get(html.unescape(newer.group(1))).text) == shown[0]
+    )
+
+
+def test_feed_pages_in_order_when_many_changes_share_one_moment(app, client, people, grid):
+    """Entries of several kinds at the very same time each appear once, in one order."""
+    moment = datetime(2026, 3, 2, 9, 30)
+    with app.app_context():
+        author = db.session.get_one(User, people["contributor"].id)
+        for name, cell_id in grid.cells.items():
+            if name[1] == "Owner":
+                continue
+            for n in range(13):
+                cell = db.session.get_one(Cell, cell_id)
+                service.save_cell(
+                    author, cell, expected_version=cell.version, text=f"{name} {n}", at=moment
+                )
+        db.session.commit()
+    client.sign_in(people["contributor"])
+    seen: list[str] = []
+    address = f"/grids/{grid.slug}/activity"
+    pages = 0
+    while address:
+        page = client.get(address).text
+        seen += re.findall(r"compare\?to=(\d+)", page)
+        found = re.search(r'href="([^"]+)" rel="next"', page)
+        address = html.unescape(found.group(1)) if found else ""
+        pages += 1
+    assert pages == 2
+    assert len(seen) == len(set(seen)) == 52
+
+
+def test_a_broken_feed_page_link_is_refused_with_a_way_back(client, people, grid):
+    client.sign_in(people["contributor"])
+    response = client.get(f"/grids/{grid.slug}/activity?before=yesterday")
+    assert response.status_code == 400
+    assert "That page link is broken" in response.text
+    assert f'href="/grids/{grid.slug}/activity"' in response.text
 
 
 # --- CSV -------------------------------------------------------------------------------
