@@ -39,7 +39,7 @@ from sqlalchemy.orm import aliased, joinedload
 from grid_app.auth.models import User
 from grid_app.database import utcnow
 from grid_app.extensions import db
-from grid_app.gaps.models import OPEN_STATUSES, GapFlag, GapFlagEvent, GapSeverity
+from grid_app.gaps.models import OPEN_STATUSES, OPEN_WHERE, GapFlag, GapFlagEvent, GapSeverity
 from grid_app.grid.models import (
     EMPTIED,
     Cell,
@@ -209,8 +209,9 @@ def coverage(grid: Grid, now: datetime | None = None) -> Coverage:
     today = now.date()
     late = func.sum(case((GapFlag.due_date < today, 1), else_=0))
     for cell_id, severity, count, late_count in db.session.execute(
-        select(GapFlag.cell_id, GapFlag.severity, func.count(GapFlag.id), late)
-        .where(GapFlag.grid_id == grid.id, GapFlag.status.in_(OPEN_VALUES))
+        select(GapFlag.cell_id, GapFlag.severity, func.count(), late)
+        # Written as the partial index of open flags is, so that both databases read it.
+        .where(GapFlag.grid_id == grid.id, OPEN_FLAG)
         .group_by(GapFlag.cell_id, GapFlag.severity)
     ):
         flags_by_cell[cell_id][severity] = count
@@ -350,6 +351,8 @@ def lists(view: Coverage, filters: ListFilters) -> Lists:
     )
 
 
+OPEN_FLAG = sql_text(f"gap_flag.{OPEN_WHERE}")
+
 _SEVERITY_ORDER = case(
     {GapSeverity.HIGH.value: 0, GapSeverity.MEDIUM.value: 1, GapSeverity.LOW.value: 2},
     value=GapFlag.severity,
@@ -358,7 +361,7 @@ _SEVERITY_ORDER = case(
 
 def open_flags(grid: Grid, filters: ListFilters) -> Shown:
     """The grid's open flags matching ``filters``, in the chosen order, in two queries."""
-    query = select(GapFlag).where(GapFlag.grid_id == grid.id, GapFlag.status.in_(OPEN_VALUES))
+    query = select(GapFlag).where(GapFlag.grid_id == grid.id, OPEN_FLAG)
     if filters.row_id is not None or filters.column_id is not None:
         query = query.join(Cell, Cell.id == GapFlag.cell_id)
         if filters.row_id is not None:
@@ -383,6 +386,19 @@ def open_flags(grid: Grid, filters: ListFilters) -> Shown:
         order = (case((GapFlag.due_date.is_(None), 1), else_=0), GapFlag.due_date, *oldest)
     else:
         order = (_SEVERITY_ORDER, *oldest)
+        # The oldest of each severity, each read in order from the index of open flags by
+        # severity and age, then put in order: not every open flag sorted.
+        firsts = [
+            select(
+                query.with_only_columns(GapFlag.id)
+                .where(GapFlag.severity == severity)
+                .order_by(*oldest)
+                .limit(LIST_LIMIT)
+                .subquery()
+            )
+            for severity in SEVERITIES
+        ]
+        query = query.where(GapFlag.id.in_(union_all(*firsts)))
     flags = db.session.scalars(
         query.options(
             joinedload(GapFlag.cell).joinedload(Cell.row),
@@ -503,26 +519,30 @@ def weekly(
     ):
         empty_spells[cell_id].append((began, ended))
 
-    def existed(kind: str, part_id: int, moment: datetime) -> bool:
-        created, archived = parts[kind].get(part_id, (moment, None))
-        return created < moment and (archived is None or archived >= moment)
-
-    def filled_at(cell_id: int, began: datetime | None, moment: datetime) -> bool:
-        if began is None or began >= moment:
-            return False
-        return not any(
-            start < moment and (end is None or end >= moment)
-            for start, end in empty_spells.get(cell_id, ())
-        )
+    def existing(kind: str, moment: datetime) -> set[int]:
+        return {
+            part_id
+            for part_id, (created, archived) in parts[kind].items()
+            if created < moment and (archived is None or archived >= moment)
+        }
 
     by_week: dict[int, tuple[int, int]] = {}
     for k, end in enumerate(ends):
-        live = [
-            (cell_id, began)
-            for cell_id, row_id, column_id, began in cells
-            if existed("row", row_id, end) and existed("column", column_id, end)
-        ]
-        by_week[k] = (len(live), sum(filled_at(c, began, end) for c, began in live))
+        # Which rows and columns existed is worked out once a week, not once a cell.
+        rows_then, columns_then = existing("row", end), existing("column", end)
+        live = filled = 0
+        for cell_id, row_id, column_id, began in cells:
+            if row_id not in rows_then or column_id not in columns_then:
+                continue
+            live += 1
+            if began is None or began >= end:
+                continue
+            spells = empty_spells.get(cell_id)
+            if not spells or not any(
+                start < end and (stop is None or stop >= end) for start, stop in spells
+            ):
+                filled += 1
+        by_week[k] = (live, filled)
 
     into_open = and_(
         GapFlagEvent.to_status.in_(OPEN_VALUES),
@@ -550,8 +570,8 @@ def weekly(
         select(GapFlag.severity, week, func.sum(case((into_open, 1), else_=-1)))
         .join(GapFlag, GapFlag.id == GapFlagEvent.flag_id)
         .where(
+            GapFlagEvent.grid_id == grid.id,
             GapFlagEvent.created_at >= ends[0],
-            GapFlag.grid_id == grid.id,
             or_(into_open, out_of_open),
         )
         .group_by(GapFlag.severity, week)

@@ -6,6 +6,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grid_app.auth.models import User
@@ -33,6 +34,8 @@ class GapStatus(enum.StrEnum):
 
 # A flag in one of these still needs work; the others are closed.
 OPEN_STATUSES = (GapStatus.OPEN, GapStatus.ACKNOWLEDGED, GapStatus.IN_PROGRESS)
+# The condition of the partial indexes that hold open flags only.
+OPEN_WHERE = "status IN ('open', 'acknowledged', 'in_progress')"
 
 SEVERITY_LABELS = {
     GapSeverity.HIGH.value: "High",
@@ -71,6 +74,29 @@ class GapFlag(Base):
         Index("ix_gap_flag_cell_id_created_at", "cell_id", "created_at"),
         # A grid's open flags: the grid-wide list and the counts on every cell.
         Index("ix_gap_flag_grid_id_status", "grid_id", "status"),
+        # A flag's severity by its id without reading the flag: the dashboard's weekly
+        # chart looks it up for each step.
+        Index("ix_gap_flag_id_severity", "id", "severity"),
+        # The dashboard's open flags by cell and severity (with their due dates), and its
+        # list by severity then age: read from the index alone, however many flags closed.
+        Index(
+            "ix_gap_flag_open_by_cell",
+            "grid_id",
+            "cell_id",
+            "severity",
+            "due_date",
+            sqlite_where=sql_text(OPEN_WHERE),
+            postgresql_where=sql_text(OPEN_WHERE),
+        ),
+        Index(
+            "ix_gap_flag_open_by_severity",
+            "grid_id",
+            "severity",
+            "created_at",
+            "id",
+            sqlite_where=sql_text(OPEN_WHERE),
+            postgresql_where=sql_text(OPEN_WHERE),
+        ),
         CheckConstraint(_one_of("severity", GapSeverity), name="severity"),
         CheckConstraint(_one_of("status", GapStatus), name="status"),
     )
@@ -112,8 +138,16 @@ class GapFlagEvent(AppendOnly, Base):
     __tablename__ = "gap_flag_event"
     __table_args__ = (
         Index("ix_gap_flag_event_flag_id_id", "flag_id", "id"),
-        # A grid's newest steps: the activity feed.
-        Index("ix_gap_flag_event_grid_id_created_at", "grid_id", "created_at"),
+        # A grid's newest steps: the activity feed; and, read from the index alone, the
+        # moves into and out of the open statuses that the dashboard's weekly chart counts.
+        Index(
+            "ix_gap_flag_event_grid_steps",
+            "grid_id",
+            "created_at",
+            "flag_id",
+            "from_status",
+            "to_status",
+        ),
         # Steps in a time range: the dashboard's open flags per week.
         Index("ix_gap_flag_event_created_at", "created_at"),
     )
