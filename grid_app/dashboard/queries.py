@@ -445,6 +445,18 @@ def week_ends(now: datetime, weeks: int = WEEKS) -> list[datetime]:
     return [tonight - timedelta(weeks=weeks - 1 - k) for k in range(weeks)]
 
 
+def _week_of(at: Any, ends: list[datetime], first: int, last: int) -> Any:
+    """The last k in first..last with ``at`` >= ends[k], for a time known to be at or after
+    ends[first]: a search by halves, so each step is compared with five week ends, not 26."""
+    if first == last:
+        return literal(first)
+    middle = (first + last + 1) // 2
+    return case(
+        (at >= ends[middle], _week_of(at, ends, middle, last)),
+        else_=_week_of(at, ends, first, middle - 1),
+    )
+
+
 def weekly(
     grid: Grid,
     now: datetime | None = None,
@@ -553,10 +565,7 @@ def weekly(
     )
     # Open at a week's end = open now, less the net openings since: so only the steps of
     # these 26 weeks are read (through the index on created_at), never the whole history.
-    week = case(
-        *[(GapFlagEvent.created_at >= end, k) for k, end in reversed(list(enumerate(ends)))],
-        else_=-1,
-    )
+    week = _week_of(GapFlagEvent.created_at, ends, 0, len(ends) - 1)
     if open_now is None:
         open_now = dict.fromkeys(SEVERITIES, 0)
         for severity, count in db.session.execute(
