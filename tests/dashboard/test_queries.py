@@ -247,3 +247,21 @@ def test_week_ends_are_a_week_apart_and_the_last_is_tonight(app):
     ends = queries.week_ends(now)
     assert ends[-1].date() == now.date() + timedelta(days=1) and ends[-1].hour == 0
     assert {b - a for a, b in pairwise(ends)} == {timedelta(weeks=1)}
+
+
+def test_a_step_at_the_very_end_of_a_week_counts_in_the_week_after(app, people, grid):
+    now = utcnow()
+    ends = queries.week_ends(now)
+    with app.app_context():
+        backdate_grid(grid)
+        flag(
+            grid,
+            SW_EVIDENCE,
+            "high",
+            [(ends[7], None, "open"), (ends[15], "open", "resolved")],
+        )
+        flag(grid, SW_STRATEGY, "low", [(ends[0], None, "open")])
+        db.session.commit()
+        weeks = queries.weekly(the_grid(grid), now)
+    assert [w.open_flags["high"] for w in weeks] == [int(8 <= k <= 15) for k in range(26)]
+    assert [w.open_flags["low"] for w in weeks] == [int(k >= 1) for k in range(26)]
