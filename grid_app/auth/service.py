@@ -22,6 +22,7 @@ from grid_app.auth.models import (
     EmailFrequency,
     Invitation,
     Role,
+    SignInMethod,
     User,
     UserRole,
     UserSession,
@@ -130,14 +131,43 @@ def start_session(user: User, user_agent: str = "", replaces: str | None = None)
             delete(UserSession).where(UserSession.token_hash == _hash_token(replaces))
         )
     token = secrets.token_urlsafe(32)
+    now = utcnow()
     db.session.add(
         UserSession(
-            user_id=user.id, token_hash=_hash_token(token), device=devices.describe(user_agent)
+            user_id=user.id,
+            token_hash=_hash_token(token),
+            device=devices.describe(user_agent),
+            proved_at=now,
+            method=SignInMethod.PASSWORD.value,
         )
     )
-    user.attach_session(token)
+    user.attach_session(token, now)
     audit.record(user, "auth.signed_in", "user", user.id)
     return token
+
+
+def record_proof(
+    user: User, method: SignInMethod | None = None, now: datetime | None = None
+) -> None:
+    """Note that the person has just proved who they are in the session this request runs
+    under (a password, an authenticator or recovery code, a sign-in through single sign-on).
+
+    Sensitive actions look at this time (REAUTH_MINUTES). ``method`` also records how the
+    session was signed in; a sign-in through single sign-on calls this with
+    ``SignInMethod.SSO`` right after ``start_session``, and a fresh provider sign-in later
+    calls it with no method, which leaves it as it was.
+    """
+    token = user.current_session_token
+    if not token:
+        return
+    now = now or utcnow()
+    values: dict[str, object] = {"proved_at": now}
+    if method is not None:
+        values["method"] = SignInMethod(method).value
+    db.session.execute(
+        update(UserSession).where(UserSession.token_hash == _hash_token(token)).values(**values)
+    )
+    user.attach_session(token, now, str(values.get("method", user.session_method)))
 
 
 @dataclass(frozen=True)
@@ -180,7 +210,7 @@ def check_session(token: str, now: datetime | None = None, touch: bool = True) -
     user = record.user
     if now - record.last_seen_at > idle or now - record.created_at > maximum or not user.active:
         return SessionCheck(None, record.id, ended=True)
-    user.attach_session(token)
+    user.attach_session(token, record.proved_at, record.method)
     due = touch and now - record.last_seen_at > TOUCH_EVERY
     return SessionCheck(user, record.id, seen_at=now if due else None)
 

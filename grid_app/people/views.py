@@ -26,7 +26,7 @@ from grid_app.people.forms import (
     PeopleFilterForm,
     RolesForm,
 )
-from grid_app.web import htmx, params
+from grid_app.web import htmx, params, reauth
 from grid_app.web.writes import show_errors, write
 
 bp = Blueprint("people", __name__)
@@ -103,6 +103,9 @@ def roles(user_id: int) -> Response:
     """Give the person exactly the ticked roles; the form swaps in place (htmx)."""
     service.require_manage(current_user)
     user = queries.person(user_id)
+    held = reauth.hold_back("change this person’s roles")
+    if held:
+        return held
     form = RolesForm()
 
     def done(changed: User) -> Response:
@@ -133,7 +136,9 @@ def roles(user_id: int) -> Response:
 @bp.post("/people/<int:user_id>/deactivate")
 def deactivate(user_id: int) -> Response:
     """Stop the person signing in and end all their sessions at once."""
-    return _change_status(user_id, service.deactivate, "{name} has been deactivated.")
+    return _change_status(
+        user_id, service.deactivate, "{name} has been deactivated.", "deactivate this person"
+    )
 
 
 @bp.post("/people/<int:user_id>/reactivate")
@@ -142,10 +147,21 @@ def reactivate(user_id: int) -> Response:
     return _change_status(user_id, service.reactivate, "{name} can sign in again.")
 
 
-def _change_status(user_id: int, action: Callable[[User, User], object], message: str) -> Response:
-    """Deactivate or reactivate, then back to the person's page (the whole page with htmx)."""
+def _change_status(
+    user_id: int,
+    action: Callable[[User, User], object],
+    message: str,
+    sensitive: str | None = None,
+) -> Response:
+    """Deactivate or reactivate, then back to the person's page (the whole page with htmx).
+
+    ``sensitive`` (what the action does, in words) asks for a recent proof of who one is.
+    """
     service.require_manage(current_user)
     user = queries.person(user_id)
+    held = reauth.hold_back(sensitive) if sensitive else None
+    if held:
+        return held
 
     def done(_result: object) -> Response:
         flash(message.format(name=user.display_name), "success")
