@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug import Response
 
 from grid_app.auth import queries as auth_queries
+from grid_app.auth import second_factor
 from grid_app.auth.forms import SessionsForm
 from grid_app.auth.models import Role, User
 from grid_app.errors import DomainError, EditConflict, Forbidden, Invalid
@@ -201,6 +202,26 @@ def end_sessions(user_id: int) -> Response:
     return write(lambda: service.end_sessions(current_user, user), done)
 
 
+@bp.post("/people/<int:user_id>/second-factor/reset")
+def reset_second_factor(user_id: int) -> Response:
+    """Remove someone's authenticator app and recovery codes; they are told by email."""
+    service.require_manage(current_user)
+    user = queries.person(user_id)
+
+    def done(_: None) -> Response:
+        flash(
+            f"{user.display_name}’s second factor has been reset. They have been told by email.",
+            "success",
+        )
+        return htmx.navigate_after_post(url_for("people.show", user_id=user_id) + "#second-factor")
+
+    return write(
+        lambda: second_factor.reset(current_user, user),
+        done,
+        conflict=lambda error: _page(queries.person(user_id), RolesForm(formdata=None), status=409),
+    )
+
+
 @bp.route("/people/sign-out-everyone", methods=["GET", "POST"])
 def sign_out_everyone() -> Response:
     """End every session of every person but this one, password given again."""
@@ -291,6 +312,8 @@ def _page(
         signed_in=auth_queries.session_summary(user),
         areas=queries.owned_areas(user),
         flags=queries.open_flags(user),
+        second_factor_on=second_factor.enrolled(user),
+        second_factor_needed=second_factor.role_requires(user),
     )
 
 
