@@ -173,6 +173,7 @@ def _profile_page(
         email_form=email_form,
         choices=EMAIL_CHOICES,
         email_link_hours=current_app.config["EMAIL_LINK_HOURS"],
+        second_factor_on=second_factor.enrolled(current_user),
         **_sessions_context(sessions_form),
         **RULES,
     )
