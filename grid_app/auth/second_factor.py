@@ -362,7 +362,7 @@ def begin_sign_in(
         user = service.authenticate(email, password)
     except Invalid:
         return None, False
-    if enrolled(user):
+    if service.has_second_factor(user):
         return user, True
     service.start_session(user, user_agent, replaces=replaces)
     return user, False

@@ -22,6 +22,7 @@ from grid_app.auth.models import (
     EmailFrequency,
     Invitation,
     Role,
+    SecondFactor,
     SignInMethod,
     User,
     UserRole,
@@ -91,14 +92,31 @@ def sign_in(
     recorded in the audit log, and that record is meant to be kept. ``user_agent`` is the
     browser's User-Agent header, kept only as a short label of browser and system.
     ``replaces`` is the token of the session this browser was already signed in with: it
-    ends when the new one starts, and lives on if the attempt fails.
+    ends when the new one starts, and lives on if the attempt fails. Someone with an
+    authenticator app is not signed in by a password alone (None).
     """
     try:
         user = authenticate(email, password)
     except Invalid:
         return None
+    if has_second_factor(user):
+        # A password alone is not enough for them: the sign-in page goes through
+        # second_factor.begin_sign_in, which asks for the code.
+        return None
     start_session(user, user_agent, replaces=replaces)
     return user
+
+
+def has_second_factor(user: User) -> bool:
+    """Whether the person has a confirmed authenticator app, so a password alone (or a
+    reset link) must not start a session."""
+    return bool(
+        db.session.scalar(
+            select(func.count(SecondFactor.id)).where(
+                SecondFactor.user_id == user.id, SecondFactor.confirmed_at.is_not(None)
+            )
+        )
+    )
 
 
 def authenticate(email: str, password: str) -> User:
@@ -417,7 +435,8 @@ def reset_password(
     replaces: str | None = None,
 ) -> User:
     """Set a new password through an emailed link, use the link up and sign the person in
-    here (every other session of theirs ends).
+    here (every other session of theirs ends); someone with an authenticator app is left
+    to type its code (no session starts here).
 
     The link's holder acts as its person: the link is the proof of who they are. A refused
     password leaves the link usable (the caller rolls back), so the person can try again.
@@ -427,7 +446,10 @@ def reset_password(
     tokens.consume(raw_token, TokenPurpose.RESET)
     ended = _set_password(user, password)
     audit.record(user, "auth.password_reset", "user", user.id, sessions_ended=ended)
-    start_session(user, user_agent, replaces=replaces)
+    # The link replaces the password, never the second factor: someone with an
+    # authenticator app still types its code before a session starts.
+    if not has_second_factor(user):
+        start_session(user, user_agent, replaces=replaces)
     return user
 
 

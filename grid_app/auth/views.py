@@ -95,11 +95,7 @@ def sign_in() -> Response:
             if user is not None and needs_code:
                 # The password was right; the code page finishes the sign-in, for this
                 # person only and for a few minutes (the cookie is signed).
-                browser_session[PENDING_SIGN_IN] = {
-                    "user": user.id,
-                    "at": int(time.time()),
-                    "next": form.next.data or "",
-                }
+                _await_code(user, form.next.data or "")
                 return htmx.redirect_after_post(url_for("auth.sign_in_code"))
             if user is not None:
                 _sign_in_here(user)
@@ -419,6 +415,11 @@ def reset_password(token: str) -> Response:
         return page(422)
 
     def signed_in(user: User) -> Response:
+        if user.current_session_token is None:
+            # They have an authenticator app: the code page finishes signing in.
+            _await_code(user, "")
+            flash("Your new password is set. Now enter the code from your app.", "success")
+            return htmx.redirect_after_post(url_for("auth.sign_in_code"))
         browser_session.pop("csrf_token", None)
         login_user(user)
         flash("Your new password is set, and you are signed in.", "success")
@@ -521,6 +522,11 @@ def accept_invitation(token: str) -> Response:
 
 
 # --- A second factor ------------------------------------------------------------------------
+
+
+def _await_code(user: User, next_path: str) -> None:
+    """Remember in this browser that ``user``'s password was right and a code must follow."""
+    browser_session[PENDING_SIGN_IN] = {"user": user.id, "at": int(time.time()), "next": next_path}
 
 
 def _pending_sign_in() -> dict[str, Any] | None:

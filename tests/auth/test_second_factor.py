@@ -337,3 +337,25 @@ def test_resetting_someone_without_a_factor_is_a_409(app, client, people):
     client.sign_in(people["admin"])
     refused = client.post_form(f"/people/{people['contributor'].id}/second-factor/reset", {})
     assert refused.status_code == 409
+
+
+def test_a_password_reset_link_does_not_skip_the_code(app, client, people):
+    from tests.auth.test_reset import NEW_PASSWORD, _link_for
+
+    enrolled = enrol(app, people["contributor"])
+    link = _link_for(app, people["contributor"])
+    new = NEW_PASSWORD
+    reset = client.post_form(link, {"password": new, "confirm_password": new})
+    assert reset.status_code == 303
+    assert reset.location.endswith("/sign-in/code")
+    assert not _signed_in(client)
+    done = client.post_form("/sign-in/code", {"code": enrolled.code()})
+    assert done.status_code == 303
+    assert _signed_in(client)
+
+
+def test_a_password_alone_starts_no_session_for_someone_with_an_app(app, people):
+    enrol(app, people["contributor"])
+    with app.app_context():
+        assert service.sign_in(people["contributor"].email, PASSWORD) is None
+        assert db.session.scalar(db.select(db.func.count(UserSession.id))) == 0
