@@ -359,3 +359,17 @@ def test_a_password_alone_starts_no_session_for_someone_with_an_app(app, people)
     with app.app_context():
         assert service.sign_in(people["contributor"].email, PASSWORD) is None
         assert db.session.scalar(db.select(db.func.count(UserSession.id))) == 0
+
+
+def test_a_subject_access_export_says_they_have_an_app_but_holds_no_secret(app, client, people):
+    from tests.dataprotection.test_subject_access import _download
+
+    enrolled = enrol(app, people["contributor"])
+    client.sign_in(people["admin"])
+    _, data, _ = _download(client, people["contributor"].id)
+    (factor,) = data["sections"]["Their authenticator app (when set up; never its secret)"]
+    assert factor["confirmed_at"]
+    assert len(data["sections"]["Their recovery codes (when each was used; never the codes)"]) == 10
+    text = str(data)
+    assert "secret_encrypted" not in text and "code_hash" not in text
+    assert enrolled.secret not in text
