@@ -688,7 +688,7 @@ def confirm() -> Response:
     form = ConfirmForm(resume=request.args.get("resume", ""))
     resume = read_resume(form.resume.data or "", current_user.id)
     if resume is None:
-        flash("That confirmation has expired. Try what you were doing again.", "success")
+        flash("That confirmation has expired. Try what you were doing again.", "info")
         return redirect(url_for("grid.home"))
 
     def page(status: int = 200) -> Response:

@@ -152,8 +152,8 @@ def test_an_empty_code_is_422_with_what_to_type(app, client, people):
 
 def test_a_code_from_one_step_either_side_is_accepted_but_not_two(app, new_client, people):
     enrolled = enrol(app, people["contributor"])
-    too_old = _sign_in_with_code(new_client(), people["contributor"], enrolled.code(-3))
-    assert too_old.status_code == 422
+    too_far = _sign_in_with_code(new_client(), people["contributor"], enrolled.code(2))
+    assert too_far.status_code == 422
     late = new_client()
     assert _sign_in_with_code(late, people["contributor"], enrolled.code(1)).status_code == 303
 
@@ -373,3 +373,13 @@ def test_a_subject_access_export_says_they_have_an_app_but_holds_no_secret(app, 
     text = str(data)
     assert "secret_encrypted" not in text and "code_hash" not in text
     assert enrolled.secret not in text
+
+
+def test_setting_up_again_while_it_is_on_is_a_409_and_keeps_the_app(app, client, people):
+    enrolled = enrol(app, people["contributor"])
+    _sign_in_with_code(client, people["contributor"], enrolled.code())
+    again = client.post_form("/profile/two-step/start", {})
+    assert again.status_code == 409
+    with app.app_context():
+        factor = db.session.scalars(db.select(SecondFactor)).one()
+        assert factor.confirmed_at is not None
