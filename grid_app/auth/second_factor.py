@@ -13,10 +13,8 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import pyotp
-import segno
-from cryptography.fernet import Fernet
 from flask import current_app
 from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash
@@ -35,6 +33,12 @@ from grid_app.database import utcnow
 from grid_app.discussion import mail
 from grid_app.errors import EditConflict, Forbidden, Invalid
 from grid_app.extensions import db
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
+
+# pyotp, segno and cryptography are imported where they are used: a web worker loads them
+# when someone first sets up or types a code, not for every page (as openpyxl and docx).
 
 ISSUER = "Supporting People Grid"
 RECOVERY_CODES = 10
@@ -67,6 +71,8 @@ class Enrolment:
 
 
 def _fernet() -> Fernet:
+    from cryptography.fernet import Fernet
+
     return Fernet(current_app.config["MFA_ENCRYPTION_KEY"])
 
 
@@ -122,6 +128,9 @@ def must_enrol(user: User) -> bool:
 
 
 def _provisioning(user: User, secret: str) -> Enrolment:
+    import pyotp
+    import segno
+
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
     # Drawn here as inline SVG: no image service sees the secret, and the page's strict
     # Content-Security-Policy needs nothing more (no inline style, no data: image).
@@ -146,7 +155,7 @@ def start(actor: User, user: User) -> Enrolment:
     if factor is not None and factor.confirmed_at is not None:
         raise EditConflict("Your authenticator app is already set up.")
     # 160 random bits, as RFC 4226 recommends, from the operating system's CSPRNG.
-    secret = pyotp.random_base32(32)
+    secret = _random_base32()
     if factor is None:
         factor = SecondFactor(user_id=user.id, secret_encrypted=_encrypt(secret))
         db.session.add(factor)
@@ -204,6 +213,12 @@ def _unused_codes(user: User) -> list[RecoveryCode]:
     )
 
 
+def _random_base32() -> str:
+    import pyotp
+
+    return pyotp.random_base32(32)
+
+
 def _digits(code: str) -> str:
     return "".join(code.split())
 
@@ -218,6 +233,8 @@ def _matching_step(factor: SecondFactor, code: str, empty_message: str) -> int |
         raise Invalid("Enter a code.", {"code": empty_message})
     if not (len(typed) == 6 and typed.isdigit()):
         return None
+    import pyotp
+
     totp = pyotp.TOTP(_decrypt(factor.secret_encrypted))
     now_step = int(time.time()) // totp.interval
     for step in range(now_step - _WINDOW, now_step + _WINDOW + 1):
