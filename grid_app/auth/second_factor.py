@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 from werkzeug.security import check_password_hash
 
 from grid_app.audit import service as audit
@@ -269,8 +269,19 @@ def check(user: User, code: str, *, recovery: bool = True) -> str | None:
         return None
     step = _matching_step(factor, code, ENTER_CODE_OR_RECOVERY if recovery else ENTER_CODE)
     if step is not None:
-        factor.last_step = step
-        db.session.flush()
+        # Taken only if no other request took this step (or a later one) meanwhile: two
+        # requests racing with one overheard code cannot both get in.
+        taken = db.session.execute(
+            update(SecondFactor)
+            .where(
+                SecondFactor.id == factor.id,
+                or_(SecondFactor.last_step.is_(None), SecondFactor.last_step < step),
+            )
+            .values(last_step=step)
+            .execution_options(synchronize_session="fetch")
+        )
+        if not getattr(taken, "rowcount", 0):
+            raise Invalid("The code was used already.", {"code": CODE_USED})
         return "app"
     if recovery and _use_recovery_code(user, code):
         db.session.flush()
