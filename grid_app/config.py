@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import os
@@ -98,6 +99,21 @@ DEFAULTS: dict[str, Any] = {
     # Where people reach the app: links in emails start with this. Unset, it is
     # http://127.0.0.1 on PORT (5000 when PORT is unset too), where `make run` serves.
     "BASE_URL": "",
+    # Roles that must have a second factor (an authenticator app) before using the app,
+    # comma-separated. Unset: admin and facilitator in production, nobody in development
+    # and demo (so the demo people sign in with a password alone).
+    "MFA_REQUIRED_ROLES": None,
+    # A session signed in through single sign-on counts as multi-factor when the council's
+    # provider already asks for a second factor.
+    "OIDC_PROVIDER_ENFORCES_MFA": False,
+    # Authenticator codes tried by one person (at sign-in, to turn the factor off, to
+    # confirm a sensitive action), wherever they come from.
+    "MFA_CODE_LIMIT_PER_PERSON": "10 per 10 minutes",
+    # Sensitive actions (roles, deactivation, the audit export...) ask the person to prove
+    # who they are again when they last did longer ago than this.
+    "REAUTH_MINUTES": 15,
+    # A password accepted at sign-in waits this long for its authenticator code.
+    "SIGN_IN_CODE_MINUTES": 5,
 }
 
 # Environment variables read by name (besides every FLASK_* variable).
@@ -106,6 +122,8 @@ ENV_NAMES = (
     "DATABASE_URL",
     "SECRET_KEY",
     "HISTORY_KEY",
+    "MFA_ENCRYPTION_KEY",
+    "MFA_REQUIRED_ROLES",
     "REDIS_URL",
     "DEMO_PASSWORD",
     "SMTP_HOST",
@@ -131,8 +149,14 @@ ENV_INTS = (
     "RESET_LINK_MINUTES",
     "EMAIL_LINK_HOURS",
     "INVITATION_DAYS",
+    "REAUTH_MINUTES",
 )
-ENV_BOOLS = ("SESSION_COOKIE_SECURE", "MAIL_SEND_AFTER_COMMIT", "HSTS_INCLUDE_SUBDOMAINS")
+ENV_BOOLS = (
+    "SESSION_COOKIE_SECURE",
+    "MAIL_SEND_AFTER_COMMIT",
+    "HSTS_INCLUDE_SUBDOMAINS",
+    "OIDC_PROVIDER_ENFORCES_MFA",
+)
 
 
 class ConfigError(RuntimeError):
@@ -200,6 +224,56 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
             b"revision history",
             hashlib.sha256,
         ).hexdigest()
+
+    _second_factor_settings(app)
+
+
+# The roles that may be named in MFA_REQUIRED_ROLES.
+_ROLES = ("contributor", "manager", "facilitator", "admin")
+
+
+def _second_factor_settings(app: Flask) -> None:
+    """Check the key that encrypts authenticator secrets, and read which roles need one."""
+    production = app.config["APP_ENV"] == "production"
+    # Encrypts the authenticator secrets at rest (Fernet). Never stored in the database,
+    # so a copy of the database alone cannot make codes. Derived from SECRET_KEY outside
+    # production; production sets it, so SECRET_KEY can be rotated without re-enrolling.
+    key = app.config.get("MFA_ENCRYPTION_KEY")
+    if not key:
+        if production:
+            raise ConfigError(
+                "MFA_ENCRYPTION_KEY must be set when APP_ENV=production "
+                "(make one with: python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())')."
+            )
+        secret = app.config["SECRET_KEY"]
+        derived = hmac.new(
+            secret if isinstance(secret, bytes) else secret.encode(),
+            b"second factor secrets",
+            hashlib.sha256,
+        ).digest()
+        key = base64.urlsafe_b64encode(derived).decode()
+    try:
+        if len(base64.urlsafe_b64decode(key)) != 32:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(
+            "MFA_ENCRYPTION_KEY must be a Fernet key (32 bytes, URL-safe base64)."
+        ) from None
+    app.config["MFA_ENCRYPTION_KEY"] = key
+
+    roles = app.config["MFA_REQUIRED_ROLES"]
+    if roles is None:
+        roles = "admin,facilitator" if production else ""
+    if isinstance(roles, str):
+        roles = [part.strip().lower() for part in roles.split(",") if part.strip()]
+    unknown = sorted(set(roles) - set(_ROLES))
+    if unknown:
+        raise ConfigError(
+            f"MFA_REQUIRED_ROLES names unknown roles: {', '.join(unknown)} "
+            f"(choose from {', '.join(_ROLES)})."
+        )
+    app.config["MFA_REQUIRED_ROLES"] = frozenset(roles)
 
 
 def _instance_secret(instance: Path) -> str:

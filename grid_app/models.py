@@ -1,7 +1,16 @@
 """Import every domain's models so that Alembic and create_all see the whole schema."""
 
 from grid_app.audit.models import AuditEvent
-from grid_app.auth.models import AccountToken, Invitation, Role, User, UserRole, UserSession
+from grid_app.auth.models import (
+    AccountToken,
+    Invitation,
+    RecoveryCode,
+    Role,
+    SecondFactor,
+    User,
+    UserRole,
+    UserSession,
+)
 from grid_app.dataprotection.models import RetentionSetting
 from grid_app.discussion.models import (
     CellThreadTally,
@@ -63,9 +72,11 @@ __all__ = [
     "Notification",
     "OutgoingMail",
     "PeopleSetting",
+    "RecoveryCode",
     "RetentionSetting",
     "Role",
     "SafeSpaceSession",
+    "SecondFactor",
     "ServiceArea",
     "ServiceAreaCategory",
     "SessionParticipant",

@@ -131,3 +131,41 @@ def test_links_in_emails_follow_the_port_unless_base_url_is_set(
         }
     )
     assert expected in _reset_link(app)
+
+
+def test_production_refuses_to_start_without_the_key_for_authenticator_secrets(
+    tmp_path, monkeypatch
+):
+    monkeypatch.delenv("MFA_ENCRYPTION_KEY", raising=False)
+    monkeypatch.setenv("APP_ENV", "production")
+    with pytest.raises(ConfigError, match="MFA_ENCRYPTION_KEY"):
+        create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x"})
+
+
+def test_a_key_that_is_not_a_fernet_key_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="Fernet"):
+        create_app(
+            {"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "MFA_ENCRYPTION_KEY": "short"}
+        )
+
+
+def test_admins_and_facilitators_need_a_second_factor_in_production_only(tmp_path, monkeypatch):
+    from cryptography.fernet import Fernet
+
+    monkeypatch.delenv("MFA_REQUIRED_ROLES", raising=False)
+    development = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x"})
+    assert development.config["MFA_REQUIRED_ROLES"] == frozenset()
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("MFA_ENCRYPTION_KEY", Fernet.generate_key().decode())
+    production = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x"})
+    assert production.config["MFA_REQUIRED_ROLES"] == frozenset({"admin", "facilitator"})
+    monkeypatch.setenv("MFA_REQUIRED_ROLES", "Admin, manager")
+    chosen = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x"})
+    assert chosen.config["MFA_REQUIRED_ROLES"] == frozenset({"admin", "manager"})
+
+
+def test_an_unknown_role_in_mfa_required_roles_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="MFA_REQUIRED_ROLES names unknown roles: boss"):
+        create_app(
+            {"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "MFA_REQUIRED_ROLES": "admin,boss"}
+        )

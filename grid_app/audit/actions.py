@@ -310,6 +310,24 @@ ACTIONS: dict[str, Action] = {
         lambda s: f"changed their email address{_addresses(s)}{_sessions(s)}",
         ("before", "after", "sessions_ended"),
     ),
+    "auth.second_factor_on": Action(
+        "Authenticator app turned on", lambda s: "turned on an authenticator app for signing in"
+    ),
+    "auth.second_factor_off": Action(
+        "Authenticator app turned off", lambda s: "turned off their authenticator app"
+    ),
+    "auth.second_factor_failed": Action(
+        "Wrong authenticator code", lambda s: "typed a wrong authenticator or recovery code"
+    ),
+    "auth.recovery_code_used": Action(
+        "Recovery code used",
+        lambda s: f"used a recovery code ({s.details.get('left', 'some')} left)",
+        ("left",),
+    ),
+    "auth.second_factor_reset": Action(
+        "Second factor reset",
+        lambda s: f"reset the second factor of {s.about}",
+    ),
     "user.email_frequency": Action("Email frequency changed", _email_frequency, ("old", "new")),
     # People
     "user.created": Action(

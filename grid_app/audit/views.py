@@ -17,7 +17,7 @@ from grid_app.audit.forms import AuditFilterForm
 from grid_app.auth import queries as people
 from grid_app.database import utcnow
 from grid_app.grid import csvout
-from grid_app.web import htmx
+from grid_app.web import htmx, reauth
 from grid_app.web.writes import commit
 
 bp = Blueprint("audit", __name__)
@@ -57,6 +57,9 @@ def export() -> Response:
     form, filters = _filters()
     if filters is None:
         return _render(form, None, status=400)
+    held = reauth.hold_back("download the audit log")
+    if held:
+        return held
     commit(lambda: service.record_exported(current_user, filters))
     body = stream_with_context(csvout.lines(queries.CSV_HEADER, queries.csv_rows(filters)))
     filename = f"audit-log-{utcnow():%Y-%m-%d-%H%M}.csv"

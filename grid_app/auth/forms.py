@@ -98,3 +98,18 @@ class SessionsForm(FlaskForm):
         "Password, to confirm it is you",
         validators=[DataRequired("Enter your password."), Length(max=1000)],
     )
+
+
+class CodeForm(FlaskForm):
+    """A code from an authenticator app, or a recovery code (checked by the service)."""
+
+    code = StringField("Code", validators=[Length(max=100)])
+    next = StringField()
+
+
+class ConfirmForm(FlaskForm):
+    """Proving who one is again before a sensitive action: a password or an app code."""
+
+    password = PasswordField("Password", validators=[Length(max=1000)])
+    code = StringField("Code", validators=[Length(max=100)])
+    resume = StringField()

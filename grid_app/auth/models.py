@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grid_app.database import Base, utcnow
@@ -18,6 +18,13 @@ class Role(enum.StrEnum):
     MANAGER = "manager"
     FACILITATOR = "facilitator"
     ADMIN = "admin"
+
+
+class SignInMethod(enum.StrEnum):
+    """How a sign-in session began."""
+
+    PASSWORD = "password"
+    SSO = "sso"
 
 
 class EmailFrequency(enum.StrEnum):
@@ -106,9 +113,24 @@ class User(Base):
         """The sign-in session this request runs under (never stored on the user's row)."""
         return self.__dict__.get("_session_token")
 
-    def attach_session(self, token: str) -> None:
-        """Mark which sign-in session this request runs under."""
+    def attach_session(
+        self, token: str, proved_at: datetime | None = None, method: str = "password"
+    ) -> None:
+        """Mark which sign-in session this request runs under, when it last proved who
+        its person is, and how it was signed in."""
         self.__dict__["_session_token"] = token
+        self.__dict__["_session_proved_at"] = proved_at
+        self.__dict__["_session_method"] = method
+
+    @property
+    def session_proved_at(self) -> datetime | None:
+        """When this request's session last proved who its person is."""
+        return self.__dict__.get("_session_proved_at")
+
+    @property
+    def session_method(self) -> str:
+        """How this request's session was signed in ("password" or "sso")."""
+        return str(self.__dict__.get("_session_method") or "password")
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
@@ -169,6 +191,15 @@ class UserSession(Base):
     # A short label such as "Firefox on Windows", read from the User-Agent when the session
     # started (grid_app/auth/devices.py); never the full agent string.
     device: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    # When the person last proved who they are in this session (a password, an
+    # authenticator or recovery code, or a sign-in through single sign-on): sensitive
+    # actions ask again once it is older than REAUTH_MINUTES.
+    proved_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    # How the session was signed in: "password" (with a second factor if the person has
+    # one) or "sso" (the council's identity provider).
+    method: Mapped[str] = mapped_column(
+        String(10), default=SignInMethod.PASSWORD.value, server_default="password"
+    )
 
     user: Mapped[User] = relationship()
 
@@ -232,3 +263,43 @@ class Invitation(Base):
     def inviter_name(self) -> str:
         """Who to ask about it."""
         return self.invited_by.display_name if self.invited_by else "an administrator"
+
+
+class SecondFactor(Base):
+    """A person's authenticator app (TOTP, RFC 6238).
+
+    The shared secret is kept encrypted with MFA_ENCRYPTION_KEY (never in the clear). Until
+    the person types a first code from their app, ``confirmed_at`` is empty and the factor
+    does nothing: an enrolment started and abandoned changes no sign-in.
+    """
+
+    __tablename__ = "second_factor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), unique=True
+    )
+    secret_encrypted: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    # The time step (30-second window) of the last code accepted: a code of that step or an
+    # earlier one is refused, so an overheard code cannot be used again.
+    last_step: Mapped[int | None]
+
+    user: Mapped[User] = relationship()
+
+
+class RecoveryCode(Base):
+    """One of the ten single-use codes that stand in for a lost authenticator app.
+
+    Only a salted hash is stored (like a password), so a database leak gives no usable code.
+    """
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(255))
+    used_at: Mapped[datetime | None]

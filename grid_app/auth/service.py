@@ -22,6 +22,8 @@ from grid_app.auth.models import (
     EmailFrequency,
     Invitation,
     Role,
+    SecondFactor,
+    SignInMethod,
     User,
     UserRole,
     UserSession,
@@ -90,14 +92,31 @@ def sign_in(
     recorded in the audit log, and that record is meant to be kept. ``user_agent`` is the
     browser's User-Agent header, kept only as a short label of browser and system.
     ``replaces`` is the token of the session this browser was already signed in with: it
-    ends when the new one starts, and lives on if the attempt fails.
+    ends when the new one starts, and lives on if the attempt fails. Someone with an
+    authenticator app is not signed in by a password alone (None).
     """
     try:
         user = authenticate(email, password)
     except Invalid:
         return None
+    if has_second_factor(user):
+        # A password alone is not enough for them: the sign-in page goes through
+        # second_factor.begin_sign_in, which asks for the code.
+        return None
     start_session(user, user_agent, replaces=replaces)
     return user
+
+
+def has_second_factor(user: User) -> bool:
+    """Whether the person has a confirmed authenticator app, so a password alone (or a
+    reset link) must not start a session."""
+    return bool(
+        db.session.scalar(
+            select(func.count(SecondFactor.id)).where(
+                SecondFactor.user_id == user.id, SecondFactor.confirmed_at.is_not(None)
+            )
+        )
+    )
 
 
 def authenticate(email: str, password: str) -> User:
@@ -130,14 +149,43 @@ def start_session(user: User, user_agent: str = "", replaces: str | None = None)
             delete(UserSession).where(UserSession.token_hash == _hash_token(replaces))
         )
     token = secrets.token_urlsafe(32)
+    now = utcnow()
     db.session.add(
         UserSession(
-            user_id=user.id, token_hash=_hash_token(token), device=devices.describe(user_agent)
+            user_id=user.id,
+            token_hash=_hash_token(token),
+            device=devices.describe(user_agent),
+            proved_at=now,
+            method=SignInMethod.PASSWORD.value,
         )
     )
-    user.attach_session(token)
+    user.attach_session(token, now)
     audit.record(user, "auth.signed_in", "user", user.id)
     return token
+
+
+def record_proof(
+    user: User, method: SignInMethod | None = None, now: datetime | None = None
+) -> None:
+    """Note that the person has just proved who they are in the session this request runs
+    under (a password, an authenticator or recovery code, a sign-in through single sign-on).
+
+    Sensitive actions look at this time (REAUTH_MINUTES). ``method`` also records how the
+    session was signed in; a sign-in through single sign-on calls this with
+    ``SignInMethod.SSO`` right after ``start_session``, and a fresh provider sign-in later
+    calls it with no method, which leaves it as it was.
+    """
+    token = user.current_session_token
+    if not token:
+        return
+    now = now or utcnow()
+    values: dict[str, object] = {"proved_at": now}
+    if method is not None:
+        values["method"] = SignInMethod(method).value
+    db.session.execute(
+        update(UserSession).where(UserSession.token_hash == _hash_token(token)).values(**values)
+    )
+    user.attach_session(token, now, str(values.get("method", user.session_method)))
 
 
 @dataclass(frozen=True)
@@ -180,7 +228,7 @@ def check_session(token: str, now: datetime | None = None, touch: bool = True) -
     user = record.user
     if now - record.last_seen_at > idle or now - record.created_at > maximum or not user.active:
         return SessionCheck(None, record.id, ended=True)
-    user.attach_session(token)
+    user.attach_session(token, record.proved_at, record.method)
     due = touch and now - record.last_seen_at > TOUCH_EVERY
     return SessionCheck(user, record.id, seen_at=now if due else None)
 
@@ -387,7 +435,8 @@ def reset_password(
     replaces: str | None = None,
 ) -> User:
     """Set a new password through an emailed link, use the link up and sign the person in
-    here (every other session of theirs ends).
+    here (every other session of theirs ends); someone with an authenticator app is left
+    to type its code (no session starts here).
 
     The link's holder acts as its person: the link is the proof of who they are. A refused
     password leaves the link usable (the caller rolls back), so the person can try again.
@@ -397,7 +446,10 @@ def reset_password(
     tokens.consume(raw_token, TokenPurpose.RESET)
     ended = _set_password(user, password)
     audit.record(user, "auth.password_reset", "user", user.id, sessions_ended=ended)
-    start_session(user, user_agent, replaces=replaces)
+    # The link replaces the password, never the second factor: someone with an
+    # authenticator app still types its code before a session starts.
+    if not has_second_factor(user):
+        start_session(user, user_agent, replaces=replaces)
     return user
 
 

@@ -14,12 +14,14 @@ from flask_limiter import RequestLimit, RouteLimit
 from flask_login import current_user, login_user, logout_user
 from werkzeug import Response
 
-from grid_app.auth import queries, service, tokens
+from grid_app.auth import queries, second_factor, service, tokens
 from grid_app.auth.forms import (
     EMAIL_CHOICES,
     AcceptInvitationForm,
     ChangeEmailForm,
     ChangePasswordForm,
+    CodeForm,
+    ConfirmForm,
     ForgotPasswordForm,
     NewPasswordForm,
     ProfileForm,
@@ -28,17 +30,20 @@ from grid_app.auth.forms import (
 )
 from grid_app.auth.models import User
 from grid_app.auth.passwords import PASSWORD_MAX, PASSWORD_MIN
-from grid_app.errors import DomainError, EditConflict, NotFound
+from grid_app.errors import DomainError, EditConflict, Invalid, NotFound
 from grid_app.extensions import limiter
 from grid_app.web import htmx, sign_in_limits
 from grid_app.web.authz import safe_next
-from grid_app.web.writes import commit, write
+from grid_app.web.reauth import fresh_proof_required, read_resume
+from grid_app.web.writes import commit, show_errors, write
 
 bp = Blueprint("auth", __name__)
 # What the new-password fields' hint says.
 RULES = {"password_min": PASSWORD_MIN, "password_max": PASSWORD_MAX}
 # Whose sign-in the browser's CSRF secret was made for (kept in the signed cookie).
 CSRF_OWNER = "csrf_owner"
+# A sign-in waiting for its authenticator code (kept in the signed cookie).
+PENDING_SIGN_IN = "sign_in_pending"
 
 
 def _sign_in_here(user: User) -> None:
@@ -79,14 +84,19 @@ def sign_in() -> Response:
         status = 422
         if form.validate():
             # Committed whether or not it succeeds: a failed attempt is kept in the audit log.
-            user = commit(
-                lambda: service.sign_in(
+            user, needs_code = commit(
+                lambda: second_factor.begin_sign_in(
                     form.email.data or "",
                     form.password.data or "",
                     _user_agent(),
                     replaces=_current_token(),
                 )
             )
+            if user is not None and needs_code:
+                # The password was right; the code page finishes the sign-in, for this
+                # person only and for a few minutes (the cookie is signed).
+                _await_code(user, form.next.data or "")
+                return htmx.redirect_after_post(url_for("auth.sign_in_code"))
             if user is not None:
                 _sign_in_here(user)
                 response = htmx.redirect_after_post(safe_next(form.next.data))
@@ -159,6 +169,7 @@ def _profile_page(
         email_form=email_form,
         choices=EMAIL_CHOICES,
         email_link_hours=current_app.config["EMAIL_LINK_HOURS"],
+        second_factor_on=second_factor.enrolled(current_user),
         **_sessions_context(sessions_form),
         **RULES,
     )
@@ -404,6 +415,11 @@ def reset_password(token: str) -> Response:
         return page(422)
 
     def signed_in(user: User) -> Response:
+        if user.current_session_token is None:
+            # They have an authenticator app: the code page finishes signing in.
+            _await_code(user, "")
+            flash("Your new password is set. Now enter the code from your app.", "success")
+            return htmx.redirect_after_post(url_for("auth.sign_in_code"))
         browser_session.pop("csrf_token", None)
         login_user(user)
         flash("Your new password is set, and you are signed in.", "success")
@@ -503,3 +519,210 @@ def accept_invitation(token: str) -> Response:
         form=form,
         invalid=lambda _error: page(422),
     )
+
+
+# --- A second factor ------------------------------------------------------------------------
+
+
+def _await_code(user: User, next_path: str) -> None:
+    """Remember in this browser that ``user``'s password was right and a code must follow."""
+    browser_session[PENDING_SIGN_IN] = {"user": user.id, "at": int(time.time()), "next": next_path}
+
+
+def _pending_sign_in() -> dict[str, Any] | None:
+    """The sign-in waiting for its code in this browser, unless it has expired."""
+    pending = browser_session.get(PENDING_SIGN_IN)
+    if not isinstance(pending, dict) or not isinstance(pending.get("user"), int):
+        return None
+    minutes = int(current_app.config["SIGN_IN_CODE_MINUTES"])
+    if time.time() - float(pending.get("at") or 0) > minutes * 60:
+        return None
+    return pending
+
+
+def _code_key() -> str:
+    """Codes tried by one person, on any page that asks for one."""
+    pending = _pending_sign_in()
+    if pending is not None:
+        return f"second-factor:{pending['user']}"
+    if current_user.is_authenticated:
+        return f"second-factor:{current_user.id}"
+    return f"second-factor-from:{request.remote_addr or 'unknown'}"
+
+
+def _code_limit() -> RouteLimit:
+    # One count per person shared by every page that takes a code: guessing is as slow on
+    # the sign-in page as on the confirm page, together. Too many get the 429 page.
+    return limiter.shared_limit(
+        lambda: str(current_app.config["MFA_CODE_LIMIT_PER_PERSON"]),
+        scope="second-factor-code",
+        key_func=_code_key,
+        methods=["POST"],
+    )
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@_code_limit()
+def sign_in_code() -> Response:
+    """The second step of signing in: a code from the app, or a recovery code."""
+    pending = _pending_sign_in()
+    if pending is None:
+        browser_session.pop(PENDING_SIGN_IN, None)
+        return redirect(url_for("auth.sign_in"))
+    form = CodeForm()
+
+    def page(status: int = 200) -> Response:
+        return htmx.render("auth/sign_in_code.html", status=status, form=form)
+
+    if request.method == "GET":
+        return page()
+    if not form.validate():
+        return page(422)
+    try:
+        # Committed whether or not it succeeds: a wrong code is kept in the audit log.
+        user = commit(
+            lambda: second_factor.finish_sign_in(
+                pending["user"], form.code.data or "", _user_agent(), replaces=_current_token()
+            )
+        )
+    except Invalid as error:
+        show_errors(form, error)
+        return page(422)
+    if user is None:
+        form.code.errors = [second_factor.WRONG_CODE]
+        return page(422)
+    browser_session.pop(PENDING_SIGN_IN, None)
+    _sign_in_here(user)
+    response = htmx.redirect_after_post(safe_next(str(pending.get("next") or "")))
+    sign_in_limits.remember_device(response, user.email)
+    return response
+
+
+def _two_step_page(
+    form: CodeForm | None = None,
+    off_form: CodeForm | None = None,
+    status: int = 200,
+) -> Response:
+    """The authenticator app section: set it up, or see it is on and turn it off."""
+    form = form or CodeForm(formdata=None, next=request.args.get("next", ""))
+    return htmx.render(
+        "auth/two_step.html",
+        status=status,
+        form=form,
+        off_form=off_form or CodeForm(formdata=None),
+        enrolled=second_factor.enrolled(current_user),
+        enrolment=second_factor.enrolment(current_user),
+        codes_left=second_factor.recovery_codes_left(current_user),
+        required=second_factor.role_requires(current_user),
+        must_enrol=second_factor.must_enrol(current_user),
+    )
+
+
+@bp.get("/profile/two-step")
+def two_step() -> Response:
+    """Set up an authenticator app, or see that it is on."""
+    return _two_step_page()
+
+
+@bp.post("/profile/two-step/start")
+def two_step_start() -> Response:
+    """Make a new secret and show it as a QR code, to scan and confirm with a first code."""
+    nxt = CodeForm().next.data or ""
+    return write(
+        lambda: second_factor.start(current_user, current_user),
+        lambda _: htmx.redirect_after_post(url_for("auth.two_step", next=nxt or None)),
+        conflict=lambda error: _two_step_page(status=409),
+    )
+
+
+@bp.post("/profile/two-step/confirm")
+def two_step_confirm() -> Response:
+    """Confirm the setup with a first code; the recovery codes are shown this once."""
+    form = CodeForm()
+    if not form.validate():
+        return _two_step_page(form, status=422)
+
+    def shown(codes: list[str]) -> Response:
+        return htmx.render(
+            "auth/recovery_codes.html", codes=codes, next=safe_next(form.next.data or None)
+        )
+
+    return write(
+        lambda: second_factor.confirm(current_user, current_user, form.code.data or ""),
+        shown,
+        form=form,
+        invalid=lambda _error: _two_step_page(form, status=422),
+        conflict=lambda _error: _two_step_page(status=409),
+    )
+
+
+@bp.post("/profile/two-step/off")
+@fresh_proof_required("turn off your authenticator app")
+@_code_limit()
+def two_step_off() -> Response:
+    """Turn the authenticator off, with a code from it or a recovery code."""
+    form = CodeForm()
+    if not form.validate():
+        return _two_step_page(off_form=form, status=422)
+
+    def done(_: object) -> Response:
+        flash("Your authenticator app is off. You sign in with your password alone.", "success")
+        return htmx.redirect_after_post(url_for("auth.two_step"))
+
+    return write(
+        lambda: second_factor.turn_off(current_user, current_user, form.code.data or ""),
+        done,
+        form=form,
+        invalid=lambda _error: _two_step_page(off_form=form, status=422),
+        conflict=lambda _error: _two_step_page(status=409),
+    )
+
+
+# --- Confirming it is you before a sensitive action -----------------------------------------
+
+
+@bp.route("/confirm", methods=["GET", "POST"])
+@_code_limit()
+def confirm() -> Response:
+    """Prove who one is again (password or app code), then go on with what was held back."""
+    form = ConfirmForm(resume=request.args.get("resume", ""))
+    resume = read_resume(form.resume.data or "", current_user.id)
+    if resume is None:
+        flash("That confirmation has expired. Try what you were doing again.", "info")
+        return redirect(url_for("grid.home"))
+
+    def page(status: int = 200) -> Response:
+        return htmx.render(
+            "auth/confirm.html",
+            status=status,
+            form=form,
+            resume=resume,
+            token=form.resume.data,
+            has_app=second_factor.enrolled(current_user),
+        )
+
+    if request.method == "GET":
+        return page()
+    if not form.validate():
+        return page(422)
+
+    def prove() -> None:
+        if form.code.data:
+            second_factor.prove_again(current_user, form.code.data)
+        elif not form.password.data:
+            raise Invalid("Nothing was done.", {"password": "Enter your password."})
+        else:
+            service.require_password(current_user, form.password.data or "", "Nothing was done.")
+            service.record_proof(current_user)
+
+    def proved(_: None) -> Response:
+        if resume.method == "GET":
+            return htmx.redirect_after_post(resume.url)
+        return htmx.render("auth/confirmed.html", resume=resume)
+
+    def refused(error: Invalid) -> Response:
+        if "current_password" in error.field_errors:
+            form.password.errors = [error.field_errors["current_password"]]
+        return page(422)
+
+    return write(prove, proved, form=form, invalid=refused)

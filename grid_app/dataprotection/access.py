@@ -32,6 +32,8 @@ COVERED: dict[tuple[str, str], str] = {
     ("user_role", "user_id"): "Roles",
     ("user_session", "user_id"): "Where they are signed in",
     ("account_token", "user_id"): "Links sent to them (invitation, reset, email change)",
+    ("second_factor", "user_id"): "Their authenticator app (when set up; never its secret)",
+    ("recovery_code", "user_id"): "Their recovery codes (when each was used; never the codes)",
     ("invitation", "user_id"): "Their invitation",
     ("invitation", "invited_by_id"): "Invitations they sent",
     ("account_request", "requested_by_id"): "Accounts they asked for",
@@ -72,9 +74,11 @@ LEFT_OUT: dict[tuple[str, str], str] = {
     ),
 }
 # Columns never exported: hashes of secrets (passwords, link tokens, receipts) and of text,
-# and the words a redaction took out of sight (kept only so that an admin can undo it).
+# the words a redaction took out of sight (kept only so that an admin can undo it), and
+# encrypted secrets (an authenticator's key).
 SECRET_SUFFIX = "_hash"
 HIDDEN_PREFIX = "hidden_"
+ENCRYPTED_SUFFIX = "_encrypted"
 
 
 def person_columns() -> list[tuple[str, str]]:
@@ -100,7 +104,8 @@ def _row(table: Table, row: Any) -> dict[str, Any]:
     return {
         name: _plain(value)
         for name, value in row._mapping.items()
-        if not name.endswith(SECRET_SUFFIX) and not name.startswith(HIDDEN_PREFIX)
+        if not name.endswith((SECRET_SUFFIX, ENCRYPTED_SUFFIX))
+        and not name.startswith(HIDDEN_PREFIX)
     }
 
 

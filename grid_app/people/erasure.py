@@ -21,7 +21,16 @@ from sqlalchemy import ColumnElement, Text, cast, delete, func, or_, select, upd
 
 from grid_app.audit import service as audit
 from grid_app.audit.models import AuditEvent
-from grid_app.auth.models import AccountToken, Actor, EmailFrequency, Role, User, UserSession
+from grid_app.auth.models import (
+    AccountToken,
+    Actor,
+    EmailFrequency,
+    RecoveryCode,
+    Role,
+    SecondFactor,
+    User,
+    UserSession,
+)
 from grid_app.database import utcnow
 from grid_app.discussion.models import Comment, CommentEdit, Notification, OutgoingMail, Watch
 from grid_app.errors import Invalid
@@ -101,6 +110,8 @@ def _delete_private_data(user: User) -> None:
     for statement in (
         delete(UserSession).where(UserSession.user_id == mine),
         delete(AccountToken).where(AccountToken.user_id == mine),
+        delete(SecondFactor).where(SecondFactor.user_id == mine),
+        delete(RecoveryCode).where(RecoveryCode.user_id == mine),
         delete(Notification).where(Notification.user_id == mine),
         delete(Watch).where(Watch.user_id == mine),
         delete(AppliedSave).where(AppliedSave.user_id == mine),

@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug import Response
 
 from grid_app.auth import queries as auth_queries
+from grid_app.auth import second_factor
 from grid_app.auth.forms import SessionsForm
 from grid_app.auth.models import Role, User
 from grid_app.errors import DomainError, EditConflict, Forbidden, Invalid
@@ -26,7 +27,7 @@ from grid_app.people.forms import (
     PeopleFilterForm,
     RolesForm,
 )
-from grid_app.web import htmx, params
+from grid_app.web import htmx, params, reauth
 from grid_app.web.writes import show_errors, write
 
 bp = Blueprint("people", __name__)
@@ -103,6 +104,9 @@ def roles(user_id: int) -> Response:
     """Give the person exactly the ticked roles; the form swaps in place (htmx)."""
     service.require_manage(current_user)
     user = queries.person(user_id)
+    held = reauth.hold_back("change this person’s roles")
+    if held:
+        return held
     form = RolesForm()
 
     def done(changed: User) -> Response:
@@ -133,7 +137,9 @@ def roles(user_id: int) -> Response:
 @bp.post("/people/<int:user_id>/deactivate")
 def deactivate(user_id: int) -> Response:
     """Stop the person signing in and end all their sessions at once."""
-    return _change_status(user_id, service.deactivate, "{name} has been deactivated.")
+    return _change_status(
+        user_id, service.deactivate, "{name} has been deactivated.", "deactivate this person"
+    )
 
 
 @bp.post("/people/<int:user_id>/reactivate")
@@ -142,10 +148,21 @@ def reactivate(user_id: int) -> Response:
     return _change_status(user_id, service.reactivate, "{name} can sign in again.")
 
 
-def _change_status(user_id: int, action: Callable[[User, User], object], message: str) -> Response:
-    """Deactivate or reactivate, then back to the person's page (the whole page with htmx)."""
+def _change_status(
+    user_id: int,
+    action: Callable[[User, User], object],
+    message: str,
+    sensitive: str | None = None,
+) -> Response:
+    """Deactivate or reactivate, then back to the person's page (the whole page with htmx).
+
+    ``sensitive`` (what the action does, in words) asks for a recent proof of who one is.
+    """
     service.require_manage(current_user)
     user = queries.person(user_id)
+    held = reauth.hold_back(sensitive) if sensitive else None
+    if held:
+        return held
 
     def done(_result: object) -> Response:
         flash(message.format(name=user.display_name), "success")
@@ -183,6 +200,26 @@ def end_sessions(user_id: int) -> Response:
         return htmx.navigate_after_post(url_for("people.show", user_id=user_id) + "#sessions")
 
     return write(lambda: service.end_sessions(current_user, user), done)
+
+
+@bp.post("/people/<int:user_id>/second-factor/reset")
+def reset_second_factor(user_id: int) -> Response:
+    """Remove someone's authenticator app and recovery codes; they are told by email."""
+    service.require_manage(current_user)
+    user = queries.person(user_id)
+
+    def done(_: None) -> Response:
+        flash(
+            f"{user.display_name}’s second factor has been reset. They have been told by email.",
+            "success",
+        )
+        return htmx.navigate_after_post(url_for("people.show", user_id=user_id) + "#second-factor")
+
+    return write(
+        lambda: second_factor.reset(current_user, user),
+        done,
+        conflict=lambda error: _page(queries.person(user_id), RolesForm(formdata=None), status=409),
+    )
 
 
 @bp.route("/people/sign-out-everyone", methods=["GET", "POST"])
@@ -275,6 +312,8 @@ def _page(
         signed_in=auth_queries.session_summary(user),
         areas=queries.owned_areas(user),
         flags=queries.open_flags(user),
+        second_factor_on=second_factor.enrolled(user),
+        second_factor_needed=second_factor.role_requires(user),
     )
 
 

@@ -29,7 +29,7 @@ from grid_app.safe_space.forms import (
     int_or_none,
 )
 from grid_app.safe_space.models import Contribution, Insight, SafeSpaceSession, Theme
-from grid_app.web import htmx
+from grid_app.web import htmx, reauth
 from grid_app.web.writes import commit, write
 
 bp = Blueprint("safe_space", __name__, url_prefix="/safe-space")
@@ -718,6 +718,9 @@ def summary(session_id: int) -> Response:
         service.require_facilitator(current_user, meeting)
         if meeting.is_purged:
             abort(404, "What was said has been purged; only the summary is left.")
+        held = reauth.hold_back("download what was said in this session")
+        if held:
+            return held
 
     def export() -> str:
         # The read is audited in the same transaction that reads what was said.

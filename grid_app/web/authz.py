@@ -9,6 +9,7 @@ from flask import Flask, g, request, url_for
 from flask_login import current_user
 from werkzeug import Response
 
+from grid_app.auth import second_factor
 from grid_app.auth import service as auth_service
 from grid_app.auth.models import User
 from grid_app.extensions import login_manager
@@ -17,6 +18,8 @@ from grid_app.web.writes import commit
 
 PUBLIC_ENDPOINTS = {
     "auth.sign_in",
+    # Answers only a browser whose password was just accepted; anyone else goes to sign-in.
+    "auth.sign_in_code",
     "auth.forgot_password",
     "auth.reset_sent",
     "auth.reset_password",
@@ -27,6 +30,8 @@ PUBLIC_ENDPOINTS = {
     "dataprotection.accessibility",
     "dataprotection.privacy",
 }
+# What someone whose role needs a second factor may open before setting one up.
+ENROL_ENDPOINTS = {"auth.two_step", "auth.two_step_start", "auth.two_step_confirm", "auth.sign_out"}
 # Requests a page makes by itself (the grid's live poll, the bell's count) do not count as
 # activity for the idle timeout, or an open tab would keep a session alive for ever.
 PASSIVE_ENDPOINTS = {"grid.updates", "discussion.bell"}
@@ -61,11 +66,18 @@ def init_app(app: Flask) -> None:
             commit(lambda: auth_service.record_session_check(check))
         if not signed_in:
             return htmx.redirect_to_sign_in(sign_in_url())
+        if request.endpoint not in ENROL_ENDPOINTS and second_factor.must_enrol(current_user):
+            return htmx.navigate(url_for("auth.two_step", next=_next_path()))
         return None
 
 
 def sign_in_url() -> str:
     """The sign-in page, remembering where the person was going."""
+    return url_for("auth.sign_in", next=_next_path())
+
+
+def _next_path() -> str:
+    """Where the person was going: this page, or the page an htmx request came from."""
     if htmx.current_url():
         target = htmx.current_url() or ""
     elif request.method == "GET":
@@ -73,8 +85,7 @@ def sign_in_url() -> str:
     else:
         target = request.referrer or "/"
     parts = urlsplit(target)
-    next_path = parts.path + (f"?{parts.query}" if parts.query else "")
-    return url_for("auth.sign_in", next=next_path)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def safe_next(target: str | None) -> str:

@@ -49,6 +49,18 @@ def navigate_after_post(url: str) -> Response:
     return response
 
 
+def navigate(url: str) -> Response:
+    """Send the browser to ``url`` from a GET: the whole page moves (HX-Redirect for htmx)."""
+    response: Response
+    if wants_fragment():
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url
+    else:
+        response = redirect(url, code=303)
+    response.vary.add("HX-Request")
+    return response
+
+
 def redirect_to_sign_in(url: str) -> Response:
     """Send someone whose session ended to the sign-in page.
 

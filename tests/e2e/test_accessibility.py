@@ -25,6 +25,7 @@ from tests.e2e import test_password_journeys as password_pages
 from tests.e2e import test_people_journeys as people_pages
 from tests.e2e import test_redaction_journeys as redaction_pages
 from tests.e2e import test_safe_space_journeys as safe_space_pages
+from tests.e2e import test_second_factor_journeys as second_factor_pages
 from tests.e2e.conftest import (
     DEMO_PASSWORD,
     LiveServer,
@@ -336,6 +337,18 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "retention": dataprotection_pages.open_retention,
     "retention-error": dataprotection_pages.open_retention_with_error,
     "person-data": dataprotection_pages.open_person_data,
+    "authenticator-off": second_factor_pages.open_profile_section,
+    "authenticator-setup": second_factor_pages.open_setup,
+    "authenticator-setup-error": second_factor_pages.open_setup_with_error,
+    "authenticator-recovery-codes": second_factor_pages.open_recovery_codes,
+    "authenticator-on": second_factor_pages.open_enrolled,
+    "authenticator-required": second_factor_pages.open_required_setup,
+    "authenticator-on-required": second_factor_pages.open_required_enrolled,
+    "sign-in-code": second_factor_pages.open_code_page,
+    "sign-in-code-error": second_factor_pages.open_code_page_with_error,
+    "confirm-it-is-you": second_factor_pages.open_confirm,
+    "confirm-it-is-you-error": second_factor_pages.open_confirm_with_error,
+    "confirmed": second_factor_pages.open_confirmed,
 }
 
 
