@@ -531,9 +531,10 @@ class BadCursor(ValueError):
 
 _FEED_CURSOR = re.compile(r"(\d{20})-(\d{1,3})-(\d{1,18})")
 _STAMP = "%Y%m%d%H%M%S%f"
-# Above any row id: at a page's edge, a source ranked before the edge's entry keeps all of
-# its entries at that time, one ranked after it none.
-_ALL_IDS = 2**62
+# Above any row id (the largest whole number an id column holds on PostgreSQL): at a page's
+# edge, a source ranked before the edge's entry keeps all of its entries at that time, one
+# ranked after it none.
+_ALL_IDS = 2**31 - 1
 
 
 @dataclass(frozen=True)

@@ -435,3 +435,35 @@ def test_grid_as_of_is_typed_and_shown_in_the_configured_local_time(app, client,
     moment = local_now.strftime("%Y-%m-%dT%H:%M")
     response = client.get(f"/grids/{grid.slug}/as-of?at={quote(moment)}")
     assert response.status_code == 200, response.text
+
+
+def test_feed_pages_through_gap_flag_steps_and_revisions_alike(app, client, people, grid):
+    """A page can end on another domain's entry (here a gap flag raised) as well as on a
+    revision, and the next page goes on from there."""
+    from grid_app.gaps import service as gaps
+
+    cell_id = grid.cells[("Youth Justice", "Evidence")]
+    write(app, people["contributor"].id, cell_id, [f"v{n}" for n in range(30)])
+    with app.app_context():
+        author = db.session.get_one(User, people["contributor"].id)
+        for n in range(60):
+            gaps.raise_flag(
+                author,
+                db.session.get_one(Cell, cell_id),
+                what_is_missing=f"Missing figure {n}",
+                severity="low",
+            )
+        db.session.commit()
+    client.sign_in(people["contributor"])
+    address, flags, revisions, pages = f"/grids/{grid.slug}/activity", [], [], 0
+    while address:
+        response = client.get(address)
+        assert response.status_code == 200
+        flags += sorted(set(re.findall(r"Missing figure (\d+)", response.text)))
+        revisions += re.findall(r"compare\?to=(\d+)", response.text)
+        found = re.search(r'href="([^"]+)" rel="next"', response.text)
+        address = html.unescape(found.group(1)) if found else ""
+        pages += 1
+    assert pages == 2
+    assert sorted(map(int, flags)) == list(range(60))
+    assert len(revisions) == len(set(revisions)) == 30
