@@ -98,6 +98,27 @@ DEFAULTS: dict[str, Any] = {
     # Where people reach the app: links in emails start with this. Unset, it is
     # http://127.0.0.1 on PORT (5000 when PORT is unset too), where `make run` serves.
     "BASE_URL": "",
+    # Single sign-on with the council's OpenID Connect provider (grid_app/sso): on when
+    # OIDC_ISSUER and OIDC_CLIENT_ID are set. The issuer is the provider's exact "issuer"
+    # (its discovery document is read from <issuer>/.well-known/openid-configuration).
+    "OIDC_ISSUER": "",
+    "OIDC_CLIENT_ID": "",
+    "OIDC_CLIENT_SECRET": "",
+    "OIDC_SCOPES": "openid email profile",
+    # The button's words: "Sign in with <OIDC_DISPLAY_NAME>".
+    "OIDC_DISPLAY_NAME": "your council account",
+    # Someone the provider vouches for but who has no account here gets one (contributor)
+    # instead of a refusal.
+    "OIDC_AUTO_CREATE": False,
+    # A claim listing the person's groups, and which group gives which role, as
+    # "grid-admins=admin,grid-managers=manager". Roles named here follow the groups at each
+    # sign-in; roles not named are left to admins.
+    "OIDC_GROUPS_CLAIM": "",
+    "OIDC_GROUP_ROLES": "",
+    # The provider already asks for a second factor, so a sign-in through it counts as one.
+    "OIDC_PROVIDER_ENFORCES_MFA": False,
+    # Seconds allowed for clock difference with the provider when checking a token's times.
+    "OIDC_CLOCK_SKEW_SECONDS": 60,
 }
 
 # Environment variables read by name (besides every FLASK_* variable).
@@ -118,6 +139,13 @@ ENV_NAMES = (
     "CONTACT_EMAIL",
     "DPO_EMAIL",
     "TIMEZONE",
+    "OIDC_ISSUER",
+    "OIDC_CLIENT_ID",
+    "OIDC_CLIENT_SECRET",
+    "OIDC_SCOPES",
+    "OIDC_DISPLAY_NAME",
+    "OIDC_GROUPS_CLAIM",
+    "OIDC_GROUP_ROLES",
 )
 ENV_INTS = (
     "SESSION_IDLE_MINUTES",
@@ -131,8 +159,15 @@ ENV_INTS = (
     "RESET_LINK_MINUTES",
     "EMAIL_LINK_HOURS",
     "INVITATION_DAYS",
+    "OIDC_CLOCK_SKEW_SECONDS",
 )
-ENV_BOOLS = ("SESSION_COOKIE_SECURE", "MAIL_SEND_AFTER_COMMIT", "HSTS_INCLUDE_SUBDOMAINS")
+ENV_BOOLS = (
+    "SESSION_COOKIE_SECURE",
+    "MAIL_SEND_AFTER_COMMIT",
+    "HSTS_INCLUDE_SUBDOMAINS",
+    "OIDC_AUTO_CREATE",
+    "OIDC_PROVIDER_ENFORCES_MFA",
+)
 
 
 class ConfigError(RuntimeError):

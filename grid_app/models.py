@@ -35,6 +35,7 @@ from grid_app.safe_space.models import (
     Theme,
     WaitingContribution,
 )
+from grid_app.sso.models import SignInPolicy, SsoIdentity
 
 __all__ = [
     "AccountRequest",
@@ -69,6 +70,8 @@ __all__ = [
     "ServiceArea",
     "ServiceAreaCategory",
     "SessionParticipant",
+    "SignInPolicy",
+    "SsoIdentity",
     "Theme",
     "User",
     "UserRole",

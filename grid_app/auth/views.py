@@ -30,6 +30,7 @@ from grid_app.auth.models import User
 from grid_app.auth.passwords import PASSWORD_MAX, PASSWORD_MIN
 from grid_app.errors import DomainError, EditConflict, NotFound
 from grid_app.extensions import limiter
+from grid_app.sso import queries as sso_queries
 from grid_app.web import htmx, sign_in_limits
 from grid_app.web.authz import safe_next
 from grid_app.web.writes import commit, write
@@ -39,9 +40,11 @@ bp = Blueprint("auth", __name__)
 RULES = {"password_min": PASSWORD_MIN, "password_max": PASSWORD_MAX}
 # Whose sign-in the browser's CSRF secret was made for (kept in the signed cookie).
 CSRF_OWNER = "csrf_owner"
+# This browser signed in through the identity provider (so signing out offers to leave it).
+SIGNED_IN_VIA_SSO = "sso_signed_in"
 
 
-def _sign_in_here(user: User) -> None:
+def sign_in_here(user: User) -> None:
     """Sign ``user`` in to this browser, with a CSRF secret of their own.
 
     A new secret voids every token seen before, except when the same person signs in again
@@ -64,7 +67,9 @@ def _refused(limit: RequestLimit) -> Response:
     form.password.data = ""
     # reset_at is rounded up a second past the end of the window.
     minutes = max(1, math.ceil((limit.reset_at - 1 - time.time()) / 60))
-    return htmx.render("auth/sign_in.html", status=429, form=form, refused_minutes=minutes)
+    return htmx.render(
+        "auth/sign_in.html", status=429, form=form, refused_minutes=minutes, **_sso_context()
+    )
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -88,13 +93,21 @@ def sign_in() -> Response:
                 )
             )
             if user is not None:
-                _sign_in_here(user)
+                sign_in_here(user)
                 response = htmx.redirect_after_post(safe_next(form.next.data))
                 sign_in_limits.remember_device(response, user.email)
                 return response
             form.password.errors = [service.WRONG_EMAIL_OR_PASSWORD]
     form.password.data = ""
-    return htmx.render("auth/sign_in.html", status=status, form=form)
+    return htmx.render("auth/sign_in.html", status=status, form=form, **_sso_context())
+
+
+def _sso_context() -> dict[str, Any]:
+    """What the sign-in page needs to offer single sign-on first (when it is set up)."""
+    return {
+        "sso_name": current_app.config["OIDC_DISPLAY_NAME"] if sso_queries.configured() else "",
+        "passwords_off": sso_queries.passwords_off(),
+    }
 
 
 @bp.post("/sign-out")
@@ -109,11 +122,14 @@ def sign_out() -> Response:
 def _signed_out(message: str) -> Response:
     """Forget the person in this browser: the cookie's sign-in and CSRF secret, and (through
     Clear-Site-Data) anything the browser cached or stored from pages they saw."""
+    via_sso = browser_session.pop(SIGNED_IN_VIA_SSO, False)
     logout_user()
     browser_session.pop("csrf_token", None)
     browser_session.pop(CSRF_OWNER, None)
     flash(message, "success")
-    response = htmx.redirect_after_post(url_for("auth.sign_in"))
+    # Signed in through the provider: the next page offers to sign out there too.
+    after = url_for("sso.signed_out") if via_sso else url_for("auth.sign_in")
+    response = htmx.redirect_after_post(after)
     # Not "cookies": the flash message above travels in the cookie to the sign-in page.
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
@@ -389,9 +405,13 @@ def reset_password(token: str) -> Response:
     """Choose a new password through an emailed link; then the person is signed in."""
     form = NewPasswordForm()
     try:
-        tokens.check(token, tokens.TokenPurpose.RESET)
+        holder = tokens.check(token, tokens.TokenPurpose.RESET)
     except (NotFound, tokens.LinkUsed) as error:
         return _referrer_without_path(_link_unusable(error))
+    if not sso_queries.password_allowed(holder):
+        return _referrer_without_path(
+            htmx.render("auth/link_unusable.html", status=403, message=service.PASSWORDS_OFF)
+        )
 
     def page(status: int = 200) -> Response:
         return _referrer_without_path(
@@ -460,6 +480,20 @@ def accept_invitation(token: str) -> Response:
         form.display_name.data = invited.display_name
     inviter = invitation.inviter_name
     email = invited.email
+    if not sso_queries.password_allowed(invited):
+        # Passwords are off: the invited person joins by signing in through the provider.
+        return _referrer_without_path(
+            htmx.render(
+                "auth/accept_invitation.html",
+                status=200 if request.method == "GET" else 403,
+                form=form,
+                token=token,
+                email=email,
+                inviter=inviter,
+                sso_only=True,
+                **_sso_context(),
+            )
+        )
 
     def page(status: int = 200) -> Response:
         return _referrer_without_path(
@@ -471,6 +505,7 @@ def accept_invitation(token: str) -> Response:
                 email=email,
                 inviter=inviter,
                 **RULES,
+                **_sso_context(),
             )
         )
 
