@@ -14,8 +14,31 @@ import requests
 from authlib.integrations.flask_client import OAuth
 from authlib.integrations.flask_client.apps import FlaskOAuth2App
 from flask import current_app
+from joserfc.errors import BadSignatureError
 
 NAME = "oidc"
+
+
+class ProviderClient(FlaskOAuth2App):
+    """Authlib's client, also picking up a new key when tokens name none.
+
+    Authlib fetches the provider's keys again when a token names a key id it has not seen.
+    A provider that rotates keys without naming them in its tokens makes the signature
+    check fail instead: the keys are fetched once more and the token checked again, so a
+    token signed with a key the provider does not publish is still refused.
+    """
+
+    def parse_id_token(self, token: Any, nonce: Any, *args: Any, **kwargs: Any) -> Any:
+        """Validate the ID token (Authlib), with the keys fetched again once if need be."""
+        try:
+            return super().parse_id_token(token, nonce, *args, **kwargs)
+        except BadSignatureError:
+            self.fetch_jwk_set(force=True)
+            return super().parse_id_token(token, nonce, *args, **kwargs)
+
+
+class _OAuth(OAuth):
+    oauth2_client_cls = ProviderClient
 
 
 def client() -> FlaskOAuth2App:
@@ -24,7 +47,7 @@ def client() -> FlaskOAuth2App:
     made = app.extensions.get("grid_sso")
     if made is None:
         config = app.config
-        oauth = OAuth(app)
+        oauth = _OAuth(app)
         made = oauth.register(
             NAME,
             client_id=config["OIDC_CLIENT_ID"],

@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 
 import requests
 from authlib.integrations.base_client import OAuthError
-from authlib.jose.errors import JoseError as AuthlibJoseError
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask import session as browser_session
 from flask_login import current_user
@@ -137,7 +136,7 @@ def callback() -> Response:
         )
     except requests.RequestException:
         return _refused("unreachable")
-    except (OAuthError, JoseError, AuthlibJoseError, ValueError, KeyError):
+    except (OAuthError, JoseError, ValueError, KeyError):
         # A wrong or missing state, a used code, a token for another client, an expired
         # or badly signed token: the provider's answer is not to be trusted.
         return _refused("untrusted")
@@ -169,7 +168,9 @@ def callback() -> Response:
 @bp.get("/signed-out")
 def signed_out() -> Response:
     """After signing out of the grid: offer to sign out of the provider too."""
-    endpoint = provider.end_session_endpoint() if queries.configured() else None
+    if not queries.configured():
+        abort(404)
+    endpoint = provider.end_session_endpoint()
     if endpoint is None:
         return redirect(url_for("auth.sign_in"))
     return htmx.render(
