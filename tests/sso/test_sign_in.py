@@ -255,9 +255,7 @@ def test_a_replayed_code_is_refused(sso_app, client, new_client, provider, peopl
     leaving = client.get("/sign-in/sso")
     back = sign_in_at_provider(leaving.location, sub)
     assert client.get(local_path(back)).status_code == 303
-    used_code = dict(p.split("=", 1) for p in local_path(back).split("?", 1)[1].split("&"))[
-        "code"
-    ]
+    used_code = dict(p.split("=", 1) for p in local_path(back).split("?", 1)[1].split("&"))["code"]
     # A new sign-in in another browser, answered with the code that was used already.
     other = new_client()
     started = other.get("/sign-in/sso")
