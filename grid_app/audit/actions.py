@@ -593,6 +593,7 @@ ACTIONS: dict[str, Action] = {
 # The filter's groups, in order, by the part of the action's name before the dot.
 GROUPS = {
     "auth": "Signing in",
+    "sso": "Signing in",
     "user": "People and accounts",
     "people": "People and accounts",
     "account_request": "People and accounts",
