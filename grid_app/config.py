@@ -110,6 +110,9 @@ DEFAULTS: dict[str, Any] = {
     # Someone the provider vouches for but who has no account here gets one (contributor)
     # instead of a refusal.
     "OIDC_AUTO_CREATE": False,
+    # The claim that says the provider has verified the email address: a first sign-in is
+    # matched to an account by email only when it is true.
+    "OIDC_EMAIL_VERIFIED_CLAIM": "email_verified",
     # A claim listing the person's groups, and which group gives which role, as
     # "grid-admins=admin,grid-managers=manager". Roles named here follow the groups at each
     # sign-in; roles not named are left to admins.
@@ -146,6 +149,7 @@ ENV_NAMES = (
     "OIDC_DISPLAY_NAME",
     "OIDC_GROUPS_CLAIM",
     "OIDC_GROUP_ROLES",
+    "OIDC_EMAIL_VERIFIED_CLAIM",
 )
 ENV_INTS = (
     "SESSION_IDLE_MINUTES",

@@ -134,7 +134,7 @@ def _identity(issuer: str, subject: str) -> SsoIdentity | None:
 def _first_match(claims: Mapping[str, Any]) -> User | str:
     """The account a first sign-in belongs to, by verified email; or why there is none."""
     email = str(claims.get("email") or "").strip().lower()
-    verified = claims.get("email_verified")
+    verified = claims.get(current_app.config["OIDC_EMAIL_VERIFIED_CLAIM"])
     if not email or not (verified is True or str(verified).lower() == "true"):
         return Refusal.UNVERIFIED
     user = db.session.scalar(select(User).where(User.email == email))

@@ -380,3 +380,15 @@ def test_the_client_id_is_what_the_provider_is_asked_about(sso_app, client):
     assert f"client_id={CLIENT_ID}" in leaving.location
     assert "code_challenge_method=S256" in leaving.location
     assert "nonce=" in leaving.location and "state=" in leaving.location
+
+
+def test_the_claim_that_vouches_for_the_email_can_be_named(sso_app, client, provider, people):
+    """Entra ID says so in xms_edov rather than email_verified."""
+    sso_app.config["OIDC_EMAIL_VERIFIED_CLAIM"] = "xms_edov"
+    sub = new_sub()
+    provider.set_person(sub, email=people["manager"].email, email_verified=True)
+    assert through_provider(client, provider, sub).status_code == 403
+    sub = new_sub()
+    provider.set_person(sub, email=people["manager"].email, xms_edov=True)
+    assert through_provider(client, provider, sub).status_code == 303
+    assert signed_in_as(client) == people["manager"].email
