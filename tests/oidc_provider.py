@@ -108,7 +108,10 @@ def running_provider(
     app.before_request(_published_keys)
     served: Any = _OtherAudience(app, audience) if audience else app
     server = make_server("127.0.0.1", 0, served, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
+    # A daemon thread: a provider left running never keeps the test run from ending.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+    )
     thread.start()
     try:
         yield Provider(f"http://127.0.0.1:{server.server_port}")

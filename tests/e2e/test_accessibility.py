@@ -25,6 +25,7 @@ from tests.e2e import test_password_journeys as password_pages
 from tests.e2e import test_people_journeys as people_pages
 from tests.e2e import test_redaction_journeys as redaction_pages
 from tests.e2e import test_safe_space_journeys as safe_space_pages
+from tests.e2e import test_sso_journeys as sso_pages
 from tests.e2e.conftest import (
     DEMO_PASSWORD,
     LiveServer,
@@ -336,6 +337,13 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "retention": dataprotection_pages.open_retention,
     "retention-error": dataprotection_pages.open_retention_with_error,
     "person-data": dataprotection_pages.open_person_data,
+    "sso-sign-in": sso_pages.open_sign_in_with_sso,
+    "sso-sign-in-passwords-off": sso_pages.open_sign_in_with_passwords_off,
+    "sso-refused": sso_pages.open_refused,
+    "sso-signed-out": sso_pages.open_signed_out,
+    "sso-settings": sso_pages.open_settings,
+    "sso-settings-error": sso_pages.open_settings_with_error,
+    "sso-invitation": sso_pages.open_invitation_with_sso,
 }
 
 
