@@ -221,6 +221,14 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
             f"TIMEZONE must be an IANA zone such as Europe/London: {error}"
         ) from error
 
+    if app.config["OIDC_GROUP_ROLES"]:
+        from grid_app.sso.roles import parse_group_roles
+
+        try:
+            parse_group_roles(app.config["OIDC_GROUP_ROLES"])
+        except ValueError as error:
+            raise ConfigError(f"OIDC_GROUP_ROLES: {error}") from error
+
     if app.config["SMTP_SECURITY"] not in ("starttls", "ssl", "none"):
         raise ConfigError("SMTP_SECURITY must be starttls, ssl or none.")
 

@@ -27,6 +27,7 @@ from grid_app.errors import Forbidden, Invalid
 from grid_app.extensions import db
 from grid_app.sso import queries
 from grid_app.sso.models import SignInPolicy, SsoIdentity
+from grid_app.sso.roles import parse_group_roles
 
 
 class Refusal:
@@ -85,9 +86,9 @@ def sign_in(
 def _signed_in_via_sso(user: User, user_agent: str, replaces: str | None) -> str:
     """Start ``user``'s session as a single sign-on, on the same path as a password.
 
-    This is the one place a sign-in through the provider becomes a session: the proof of
-    identity it gives (with OIDC_PROVIDER_ENFORCES_MFA, a second factor as well) is
-    recorded here, with the session's method "sso".
+    This is the one place a sign-in through the provider becomes a session, and where the
+    proof of identity it gives (with OIDC_PROVIDER_ENFORCES_MFA, a second factor as well)
+    belongs once sessions keep their proofs (``record_proof``, method "sso").
     """
     return auth_service.start_session(user, user_agent, replaces=replaces, method="sso")
 
@@ -179,14 +180,8 @@ def _accept_invitation(user: User, claims: Mapping[str, Any]) -> None:
 
 
 def group_roles() -> dict[str, Role]:
-    """OIDC_GROUP_ROLES read as {group: role}; a malformed entry stops the app's use of it."""
-    mapping: dict[str, Role] = {}
-    for entry in str(current_app.config.get("OIDC_GROUP_ROLES") or "").split(","):
-        if not entry.strip():
-            continue
-        group, _, role = entry.partition("=")
-        mapping[group.strip()] = Role(role.strip())
-    return mapping
+    """OIDC_GROUP_ROLES read as {group: role} (checked when the app starts)."""
+    return parse_group_roles(str(current_app.config.get("OIDC_GROUP_ROLES") or ""))
 
 
 def _follow_groups(user: User, claims: Mapping[str, Any]) -> None:

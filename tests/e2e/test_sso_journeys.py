@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import LiveServer, sign_in
+from tests.e2e.conftest import DEMO_PASSWORD, LiveServer
 from tests.e2e.test_invitation_journeys import open_invite
 from tests.e2e.test_people_journeys import open_people
 from tests.oidc_provider import DISPLAY_NAME, Provider, running_provider
@@ -195,12 +195,7 @@ def test_the_admin_keeps_a_password_when_passwords_are_switched_off(
 ):
     open_sign_in_with_passwords_off(page, live_server)
     page.get_by_label("Email address").fill("admin@example.org")
-    from tests.e2e.conftest import DEMO_PASSWORD
-
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url(f"{live_server.url}/grids/**")
     assert unexpected(console_errors) == []
-
-
-__all__ = ["sign_in"]

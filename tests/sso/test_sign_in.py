@@ -392,3 +392,34 @@ def test_the_claim_that_vouches_for_the_email_can_be_named(sso_app, client, prov
     provider.set_person(sub, email=people["manager"].email, xms_edov=True)
     assert through_provider(client, provider, sub).status_code == 303
     assert signed_in_as(client) == people["manager"].email
+
+
+def test_a_group_mapping_naming_no_role_stops_the_app_from_starting(tmp_path):
+    from grid_app import create_app
+    from grid_app.config import ConfigError
+
+    with pytest.raises(ConfigError, match="OIDC_GROUP_ROLES"):
+        create_app(
+            {
+                "SECRET_KEY": "x",
+                "INSTANCE_PATH": str(tmp_path),
+                "OIDC_GROUP_ROLES": "grid-admins=superuser",
+            }
+        )
+
+
+def test_an_erased_person_is_unlinked_and_cannot_come_back_through_the_provider(
+    sso_app, client, new_client, provider, people
+):
+    from grid_app.people import erasure
+
+    sub = new_sub()
+    provider.set_person(sub, email=people["other"].email, email_verified=True)
+    assert through_provider(client, provider, sub).status_code == 303
+    with sso_app.app_context():
+        erasure.erase(OPERATOR, db.session.get_one(User, people["other"].id))
+        db.session.commit()
+        assert db.session.scalar(select(SsoIdentity)) is None
+    answer = through_provider(new_client(), provider, sub)
+    assert answer.status_code == 403
+    assert "nobody here has your email address" in answer.text
