@@ -70,6 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = Fal
     from grid_app.people.views import bp as people_bp
     from grid_app.redaction.views import bp as redaction_bp
     from grid_app.safe_space.views import bp as safe_space_bp
+    from grid_app.sso.views import bp as sso_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(grid_bp)
@@ -82,6 +83,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = Fal
     app.register_blueprint(audit_bp)
     app.register_blueprint(dataprotection_bp)
     app.register_blueprint(redaction_bp)
+    app.register_blueprint(sso_bp)
 
     from grid_app import cli
 

@@ -103,9 +103,6 @@ DEFAULTS: dict[str, Any] = {
     # comma-separated. Unset: admin and facilitator in production, nobody in development
     # and demo (so the demo people sign in with a password alone).
     "MFA_REQUIRED_ROLES": None,
-    # A session signed in through single sign-on counts as multi-factor when the council's
-    # provider already asks for a second factor.
-    "OIDC_PROVIDER_ENFORCES_MFA": False,
     # Authenticator codes tried by one person (at sign-in, to turn the factor off, to
     # confirm a sensitive action), wherever they come from.
     "MFA_CODE_LIMIT_PER_PERSON": "10 per 10 minutes",
@@ -114,6 +111,30 @@ DEFAULTS: dict[str, Any] = {
     "REAUTH_MINUTES": 15,
     # A password accepted at sign-in waits this long for its authenticator code.
     "SIGN_IN_CODE_MINUTES": 5,
+    # Single sign-on with the council's OpenID Connect provider (grid_app/sso): on when
+    # OIDC_ISSUER and OIDC_CLIENT_ID are set. The issuer is the provider's exact "issuer"
+    # (its discovery document is read from <issuer>/.well-known/openid-configuration).
+    "OIDC_ISSUER": "",
+    "OIDC_CLIENT_ID": "",
+    "OIDC_CLIENT_SECRET": "",
+    "OIDC_SCOPES": "openid email profile",
+    # The button's words: "Sign in with <OIDC_DISPLAY_NAME>".
+    "OIDC_DISPLAY_NAME": "your council account",
+    # Someone the provider vouches for but who has no account here gets one (contributor)
+    # instead of a refusal.
+    "OIDC_AUTO_CREATE": False,
+    # The claim that says the provider has verified the email address: a first sign-in is
+    # matched to an account by email only when it is true.
+    "OIDC_EMAIL_VERIFIED_CLAIM": "email_verified",
+    # A claim listing the person's groups, and which group gives which role, as
+    # "grid-admins=admin,grid-managers=manager". Roles named here follow the groups at each
+    # sign-in; roles not named are left to admins.
+    "OIDC_GROUPS_CLAIM": "",
+    "OIDC_GROUP_ROLES": "",
+    # The provider already asks for a second factor, so a sign-in through it counts as one.
+    "OIDC_PROVIDER_ENFORCES_MFA": False,
+    # Seconds allowed for clock difference with the provider when checking a token's times.
+    "OIDC_CLOCK_SKEW_SECONDS": 60,
 }
 
 # Environment variables read by name (besides every FLASK_* variable).
@@ -136,6 +157,14 @@ ENV_NAMES = (
     "CONTACT_EMAIL",
     "DPO_EMAIL",
     "TIMEZONE",
+    "OIDC_ISSUER",
+    "OIDC_CLIENT_ID",
+    "OIDC_CLIENT_SECRET",
+    "OIDC_SCOPES",
+    "OIDC_DISPLAY_NAME",
+    "OIDC_GROUPS_CLAIM",
+    "OIDC_GROUP_ROLES",
+    "OIDC_EMAIL_VERIFIED_CLAIM",
 )
 ENV_INTS = (
     "SESSION_IDLE_MINUTES",
@@ -150,11 +179,13 @@ ENV_INTS = (
     "EMAIL_LINK_HOURS",
     "INVITATION_DAYS",
     "REAUTH_MINUTES",
+    "OIDC_CLOCK_SKEW_SECONDS",
 )
 ENV_BOOLS = (
     "SESSION_COOKIE_SECURE",
     "MAIL_SEND_AFTER_COMMIT",
     "HSTS_INCLUDE_SUBDOMAINS",
+    "OIDC_AUTO_CREATE",
     "OIDC_PROVIDER_ENFORCES_MFA",
 )
 
@@ -205,6 +236,14 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         raise ConfigError(
             f"TIMEZONE must be an IANA zone such as Europe/London: {error}"
         ) from error
+
+    if app.config["OIDC_GROUP_ROLES"]:
+        from grid_app.sso.roles import parse_group_roles
+
+        try:
+            parse_group_roles(app.config["OIDC_GROUP_ROLES"])
+        except ValueError as error:
+            raise ConfigError(f"OIDC_GROUP_ROLES: {error}") from error
 
     if app.config["SMTP_SECURITY"] not in ("starttls", "ssl", "none"):
         raise ConfigError("SMTP_SECURITY must be starttls, ssl or none.")

@@ -44,6 +44,7 @@ from grid_app.safe_space.models import (
     Theme,
     WaitingContribution,
 )
+from grid_app.sso.models import SignInPolicy, SsoIdentity
 
 __all__ = [
     "AccountRequest",
@@ -80,6 +81,8 @@ __all__ = [
     "ServiceArea",
     "ServiceAreaCategory",
     "SessionParticipant",
+    "SignInPolicy",
+    "SsoIdentity",
     "Theme",
     "User",
     "UserRole",

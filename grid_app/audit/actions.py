@@ -17,7 +17,7 @@ SOMEONE_UNKNOWN = "Someone unknown"
 # Whoever ran a command on the server (the command line, the scheduled seal, demo data).
 OPERATOR = "Operator"
 # Actions where a missing actor means an unknown person rather than the operator.
-UNKNOWN_ACTOR_ACTIONS = frozenset({"auth.sign_in_failed"})
+UNKNOWN_ACTOR_ACTIONS = frozenset({"auth.sign_in_failed", "sso.refused"})
 
 
 @dataclass(frozen=True)
@@ -125,6 +125,22 @@ def _sign_in_failed(said: Said) -> str:
     if said.actor_id is None:
         return "failed to sign in"
     return "had a failed sign-in to their account"
+
+
+# Why a single sign-on let nobody in, as the log says it.
+SSO_REFUSALS = {
+    "unverified": "the provider did not vouch for the email address",
+    "unknown": "nobody here has that email address",
+    "switched_off": "the account is switched off",
+    "someone_else": "it was another person's identity",
+    "not_fresh": "the provider did not confirm a fresh sign-in",
+}
+
+
+def _sso_refused(said: Said) -> str:
+    why = SSO_REFUSALS.get(str(said.details.get("reason")), "")
+    start = "was refused" if said.actor_id is not None else "someone unknown was refused"
+    return f"{start} single sign-on" + (f" ({why})" if why else "")
 
 
 def _password_changed(said: Said) -> str:
@@ -269,7 +285,42 @@ def _purged_records(s: Said) -> str:
 
 ACTIONS: dict[str, Action] = {
     # Signing in and accounts
-    "auth.signed_in": Action("Signed in", lambda s: "signed in"),
+    "auth.signed_in": Action(
+        "Signed in",
+        lambda s: (
+            "signed in with single sign-on" if s.details.get("method") == "sso" else "signed in"
+        ),
+        ("method",),
+    ),
+    # Single sign-on
+    "sso.linked": Action(
+        "Linked to single sign-on", lambda s: "signed in with single sign-on for the first time"
+    ),
+    "sso.account_created": Action(
+        "Account made by single sign-on",
+        lambda s: "got an account by signing in with single sign-on",
+        ("roles",),
+    ),
+    "sso.refused": Action("Single sign-on refused", _sso_refused, ("reason",)),
+    "sso.reauthenticated": Action(
+        "Signed in again with single sign-on",
+        lambda s: "proved who they are again with single sign-on",
+    ),
+    "sso.roles_from_groups": Action(
+        "Roles from the identity provider",
+        lambda s: (
+            f"got roles from their groups at the identity provider: "
+            f"{_roles(s.details.get('before'))} to {_roles(s.details.get('after'))}"
+        ),
+        ("before", "after"),
+    ),
+    "sso.passwords_switched_off": Action(
+        "Passwords switched off",
+        lambda s: f"switched passwords off for everyone but {s.about}",
+    ),
+    "sso.passwords_switched_on": Action(
+        "Passwords switched on", lambda s: "switched passwords on again for everyone"
+    ),
     "auth.sign_in_failed": Action("Sign-in failed", _sign_in_failed),
     "auth.signed_out": Action("Signed out", lambda s: "signed out"),
     # No longer recorded (the profile signs out everywhere else); kept for older events.
@@ -560,6 +611,7 @@ ACTIONS: dict[str, Action] = {
 # The filter's groups, in order, by the part of the action's name before the dot.
 GROUPS = {
     "auth": "Signing in",
+    "sso": "Signing in",
     "user": "People and accounts",
     "people": "People and accounts",
     "account_request": "People and accounts",

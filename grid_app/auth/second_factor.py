@@ -294,16 +294,20 @@ def check(user: User, code: str, *, recovery: bool = True) -> str | None:
 
 
 def finish_sign_in(
-    user_id: int, code: str, user_agent: str = "", replaces: str | None = None
+    user_id: int,
+    code: str,
+    user_agent: str = "",
+    replaces: str | None = None,
+    method: str = "password",
 ) -> User | None:
-    """The second step of signing in: with a right code, start the session (as
-    ``service.sign_in`` does for a password alone); None for a wrong one."""
+    """The second step of signing in (after a password, or a sign-in through single
+    sign-on, ``method``): with a right code, start the session; None for a wrong one."""
     user = db.session.get(User, user_id)
     if user is None or not user.active:
         return None
     if check(user, code) is None:
         return None
-    service.start_session(user, user_agent, replaces=replaces)
+    service.start_session(user, user_agent, replaces=replaces, method=method)
     return user
 
 

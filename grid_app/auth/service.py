@@ -33,6 +33,7 @@ from grid_app.database import utcnow
 from grid_app.discussion import mail
 from grid_app.errors import EditConflict, Forbidden, Invalid, NotFound
 from grid_app.extensions import db
+from grid_app.sso import queries as sso_queries
 
 # Checked when the email is unknown, so a wrong email takes as long as a wrong password.
 _DUMMY_HASH: str | None = None
@@ -81,6 +82,10 @@ def create_user(
 WRONG_CURRENT_PASSWORD = "Your current password is not right."
 # Beside the password field when signing in fails, whichever of the two was wrong.
 WRONG_EMAIL_OR_PASSWORD = "Check your email address and password and try again."
+# When an admin has switched passwords off and single sign-on is the way in.
+PASSWORDS_OFF = (
+    "Passwords are switched off here. Use the single sign-on button at the top of the page."
+)
 
 
 def sign_in(
@@ -134,15 +139,22 @@ def authenticate(email: str, password: str) -> User:
             "The email or password is not right.",
             {"password": WRONG_EMAIL_OR_PASSWORD},
         )
+    if not sso_queries.password_allowed(user):
+        # Only someone who knows the password learns that it is switched off.
+        audit.record(user, "auth.sign_in_failed", "user", user.id, reason="passwords_off")
+        raise Invalid(PASSWORDS_OFF, {"password": PASSWORDS_OFF})
     return user
 
 
-def start_session(user: User, user_agent: str = "", replaces: str | None = None) -> str:
+def start_session(
+    user: User, user_agent: str = "", replaces: str | None = None, method: str = "password"
+) -> str:
     """Record a new signed-in session for ``user`` and return its secret token.
 
-    Every sign-in gets a new token; the session with the token ``replaces`` (the one the
-    browser had before, if any) ends, so a token planted in or copied from the browser
-    before signing in is worth nothing after it.
+    Every way in (a password, an emailed link, single sign-on with ``method`` "sso") starts
+    its session here. Every sign-in gets a new token; the session with the token
+    ``replaces`` (the one the browser had before, if any) ends, so a token planted in or
+    copied from the browser before signing in is worth nothing after it.
     """
     if replaces:
         db.session.execute(
@@ -156,11 +168,12 @@ def start_session(user: User, user_agent: str = "", replaces: str | None = None)
             token_hash=_hash_token(token),
             device=devices.describe(user_agent),
             proved_at=now,
-            method=SignInMethod.PASSWORD.value,
+            method=SignInMethod(method).value,
         )
     )
-    user.attach_session(token, now)
-    audit.record(user, "auth.signed_in", "user", user.id)
+    user.attach_session(token, now, SignInMethod(method).value)
+    via = {"method": method} if method != "password" else {}
+    audit.record(user, "auth.signed_in", "user", user.id, **via)
     return token
 
 
@@ -292,6 +305,12 @@ SESSION_GONE = "That browser is already signed out."
 _LARGEST_ID = 2**31 - 1
 
 
+def require_password_allowed(user: User) -> None:
+    """Raise Forbidden when an admin has switched passwords off for ``user``."""
+    if not sso_queries.password_allowed(user):
+        raise Forbidden(PASSWORDS_OFF)
+
+
 def require_password(user: User, password: str, summary: str) -> None:
     """Raise Invalid, beside the current-password field, unless ``password`` is theirs."""
     if not check_password_hash(user.password_hash, password):
@@ -386,7 +405,7 @@ def request_reset(email: str) -> None:
     the same, so the form cannot be used to find out who has an account.
     """
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.active:
+    if user is None or not user.active or not sso_queries.password_allowed(user):
         return
     minutes = int(current_app.config["RESET_LINK_MINUTES"])
     raw = tokens.issue(user, TokenPurpose.RESET, timedelta(minutes=minutes))
@@ -442,6 +461,7 @@ def reset_password(
     password leaves the link usable (the caller rolls back), so the person can try again.
     """
     user = tokens.check(raw_token, TokenPurpose.RESET)
+    require_password_allowed(user)
     _confirm(password, confirmation, user)
     tokens.consume(raw_token, TokenPurpose.RESET)
     ended = _set_password(user, password)
@@ -671,6 +691,7 @@ def accept_invitation(raw_token: str, display_name: str, password: str, confirma
     invitation = user.invitation
     if invitation is None or not invitation.pending:
         raise tokens.LinkUsed(tokens.GONE)
+    require_password_allowed(user)
     name = " ".join(display_name.split())
     if not name or len(name) > NAME_MAX:
         raise Invalid(

@@ -32,9 +32,10 @@ from grid_app.auth.models import User
 from grid_app.auth.passwords import PASSWORD_MAX, PASSWORD_MIN
 from grid_app.errors import DomainError, EditConflict, Invalid, NotFound
 from grid_app.extensions import limiter
+from grid_app.sso import queries as sso_queries
 from grid_app.web import htmx, sign_in_limits
 from grid_app.web.authz import safe_next
-from grid_app.web.reauth import fresh_proof_required, read_resume
+from grid_app.web.reauth import fresh_proof_required, proof_is_fresh, read_resume
 from grid_app.web.writes import commit, show_errors, write
 
 bp = Blueprint("auth", __name__)
@@ -44,9 +45,11 @@ RULES = {"password_min": PASSWORD_MIN, "password_max": PASSWORD_MAX}
 CSRF_OWNER = "csrf_owner"
 # A sign-in waiting for its authenticator code (kept in the signed cookie).
 PENDING_SIGN_IN = "sign_in_pending"
+# This browser signed in through the identity provider (so signing out offers to leave it).
+SIGNED_IN_VIA_SSO = "sso_signed_in"
 
 
-def _sign_in_here(user: User) -> None:
+def sign_in_here(user: User) -> None:
     """Sign ``user`` in to this browser, with a CSRF secret of their own.
 
     A new secret voids every token seen before, except when the same person signs in again
@@ -69,7 +72,9 @@ def _refused(limit: RequestLimit) -> Response:
     form.password.data = ""
     # reset_at is rounded up a second past the end of the window.
     minutes = max(1, math.ceil((limit.reset_at - 1 - time.time()) / 60))
-    return htmx.render("auth/sign_in.html", status=429, form=form, refused_minutes=minutes)
+    return htmx.render(
+        "auth/sign_in.html", status=429, form=form, refused_minutes=minutes, **_sso_context()
+    )
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -95,16 +100,24 @@ def sign_in() -> Response:
             if user is not None and needs_code:
                 # The password was right; the code page finishes the sign-in, for this
                 # person only and for a few minutes (the cookie is signed).
-                _await_code(user, form.next.data or "")
+                await_code(user, form.next.data or "")
                 return htmx.redirect_after_post(url_for("auth.sign_in_code"))
             if user is not None:
-                _sign_in_here(user)
+                sign_in_here(user)
                 response = htmx.redirect_after_post(safe_next(form.next.data))
                 sign_in_limits.remember_device(response, user.email)
                 return response
             form.password.errors = [service.WRONG_EMAIL_OR_PASSWORD]
     form.password.data = ""
-    return htmx.render("auth/sign_in.html", status=status, form=form)
+    return htmx.render("auth/sign_in.html", status=status, form=form, **_sso_context())
+
+
+def _sso_context() -> dict[str, Any]:
+    """What the sign-in page needs to offer single sign-on first (when it is set up)."""
+    return {
+        "sso_name": current_app.config["OIDC_DISPLAY_NAME"] if sso_queries.configured() else "",
+        "passwords_off": sso_queries.passwords_off(),
+    }
 
 
 @bp.post("/sign-out")
@@ -119,11 +132,14 @@ def sign_out() -> Response:
 def _signed_out(message: str) -> Response:
     """Forget the person in this browser: the cookie's sign-in and CSRF secret, and (through
     Clear-Site-Data) anything the browser cached or stored from pages they saw."""
+    via_sso = browser_session.pop(SIGNED_IN_VIA_SSO, False)
     logout_user()
     browser_session.pop("csrf_token", None)
     browser_session.pop(CSRF_OWNER, None)
     flash(message, "success")
-    response = htmx.redirect_after_post(url_for("auth.sign_in"))
+    # Signed in through the provider: the next page offers to sign out there too.
+    after = url_for("sso.signed_out") if via_sso else url_for("auth.sign_in")
+    response = htmx.redirect_after_post(after)
     # Not "cookies": the flash message above travels in the cookie to the sign-in page.
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
@@ -400,9 +416,13 @@ def reset_password(token: str) -> Response:
     """Choose a new password through an emailed link; then the person is signed in."""
     form = NewPasswordForm()
     try:
-        tokens.check(token, tokens.TokenPurpose.RESET)
+        holder = tokens.check(token, tokens.TokenPurpose.RESET)
     except (NotFound, tokens.LinkUsed) as error:
         return _referrer_without_path(_link_unusable(error))
+    if not sso_queries.password_allowed(holder):
+        return _referrer_without_path(
+            htmx.render("auth/link_unusable.html", status=403, message=service.PASSWORDS_OFF)
+        )
 
     def page(status: int = 200) -> Response:
         return _referrer_without_path(
@@ -417,7 +437,7 @@ def reset_password(token: str) -> Response:
     def signed_in(user: User) -> Response:
         if user.current_session_token is None:
             # They have an authenticator app: the code page finishes signing in.
-            _await_code(user, "")
+            await_code(user, "")
             flash("Your new password is set. Now enter the code from your app.", "success")
             return htmx.redirect_after_post(url_for("auth.sign_in_code"))
         browser_session.pop("csrf_token", None)
@@ -476,6 +496,20 @@ def accept_invitation(token: str) -> Response:
         form.display_name.data = invited.display_name
     inviter = invitation.inviter_name
     email = invited.email
+    if not sso_queries.password_allowed(invited):
+        # Passwords are off: the invited person joins by signing in through the provider.
+        return _referrer_without_path(
+            htmx.render(
+                "auth/accept_invitation.html",
+                status=200 if request.method == "GET" else 403,
+                form=form,
+                token=token,
+                email=email,
+                inviter=inviter,
+                sso_only=True,
+                **_sso_context(),
+            )
+        )
 
     def page(status: int = 200) -> Response:
         return _referrer_without_path(
@@ -487,6 +521,7 @@ def accept_invitation(token: str) -> Response:
                 email=email,
                 inviter=inviter,
                 **RULES,
+                **_sso_context(),
             )
         )
 
@@ -524,9 +559,15 @@ def accept_invitation(token: str) -> Response:
 # --- A second factor ------------------------------------------------------------------------
 
 
-def _await_code(user: User, next_path: str) -> None:
-    """Remember in this browser that ``user``'s password was right and a code must follow."""
-    browser_session[PENDING_SIGN_IN] = {"user": user.id, "at": int(time.time()), "next": next_path}
+def await_code(user: User, next_path: str, method: str = "password") -> None:
+    """Remember in this browser that ``user``'s password (or, ``method`` "sso", their
+    sign-in at the provider) was right and a code must follow."""
+    browser_session[PENDING_SIGN_IN] = {
+        "user": user.id,
+        "at": int(time.time()),
+        "next": next_path,
+        "method": method,
+    }
 
 
 def _pending_sign_in() -> dict[str, Any] | None:
@@ -582,7 +623,11 @@ def sign_in_code() -> Response:
         # Committed whether or not it succeeds: a wrong code is kept in the audit log.
         user = commit(
             lambda: second_factor.finish_sign_in(
-                pending["user"], form.code.data or "", _user_agent(), replaces=_current_token()
+                pending["user"],
+                form.code.data or "",
+                _user_agent(),
+                replaces=_current_token(),
+                method="sso" if pending.get("method") == "sso" else "password",
             )
         )
     except Invalid as error:
@@ -592,7 +637,7 @@ def sign_in_code() -> Response:
         form.code.errors = [second_factor.WRONG_CODE]
         return page(422)
     browser_session.pop(PENDING_SIGN_IN, None)
-    _sign_in_here(user)
+    sign_in_here(user)
     response = htmx.redirect_after_post(safe_next(str(pending.get("next") or "")))
     sign_in_limits.remember_device(response, user.email)
     return response
@@ -691,7 +736,17 @@ def confirm() -> Response:
         flash("That confirmation has expired. Try what you were doing again.", "info")
         return redirect(url_for("grid.home"))
 
+    def proved(_: None) -> Response:
+        if resume.method == "GET":
+            return htmx.redirect_after_post(resume.url)
+        return htmx.render("auth/confirmed.html", resume=resume)
+
     def page(status: int = 200) -> Response:
+        again = None
+        if sso_queries.can_prove_again(current_user):
+            # Back here after the provider's fresh sign-in, which then goes on at once.
+            back = url_for("auth.confirm", resume=form.resume.data)
+            again = url_for("sso.reauthenticate", next=back)
         return htmx.render(
             "auth/confirm.html",
             status=status,
@@ -699,9 +754,15 @@ def confirm() -> Response:
             resume=resume,
             token=form.resume.data,
             has_app=second_factor.enrolled(current_user),
+            provider_again=again,
+            provider_name=current_app.config["OIDC_DISPLAY_NAME"],
+            password_allowed=sso_queries.password_allowed(current_user),
         )
 
     if request.method == "GET":
+        if proof_is_fresh():
+            # Proved a moment ago (through the provider, or in another tab): go on.
+            return proved(None)
         return page()
     if not form.validate():
         return page(422)
@@ -714,11 +775,6 @@ def confirm() -> Response:
         else:
             service.require_password(current_user, form.password.data or "", "Nothing was done.")
             service.record_proof(current_user)
-
-    def proved(_: None) -> Response:
-        if resume.method == "GET":
-            return htmx.redirect_after_post(resume.url)
-        return htmx.render("auth/confirmed.html", resume=resume)
 
     def refused(error: Invalid) -> Response:
         if "current_password" in error.field_errors:

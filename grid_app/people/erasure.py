@@ -46,6 +46,7 @@ from grid_app.safe_space.models import (
     SessionParticipant,
     SessionStatus,
 )
+from grid_app.sso.models import SsoIdentity
 
 LAST_ADMIN_ERASED = "Someone else must be an active admin before this person is erased."
 # Sign-in records: the audit events that say when and from where the person signed in.
@@ -56,6 +57,9 @@ SIGN_IN_ACTIONS = (
     "auth.signed_out_everywhere",
     "auth.signed_out_elsewhere",
     "auth.session_ended",
+    "sso.linked",
+    "sso.refused",
+    "sso.reauthenticated",
 )
 
 
@@ -109,6 +113,8 @@ def _delete_private_data(user: User) -> None:
     mine = user.id
     for statement in (
         delete(UserSession).where(UserSession.user_id == mine),
+        # The link to their identity at the provider: an erased person never signs in again.
+        delete(SsoIdentity).where(SsoIdentity.user_id == mine),
         delete(AccountToken).where(AccountToken.user_id == mine),
         delete(SecondFactor).where(SecondFactor.user_id == mine),
         delete(RecoveryCode).where(RecoveryCode.user_id == mine),

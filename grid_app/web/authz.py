@@ -24,6 +24,11 @@ PUBLIC_ENDPOINTS = {
     "auth.reset_sent",
     "auth.reset_password",
     "auth.accept_invitation",
+    # Single sign-on: leaving for the identity provider, coming back, and the offer to sign
+    # out there too.
+    "sso.start",
+    "sso.callback",
+    "sso.signed_out",
     "static",
     "health",
     # Notices a council must publish: readable before signing in, and by anyone.

@@ -3,7 +3,7 @@ severity with their due dates, and by severity then age), a flag's severity by i
 grid's flag steps by time holding what the weekly chart counts
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 Create Date: 2026-12-05 16:55:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0023'
-down_revision = '0021'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 

@@ -26,6 +26,7 @@ from tests.e2e import test_people_journeys as people_pages
 from tests.e2e import test_redaction_journeys as redaction_pages
 from tests.e2e import test_safe_space_journeys as safe_space_pages
 from tests.e2e import test_second_factor_journeys as second_factor_pages
+from tests.e2e import test_sso_journeys as sso_pages
 from tests.e2e.conftest import (
     DEMO_PASSWORD,
     LiveServer,
@@ -349,6 +350,13 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "confirm-it-is-you": second_factor_pages.open_confirm,
     "confirm-it-is-you-error": second_factor_pages.open_confirm_with_error,
     "confirmed": second_factor_pages.open_confirmed,
+    "sso-sign-in": sso_pages.open_sign_in_with_sso,
+    "sso-sign-in-passwords-off": sso_pages.open_sign_in_with_passwords_off,
+    "sso-refused": sso_pages.open_refused,
+    "sso-signed-out": sso_pages.open_signed_out,
+    "sso-settings": sso_pages.open_settings,
+    "sso-settings-error": sso_pages.open_settings_with_error,
+    "sso-invitation": sso_pages.open_invitation_with_sso,
 }
 
 
