@@ -314,6 +314,14 @@ ACTIONS: dict[str, Action] = {
         ),
         ("before", "after"),
     ),
+    "sso.last_admin_kept": Action(
+        "Admin kept against the identity provider",
+        lambda s: (
+            "kept the admin role as the last active admin, although their groups at the "
+            f"identity provider gave only {_roles(s.details.get('groups_gave'))}"
+        ),
+        ("groups_gave",),
+    ),
     "sso.passwords_switched_off": Action(
         "Passwords switched off",
         lambda s: f"switched passwords off for everyone but {s.about}",

@@ -1,8 +1,8 @@
 """Changing people's roles, and deactivating and reactivating them (admins only).
 
 Every change is audited with who made it, to whom, and what was before and after. The
-last active admin can neither lose the role nor be deactivated, so somebody can always
-look after people from the web.
+last active admin can neither lose the role (not through the identity provider's groups
+either) nor be deactivated, so somebody can always look after people from the web.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ from grid_app.extensions import db
 # Beside the role checkboxes and the deactivate button respectively.
 LAST_ADMIN_ROLE = "Someone else must be an active admin before this person stops being one."
 LAST_ADMIN_ACTIVE = "Someone else must be an active admin before this person is deactivated."
+
+
+class LastAdmin(Invalid):
+    """Refused: the change would leave nobody an active admin."""
 
 
 def can_manage(actor: Actor) -> bool:
@@ -64,9 +68,23 @@ def set_roles(
     before = {r.value for r in user.roles}
     if expected is not None and set(expected) != before:
         raise EditConflict("Someone else changed this person’s roles since you opened the page.")
-    after = {r.value for r in chosen}
+    apply_roles(actor, user, {r.value for r in chosen})
+    return user
+
+
+def apply_roles(actor: Actor, user: User, after: set[str], *, from_groups: bool = False) -> bool:
+    """Give ``user`` exactly the roles ``after`` (role values) and audit it; False when that
+    changes nothing, and then nothing is written.
+
+    This checks no permission: the caller has decided the change may be made (an admin in
+    ``set_roles``, the identity provider's groups at sign-in). It does keep the rule that
+    holds whoever asks: taking admin from the last active admin raises ``LastAdmin`` before
+    anything is written. ``from_groups`` records the change as made by the provider's groups
+    (``sso.roles_from_groups``) rather than by ``actor`` as an admin (``user.roles_changed``).
+    """
+    before = {r.value for r in user.roles}
     if after == before:
-        return user
+        return False
     if Role.ADMIN.value in before and Role.ADMIN.value not in after and user.active:
         _require_another_admin(user, LAST_ADMIN_ROLE, "roles")
     user.role_links = [link for link in user.role_links if link.role in after] + [
@@ -75,13 +93,13 @@ def set_roles(
     db.session.flush()
     audit.record(
         actor,
-        "user.roles_changed",
+        "sso.roles_from_groups" if from_groups else "user.roles_changed",
         "user",
         user.id,
         before=sorted(before),
         after=sorted(after),
     )
-    return user
+    return True
 
 
 def deactivate(actor: Actor, user: User) -> int:
@@ -133,7 +151,7 @@ def reactivate(actor: Actor, user: User) -> User:
 
 
 def _require_another_admin(user: User, message: str, field: str) -> None:
-    """Raise Invalid unless an active admin other than ``user`` remains.
+    """Raise LastAdmin (an Invalid) unless an active admin other than ``user`` remains.
 
     Every active admin's row is locked first, ``user``'s included (on PostgreSQL; SQLite
     writers queue anyway), so two admins removing each other at once cannot both pass:
@@ -146,7 +164,7 @@ def _require_another_admin(user: User, message: str, field: str) -> None:
         .with_for_update()
     ).all()
     if not [admin for admin in admins if admin != user.id]:
-        raise Invalid("Nothing was changed.", {field: message})
+        raise LastAdmin("Nothing was changed.", {field: message})
 
 
 def end_sessions(actor: User, user: User) -> int:

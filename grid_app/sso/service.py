@@ -25,6 +25,7 @@ from grid_app.auth.tokens import TokenPurpose
 from grid_app.database import utcnow
 from grid_app.errors import Forbidden, Invalid
 from grid_app.extensions import db
+from grid_app.people import service as people_service
 from grid_app.sso import queries
 from grid_app.sso.models import SignInPolicy, SsoIdentity
 from grid_app.sso.roles import parse_group_roles
@@ -200,6 +201,13 @@ def _follow_groups(user: User, claims: Mapping[str, Any]) -> None:
     """Give and take the roles that the provider's groups decide, if configured.
 
     Only roles named in OIDC_GROUP_ROLES follow the groups; others stay as admins set them.
+    The change is made as an admin's would be (``people.service.apply_roles``), so the
+    last active admin cannot lose the admin role this way either. When the groups would
+    take it, the person still signs in and keeps admin (a grid nobody can look after, or
+    an admin locked out, is worse than a role the provider disagrees with); every other
+    role still follows the groups, and ``sso.last_admin_kept`` records which roles the
+    groups gave, so that an admin can see the disagreement and settle it by making someone
+    else an admin or by fixing the groups at the provider.
     """
     claim = current_app.config.get("OIDC_GROUPS_CLAIM")
     mapping = group_roles()
@@ -210,23 +218,20 @@ def _follow_groups(user: User, claims: Mapping[str, Any]) -> None:
         groups = []
     managed = set(mapping.values())
     granted = {mapping[g] for g in groups if isinstance(g, str) and g in mapping}
-    before = {r.value for r in user.roles}
-    after = ({r for r in user.roles if r not in managed} | granted) or {Role.CONTRIBUTOR}
-    after_values = {r.value for r in after}
-    if after_values == before:
-        return
-    user.role_links = [link for link in user.role_links if link.role in after_values] + [
-        UserRole(role=value) for value in sorted(after_values - before)
-    ]
-    db.session.flush()
-    audit.record(
-        user,
-        "sso.roles_from_groups",
-        "user",
-        user.id,
-        before=sorted(before),
-        after=sorted(after_values),
-    )
+    unmanaged = {r for r in user.roles if r not in managed}
+    after = (unmanaged | granted) or {Role.CONTRIBUTOR}
+    try:
+        people_service.apply_roles(user, user, {r.value for r in after}, from_groups=True)
+    except people_service.LastAdmin:
+        audit.record(
+            user,
+            "sso.last_admin_kept",
+            "user",
+            user.id,
+            groups_gave=sorted(r.value for r in after),
+        )
+        kept = unmanaged | granted | {Role.ADMIN}
+        people_service.apply_roles(user, user, {r.value for r in kept}, from_groups=True)
 
 
 def _refuse(user: User | None, reason: str) -> Outcome:

@@ -163,6 +163,106 @@ def test_groups_give_and_take_the_mapped_roles(sso_app, client, new_client, prov
     assert "sso.roles_from_groups" in actions(sso_app)
 
 
+def group_events(app: Flask, user_id: int) -> list[tuple[str, dict]]:
+    """The role events about the person, oldest first, with their details."""
+    with app.app_context():
+        return [
+            (event.action, event.details)
+            for event in db.session.scalars(
+                select(AuditEvent)
+                .where(
+                    AuditEvent.target_id == str(user_id),
+                    AuditEvent.action.in_(["sso.roles_from_groups", "sso.last_admin_kept"]),
+                )
+                .order_by(AuditEvent.id)
+            )
+        ]
+
+
+def test_the_last_admin_keeps_admin_and_signs_in_when_the_groups_no_longer_give_it(
+    sso_app, client, provider, people
+):
+    sso_app.config.update(
+        OIDC_GROUPS_CLAIM="groups", OIDC_GROUP_ROLES="grid-admins=admin,grid-managers=manager"
+    )
+    sub = new_sub()
+    admin = people["admin"]
+    provider.set_person(sub, email=admin.email, email_verified=True, groups=["grid-managers"])
+    answer = through_provider(client, provider, sub)
+    # Not locked out: the sign-in goes through, and they can still look after people.
+    assert answer.status_code == 303
+    assert signed_in_as(client) == admin.email
+    assert client.get("/people").status_code == 200
+    # Admin stays; the rest still follows the groups (manager given, contributor untouched).
+    assert user_by_email(sso_app, admin.email).roles == {
+        Role.CONTRIBUTOR,
+        Role.ADMIN,
+        Role.MANAGER,
+    }
+    # The log says the groups disagreed, and what they gave.
+    assert group_events(sso_app, admin.id) == [
+        ("sso.last_admin_kept", {"groups_gave": ["contributor", "manager"]}),
+        (
+            "sso.roles_from_groups",
+            {"before": ["admin", "contributor"], "after": ["admin", "contributor", "manager"]},
+        ),
+    ]
+
+
+def test_the_last_admin_signs_in_again_with_nothing_changed_but_the_disagreement_noted(
+    sso_app, client, new_client, provider, people
+):
+    sso_app.config.update(OIDC_GROUPS_CLAIM="groups", OIDC_GROUP_ROLES="grid-admins=admin")
+    sub = new_sub()
+    admin = people["admin"]
+    provider.set_person(sub, email=admin.email, email_verified=True, groups=[])
+    assert through_provider(client, provider, sub).status_code == 303
+    assert through_provider(new_client(), provider, sub).status_code == 303
+    assert user_by_email(sso_app, admin.email).roles == {Role.CONTRIBUTOR, Role.ADMIN}
+    assert group_events(sso_app, admin.id) == [
+        ("sso.last_admin_kept", {"groups_gave": ["contributor"]}),
+        ("sso.last_admin_kept", {"groups_gave": ["contributor"]}),
+    ]
+
+
+def test_an_admin_who_is_not_the_last_loses_admin_when_the_groups_no_longer_give_it(
+    sso_app, client, provider, people
+):
+    with sso_app.app_context():
+        manager = db.session.get_one(User, people["manager"].id)
+        people_service.set_roles(OPERATOR, manager, ["contributor", "manager", "admin"])
+        db.session.commit()
+    sso_app.config.update(
+        OIDC_GROUPS_CLAIM="groups", OIDC_GROUP_ROLES="grid-admins=admin,grid-managers=manager"
+    )
+    sub = new_sub()
+    admin = people["admin"]
+    provider.set_person(sub, email=admin.email, email_verified=True, groups=[])
+    assert through_provider(client, provider, sub).status_code == 303
+    assert signed_in_as(client) == admin.email
+    assert user_by_email(sso_app, admin.email).roles == {Role.CONTRIBUTOR}
+    assert group_events(sso_app, admin.id) == [
+        ("sso.roles_from_groups", {"before": ["admin", "contributor"], "after": ["contributor"]}),
+    ]
+
+
+def test_a_deactivated_admin_does_not_count_as_another_admin_for_the_groups(
+    sso_app, client, provider, people
+):
+    with sso_app.app_context():
+        manager = db.session.get_one(User, people["manager"].id)
+        people_service.set_roles(OPERATOR, manager, ["contributor", "manager", "admin"])
+        people_service.deactivate(OPERATOR, manager)
+        db.session.commit()
+    sso_app.config.update(OIDC_GROUPS_CLAIM="groups", OIDC_GROUP_ROLES="grid-admins=admin")
+    sub = new_sub()
+    admin = people["admin"]
+    provider.set_person(sub, email=admin.email, email_verified=True, groups=[])
+    assert through_provider(client, provider, sub).status_code == 303
+    assert user_by_email(sso_app, admin.email).roles == {Role.CONTRIBUTOR, Role.ADMIN}
+    assert "sso.last_admin_kept" in actions(sso_app)
+
+
 # --- Refused: the person ----------------------------------------------------------------------
 
 
