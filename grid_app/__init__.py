@@ -46,7 +46,9 @@ def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = Fal
     if not serving:
         from flask_migrate import Migrate
 
-        Migrate(app, db, render_as_batch=True)
+        from grid_app.search import schema as search_schema
+
+        Migrate(app, db, render_as_batch=True, include_object=search_schema.include_object)
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
@@ -70,6 +72,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = Fal
     from grid_app.people.views import bp as people_bp
     from grid_app.redaction.views import bp as redaction_bp
     from grid_app.safe_space.views import bp as safe_space_bp
+    from grid_app.search.views import bp as search_bp
     from grid_app.sso.views import bp as sso_bp
 
     app.register_blueprint(auth_bp)
@@ -84,6 +87,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = Fal
     app.register_blueprint(dataprotection_bp)
     app.register_blueprint(redaction_bp)
     app.register_blueprint(sso_bp)
+    app.register_blueprint(search_bp)
 
     from grid_app import cli
 

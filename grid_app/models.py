@@ -44,7 +44,11 @@ from grid_app.safe_space.models import (
     Theme,
     WaitingContribution,
 )
+from grid_app.search import schema as _search
 from grid_app.sso.models import SignInPolicy, SsoIdentity
+
+# The search indexes are built with the tables whose text they read.
+_search.install()
 
 __all__ = [
     "AccountRequest",

@@ -161,6 +161,11 @@ def default_grid() -> Grid:
     return grid
 
 
+def all_grids() -> list[Grid]:
+    """Every grid, oldest first."""
+    return list(db.session.scalars(select(Grid).order_by(Grid.id)))
+
+
 def grid_by_slug(slug: str) -> Grid:
     """The grid with this slug."""
     grid = db.session.scalar(select(Grid).where(Grid.slug == slug))

@@ -136,6 +136,55 @@
     }
   });
 
+  // Search: "/" anywhere but in a text box goes to the header's search box; the down and up
+  // arrows move between the matches offered under it, and Escape puts them away.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+    var target = event.target;
+    if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+    var box = document.getElementById("app-search-q");
+    if (!box) return;
+    event.preventDefault();
+    box.focus();
+    box.select();
+  });
+
+  function searchMatches() {
+    var list = document.getElementById("app-search-suggestions");
+    if (!list || list.hidden) return [];
+    return Array.prototype.slice.call(list.querySelectorAll("a"));
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var box = document.getElementById("app-search-q");
+    if (!box || !event.target.closest || !event.target.closest(".app-search")) return;
+    var matches = searchMatches();
+    var at = matches.indexOf(event.target);
+    if (event.key === "Escape") {
+      var list = document.getElementById("app-search-suggestions");
+      if (list && !list.hidden) {
+        event.preventDefault();
+        list.hidden = true;
+        box.focus();
+      }
+    } else if (event.key === "ArrowDown" && matches.length) {
+      event.preventDefault();
+      matches[Math.min(at + 1, matches.length - 1)].focus();
+    } else if (event.key === "ArrowUp" && at >= 0) {
+      event.preventDefault();
+      if (at === 0) box.focus();
+      else matches[at - 1].focus();
+    }
+  });
+
+  // The matches go away when focus leaves the search altogether.
+  document.addEventListener("focusin", function (event) {
+    var list = document.getElementById("app-search-suggestions");
+    if (list && !list.hidden && !(event.target.closest && event.target.closest(".app-search"))) {
+      list.hidden = true;
+    }
+  });
+
   // "Show all" beside a service area opens every long cell in its row (without JavaScript
   // the same link loads the grid with that row open).
   document.addEventListener("click", function (event) {
