@@ -20,10 +20,9 @@ from markupsafe import Markup, escape
 from sqlalchemy import (
     ColumnElement,
     DateTime,
-    Float,
     FromClause,
     Integer,
-    Select,
+    Text,
     and_,
     column,
     false,
@@ -33,8 +32,8 @@ from sqlalchemy import (
     or_,
     select,
     table,
-    union_all,
 )
+from sqlalchemy.dialects.postgresql import TSQUERY
 
 from grid_app.auth.models import Actor, User
 from grid_app.discussion.models import Comment
@@ -62,6 +61,8 @@ class Kind(enum.StrEnum):
     CELL = "cell"
     COMMENT = "comment"
     FLAG = "flag"
+    # A note in a flag's timeline: found, and filtered, with the flags.
+    FLAG_NOTE = "note"
     HISTORY = "history"
 
     @property
@@ -108,6 +109,8 @@ class Filters:
 
     def kinds(self) -> list[Kind]:
         """The kinds of result this search looks for."""
+        if self.kind is Kind.FLAG:
+            return [Kind.FLAG, Kind.FLAG_NOTE]
         if self.kind is not None:
             return [self.kind]
         return [k for k in Kind if k is not Kind.HISTORY or self.history]
@@ -117,7 +120,7 @@ class BadCursor(ValueError):
     """A page link that is not one this app made."""
 
 
-_CURSOR = re.compile(r"([rn])\.([-+0-9.e]+|\d{14}\.\d{6})\.([0-3])\.(\d{1,12})")
+_CURSOR = re.compile(r"([rn])\.([-+0-9.e]+|\d{14}\.\d{6})\.([0-4])\.(\d{1,12})")
 _STAMP = "%Y%m%d%H%M%S.%f"
 
 
@@ -212,67 +215,59 @@ class _Source:
     where: tuple[Any, ...] = ()
 
 
-def _sources(kind: Kind) -> list[_Source]:
+def _source(kind: Kind) -> _Source:
     by_table = {s.table: s for s in schema.SOURCES}
     if kind is Kind.CELL:
-        return [
-            _Source(
-                by_table["cell"],
-                Cell.__table__,
-                Cell.id,
-                Cell.updated_at,
-                Cell.updated_by_id,
-                Cell.id,
-                Cell.grid_id,
-            )
-        ]
-    if kind is Kind.COMMENT:
-        return [
-            _Source(
-                by_table["comment"],
-                Comment.__table__,
-                Comment.id,
-                Comment.created_at,
-                Comment.author_id,
-                Comment.cell_id,
-                Comment.grid_id,
-                where=(Comment.deleted_at.is_(None),),
-            )
-        ]
-    if kind is Kind.FLAG:
-        return [
-            _Source(
-                by_table["gap_flag"],
-                GapFlag.__table__,
-                GapFlag.id,
-                GapFlag.created_at,
-                GapFlag.raised_by_id,
-                GapFlag.cell_id,
-                GapFlag.grid_id,
-            ),
-            # A note matches as the flag it was written on.
-            _Source(
-                by_table["gap_flag_event"],
-                GapFlagEvent.__table__,
-                GapFlagEvent.flag_id,
-                GapFlagEvent.created_at,
-                GapFlagEvent.actor_id,
-                GapFlag.cell_id,
-                GapFlagEvent.grid_id,
-                joins=((GapFlag.__table__, GapFlag.id == GapFlagEvent.flag_id),),
-            ),
-        ]
-    return [
-        _Source(
-            by_table["cell_revision"],
-            CellRevision.__table__,
-            CellRevision.id,
-            CellRevision.created_at,
-            CellRevision.author_id,
-            CellRevision.cell_id,
-            CellRevision.grid_id,
+        return _Source(
+            by_table["cell"],
+            Cell.__table__,
+            Cell.id,
+            Cell.updated_at,
+            Cell.updated_by_id,
+            Cell.id,
+            Cell.grid_id,
         )
-    ]
+    if kind is Kind.COMMENT:
+        # A deleted comment's words are gone, so it is never found: no need to ask.
+        return _Source(
+            by_table["comment"],
+            Comment.__table__,
+            Comment.id,
+            Comment.created_at,
+            Comment.author_id,
+            Comment.cell_id,
+            Comment.grid_id,
+        )
+    if kind is Kind.FLAG:
+        return _Source(
+            by_table["gap_flag"],
+            GapFlag.__table__,
+            GapFlag.id,
+            GapFlag.created_at,
+            GapFlag.raised_by_id,
+            GapFlag.cell_id,
+            GapFlag.grid_id,
+        )
+    if kind is Kind.FLAG_NOTE:
+        return _Source(
+            by_table["gap_flag_event"],
+            GapFlagEvent.__table__,
+            GapFlagEvent.id,
+            GapFlagEvent.created_at,
+            GapFlagEvent.actor_id,
+            GapFlag.cell_id,
+            GapFlagEvent.grid_id,
+            joins=((GapFlag.__table__, GapFlag.id == GapFlagEvent.flag_id),),
+        )
+    return _Source(
+        by_table["cell_revision"],
+        CellRevision.__table__,
+        CellRevision.id,
+        CellRevision.created_at,
+        CellRevision.author_id,
+        CellRevision.cell_id,
+        CellRevision.grid_id,
+    )
 
 
 class _Engine:
@@ -281,8 +276,17 @@ class _Engine:
     def __init__(self, query: Query) -> None:
         self.postgres = db.session.get_bind().dialect.name == "postgresql"
         self.query = query
+        self._tsquery: str | None = None
 
     def tsquery(self) -> ColumnElement[Any]:
+        """The query as a PostgreSQL ``tsquery`` constant. Worked out once, before the
+        searches use it, so that the planner sees the words and can tell a rare one (read
+        through the index) from a common one (read in order until a page is full)."""
+        if self._tsquery is None:
+            self._tsquery = db.session.scalar(select(self._composed().cast(Text)))
+        return literal(self._tsquery).cast(TSQUERY)
+
+    def _composed(self) -> ColumnElement[Any]:
         config: Any = literal_column(f"'{schema.CONFIG}'::regconfig")
         query = self.query
         whole = func.websearch_to_tsquery(config, query.websearch())
@@ -298,8 +302,15 @@ class _Engine:
         head = func.websearch_to_tsquery(config, query.websearch(query.clauses[:-1]))
         return head.op("||")(last)
 
-    def matching(self, source: _Source) -> tuple[FromClause, ColumnElement[bool], Any]:
-        """The FROM clause, match condition and score (lower is better) for ``source``."""
+    def rowid(self, source: _Source) -> Any:
+        """The id of a match, read from SQLite's index."""
+        return literal_column(f"{source.index.index}.rowid")
+
+    def matching(
+        self, source: _Source, *, index_only: bool = False
+    ) -> tuple[FromClause, ColumnElement[bool], Any]:
+        """The FROM clause, match condition and score (lower is better) for ``source``;
+        with ``index_only``, on SQLite, the index alone."""
         if self.postgres:
             vector: Any = literal_column(f"{source.index.table}.{schema.VECTOR}")
             tsquery = self.tsquery()
@@ -307,11 +318,13 @@ class _Engine:
             return source.table, vector.op("@@")(tsquery), score
         fts: Any = literal_column(source.index.index)
         index = table(source.index.index, column("rowid"))
+        if index_only:
+            return index, fts.op("MATCH")(self.query.fts5()), func.bm25(fts)
         joined = source.table.join(index, source.table.c.id == index.c.rowid)
         return joined, fts.op("MATCH")(self.query.fts5()), func.bm25(fts)
 
-    def excerpts(self, source: _Source, ids: Sequence[int], key: Any) -> dict[int, str]:
-        """Marked excerpts of the rows ``ids`` of ``source`` that match, by ``key``."""
+    def excerpts(self, source: _Source, ids: Sequence[int]) -> dict[int, str]:
+        """Marked excerpts of the rows ``ids`` of ``source``, by id."""
         if not ids:
             return {}
         found_in, condition, _score = self.matching(source)
@@ -329,16 +342,9 @@ class _Engine:
                 literal_column(source.index.index), 0, _START, _STOP, "…", _EXCERPT_WORDS
             )
         found = db.session.execute(
-            select(key, excerpt)
-            .select_from(_joined(found_in, source))
-            .where(condition, source.id.in_(ids))
-            .order_by(source.table.c.id.desc())
+            select(source.id, excerpt).select_from(found_in).where(condition, source.id.in_(ids))
         )
-        excerpts: dict[int, str] = {}
-        for row_key, marked in found:
-            text_ = marked.replace("\u2039", "<").replace("\u203a", ">")
-            excerpts.setdefault(row_key, text_)
-        return excerpts
+        return {i: marked.replace("\u2039", "<").replace("\u203a", ">") for i, marked in found}
 
 
 def _joined(found_in: FromClause, source: _Source) -> FromClause:
@@ -381,8 +387,10 @@ def search(
 
 
 def suggest(actor: Actor, query: Query, size: int = SUGGESTIONS) -> list[Result]:
-    """The best few matches for what is being typed, in current text, comments and flags."""
-    return search(actor, query, Filters(), Sort.RELEVANCE, None, size).results
+    """The newest few matches for what is being typed, in current text, comments and
+    flags: found at once however common the word, where ranking every match would not be
+    (the results page ranks them)."""
+    return search(actor, query, Filters(), Sort.NEWEST, None, size).results
 
 
 @dataclass(frozen=True)
@@ -429,64 +437,67 @@ def _stream(
     limit: int,
 ) -> list[_Hit]:
     """Up to ``limit`` matches of one kind, in order, after the cursor."""
-    parts: list[Select[Any]] = []
-    for source in _sources(kind):
-        found_in, condition, score = engine.matching(source)
-        conditions: list[Any] = [condition, *source.where]
-        if filters.grid_id is not None:
-            conditions.append(source.grid == filters.grid_id)
-        if filters.person_id is not None:
-            conditions.append(source.person == filters.person_id)
-        if filters.since is not None:
-            conditions.append(source.at >= filters.since)
-        if filters.until is not None:
-            conditions.append(source.at < filters.until)
-        if cells.within is not None:
-            conditions.append(source.cell.in_(cells.within) if cells.within else false())
-        elif cells.without:
-            conditions.append(source.cell.not_in(cells.without))
-        parts.append(
-            select(
-                source.id.label("id"),
-                source.at.label("at"),
-                score.label("score"),
-            )
-            .select_from(_joined(found_in, source))
-            .where(*conditions)
-        )
-    if len(parts) == 1:
-        found = parts[0].subquery()
-    else:
-        both = union_all(*parts).subquery()
-        found = (
-            select(
-                both.c.id,
-                func.max(both.c.at).label("at"),
-                func.min(both.c.score).label("score"),
-            )
-            .group_by(both.c.id)
-            .subquery()
-        )
-    ident, at, score = found.c.id, found.c.at, found.c.score
+    source = _source(kind)
+    conditions: list[Any] = []
+    if filters.grid_id is not None:
+        conditions.append(source.grid == filters.grid_id)
+    if filters.person_id is not None:
+        conditions.append(source.person == filters.person_id)
+    if filters.since is not None:
+        conditions.append(source.at >= filters.since)
+    if filters.until is not None:
+        conditions.append(source.at < filters.until)
+    if cells.within is not None:
+        conditions.append(source.cell.in_(cells.within) if cells.within else false())
+    elif cells.without:
+        conditions.append(source.cell.not_in(cells.without))
+    # Ranked by relevance with nothing to filter on, SQLite answers from its index alone,
+    # without reading a row of the table for each of perhaps tens of thousands of matches.
+    index_only = not conditions and sort is Sort.RELEVANCE and not engine.postgres
+    found_in, condition, score = engine.matching(source, index_only=index_only)
+    ident = engine.rowid(source) if index_only else source.id
+    if source.joins and not index_only:
+        found_in = _joined(found_in, source)
     # A cell never saved has no time; it sorts as the oldest.
-    at_or_never = func.coalesce(at, literal(datetime(1970, 1, 1), DateTime))
-    query = select(ident, at_or_never, score.cast(Float))
+    at: Any = (
+        literal(_NEVER, DateTime)
+        if index_only
+        else func.coalesce(source.at, literal(_NEVER, DateTime))
+    )
+    query = select(ident, at, score).select_from(found_in).where(condition, *conditions)
+    # Comments, flags, notes and revisions are written once, at the time they record, so
+    # their ids rise with time: newest first is by id, read in id order until a page is
+    # full (on SQLite, from the full-text index itself). Cells change, so they go by time.
+    # So do revisions on PostgreSQL: there, reading a million of them in id order for a
+    # word found in none costs more than finding every match through the GIN index and
+    # picking out the newest.
+    by_time = kind is Kind.CELL or (engine.postgres and kind is Kind.HISTORY)
     if sort is Sort.NEWEST:
-        query = query.order_by(at_or_never.desc(), ident.desc())
+        if by_time:
+            query = query.order_by(at.desc(), ident.desc())
+        else:
+            query = query.order_by((ident if engine.postgres else engine.rowid(source)).desc())
     else:
         query = query.order_by(score, ident)
     if after is not None:
-        query = query.where(_after(after, kind, at_or_never, score, ident))
+        query = query.where(_after(after, kind, at, score, ident, by_time))
     return [
         _Hit(kind, row_id, when, float(row_score))
         for row_id, when, row_score in db.session.execute(query.limit(limit))
     ]
 
 
-def _after(cursor: Cursor, kind: Kind, at: Any, score: Any, ident: Any) -> ColumnElement[bool]:
+_NEVER = datetime(1970, 1, 1)
+
+
+def _after(
+    cursor: Cursor, kind: Kind, at: Any, score: Any, ident: Any, by_time: bool
+) -> ColumnElement[bool]:
     """Rows of ``kind`` that come after ``cursor`` in its order."""
     if cursor.sort is Sort.NEWEST:
         later, same_or_later = at < cursor.key, at <= cursor.key
+        if kind.rank == cursor.rank and not by_time:
+            return ident < cursor.id
         tie = ident < cursor.id
     else:
         later, same_or_later = score > cursor.key, score >= cursor.key
@@ -511,10 +522,7 @@ def _describe(engine: _Engine, hits: list[_Hit]) -> list[Result]:
     for kind, ids in by_kind.items():
         for result in _places(kind, ids):
             described[(kind, result.id)] = result
-        excerpts: dict[int, str] = {}
-        for source in reversed(_sources(kind)):
-            # A flag's own words come before its notes' when both match.
-            excerpts.update(engine.excerpts(source, ids, source.id))
+        excerpts = engine.excerpts(_source(kind), ids)
         for ident, marked in excerpts.items():
             if (kind, ident) in described:
                 described[(kind, ident)].excerpt = mark(marked)
@@ -522,29 +530,14 @@ def _describe(engine: _Engine, hits: list[_Hit]) -> list[Result]:
 
 
 def _places(kind: Kind, ids: list[int]) -> Iterable[Result]:
-    cell_of = {
-        Kind.CELL: Cell.id,
-        Kind.COMMENT: Comment.cell_id,
-        Kind.FLAG: GapFlag.cell_id,
-        Kind.HISTORY: CellRevision.cell_id,
-    }[kind]
-    own: dict[Kind, tuple[Any, Any, Any]] = {
-        Kind.CELL: (Cell.id, Cell.updated_at, Cell.updated_by_id),
-        Kind.COMMENT: (Comment.id, Comment.created_at, Comment.author_id),
-        Kind.FLAG: (GapFlag.id, GapFlag.created_at, GapFlag.raised_by_id),
-        Kind.HISTORY: (CellRevision.id, CellRevision.created_at, CellRevision.author_id),
-    }
-    ident, at, person = own[kind]
-    own_table = {
-        Kind.CELL: Cell.__table__,
-        Kind.COMMENT: Comment.__table__,
-        Kind.FLAG: GapFlag.__table__,
-        Kind.HISTORY: CellRevision.__table__,
-    }[kind]
+    source = _source(kind)
+    ident, at, person, cell_of = source.id, source.at, source.person, source.cell
+    own_table = _joined(source.table, source)
     extra: Any = {
         Kind.CELL: literal(""),
         Kind.COMMENT: func.coalesce(Comment.parent_id, 0).cast(Integer),
         Kind.FLAG: GapFlag.severity + literal(" ") + GapFlag.status,
+        Kind.FLAG_NOTE: GapFlagEvent.flag_id,
         Kind.HISTORY: CellRevision.number,
     }[kind]
     query = (
@@ -583,13 +576,13 @@ def _places(kind: Kind, ids: list[int]) -> Iterable[Result]:
             column=column,
             person=who,
             archived=bool(archived),
-            address=_address(kind, found, cell_id, slug, row_id, bool(archived)),
+            address=_address(kind, found, cell_id, slug, row_id, bool(archived), str(more)),
             detail=str(more or ""),
         )
 
 
 def _address(
-    kind: Kind, ident: int, cell_id: int, slug: str, row_id: int, archived: bool
+    kind: Kind, ident: int, cell_id: int, slug: str, row_id: int, archived: bool, detail: str
 ) -> dict[str, Any]:
     """Where a result's link goes, as ``url_for`` arguments."""
     if kind is Kind.CELL:
@@ -610,6 +603,8 @@ def _address(
         }
     if kind is Kind.FLAG:
         return {"endpoint": "gaps.flag", "flag_id": ident}
+    if kind is Kind.FLAG_NOTE:
+        return {"endpoint": "gaps.flag", "flag_id": int(detail), "_anchor": f"step-{ident}"}
     return {"endpoint": "grid.compare", "to": ident}
 
 

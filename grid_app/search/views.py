@@ -19,7 +19,7 @@ from grid_app.web import htmx
 
 bp = Blueprint("search", __name__)
 
-KIND_LABELS = {
+KIND_LABELS: dict[str, str] = {
     "": "Anything",
     queries.Kind.CELL: "Cells",
     queries.Kind.COMMENT: "Comments",
