@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import (
     ColumnElement,
     DateTime,
+    Float,
     FromClause,
     Integer,
     Text,
@@ -258,6 +259,8 @@ def _source(kind: Kind) -> _Source:
             GapFlag.cell_id,
             GapFlagEvent.grid_id,
             joins=((GapFlag.__table__, GapFlag.id == GapFlagEvent.flag_id),),
+            # As schema.SOURCES says: a flag's first step repeats what is missing.
+            where=(GapFlagEvent.kind != "raised",),
         )
     return _Source(
         by_table["cell_revision"],
@@ -314,7 +317,8 @@ class _Engine:
         if self.postgres:
             vector: Any = literal_column(f"{source.index.table}.{schema.VECTOR}")
             tsquery = self.tsquery()
-            score = -func.ts_rank(vector, tsquery)
+            # Double precision: a real would not equal the cursor's key read back from a link.
+            score = (-func.ts_rank(vector, tsquery)).cast(Float)
             return source.table, vector.op("@@")(tsquery), score
         fts: Any = literal_column(source.index.index)
         index = table(source.index.index, column("rowid"))
@@ -331,10 +335,7 @@ class _Engine:
         column = source.table.c[source.index.column]
         if self.postgres:
             readable = func.translate(column, "<>", "\u2039\u203a")
-            options = (
-                f"StartSel={_START}, StopSel={_STOP}, MaxWords={_EXCERPT_WORDS}, "
-                "MinWords=12, MaxFragments=2, FragmentDelimiter=\u2009…\u2009"
-            )
+            options = f"StartSel={_START}, StopSel={_STOP}, MaxWords={_EXCERPT_WORDS}, MinWords=12"
             config: Any = literal_column(f"'{schema.CONFIG}'::regconfig")
             excerpt: Any = func.ts_headline(config, readable, self.tsquery(), options)
         else:
@@ -342,7 +343,9 @@ class _Engine:
                 literal_column(source.index.index), 0, _START, _STOP, "…", _EXCERPT_WORDS
             )
         found = db.session.execute(
-            select(source.id, excerpt).select_from(found_in).where(condition, source.id.in_(ids))
+            select(source.id, excerpt)
+            .select_from(found_in)
+            .where(condition, source.id.in_(ids), *source.where)
         )
         return {i: marked.replace("\u2039", "<").replace("\u203a", ">") for i, marked in found}
 
@@ -464,6 +467,8 @@ def _stream(
         if index_only
         else func.coalesce(source.at, literal(_NEVER, DateTime))
     )
+    if not index_only:
+        conditions += source.where
     query = select(ident, at, score).select_from(found_in).where(condition, *conditions)
     # Comments, flags, notes and revisions are written once, at the time they record, so
     # their ids rise with time: newest first is by id, read in id order until a page is

@@ -32,13 +32,17 @@ class Source:
     table: str
     index: str
     column: str
+    # Only rows meeting this SQL condition are indexed on SQLite (and searched on both);
+    # "{row}" stands for the row's table or a trigger's new or old row.
+    only: str = ""
 
 
 SOURCES = (
     Source("cell", "search_cell", "text"),
     Source("comment", "search_comment", "body"),
     Source("gap_flag", "search_flag", "what_is_missing"),
-    Source("gap_flag_event", "search_flag_note", "note"),
+    # A flag's first step repeats what is missing as its note: found as the flag itself.
+    Source("gap_flag_event", "search_flag_note", "note", only="{row}kind <> 'raised'"),
     Source("cell_revision", "search_revision", "text"),
 )
 
@@ -81,18 +85,30 @@ def postgres_statements(source: Source) -> Iterator[str]:
 
 
 def sqlite_statements(source: Source) -> Iterator[str]:
-    """What SQLite needs to search ``source``: its FTS5 table and the triggers that keep it."""
+    """What SQLite needs to search ``source``: its FTS5 table and the triggers that keep it.
+
+    With ``only``, the index reads its rows through a view holding just those, so that a
+    rebuild indexes the same rows as the triggers do.
+    """
     t, i, c = source.table, source.index, source.column
+    content = t
+    if source.only:
+        content = f"{i}_content"
+        yield f"CREATE VIEW {content} AS SELECT id, {c} FROM {t} WHERE {source.only.format(row='')}"
     yield (
-        f"CREATE VIRTUAL TABLE {i} USING fts5({c}, content='{t}', content_rowid='id', "
+        f"CREATE VIRTUAL TABLE {i} USING fts5({c}, content='{content}', content_rowid='id', "
         "tokenize='porter unicode61 remove_diacritics 2')"
     )
+    # Whether a row is indexed never changes (the condition reads what is never changed),
+    # so an update forgets and adds the same rows.
+    new_only = f" WHEN {source.only.format(row='new.')}" if source.only else ""
+    old_only = f" WHEN {source.only.format(row='old.')}" if source.only else ""
     add = f"INSERT INTO {i} (rowid, {c}) VALUES (new.id, new.{c});"
     # An external-content index forgets a row only when told exactly what it held.
     forget = f"INSERT INTO {i} ({i}, rowid, {c}) VALUES ('delete', old.id, old.{c});"
-    yield f"CREATE TRIGGER {i}_insert AFTER INSERT ON {t} BEGIN {add} END"
-    yield f"CREATE TRIGGER {i}_delete AFTER DELETE ON {t} BEGIN {forget} END"
-    yield f"CREATE TRIGGER {i}_update AFTER UPDATE OF {c} ON {t} BEGIN {forget} {add} END"
+    yield f"CREATE TRIGGER {i}_insert AFTER INSERT ON {t}{new_only} BEGIN {add} END"
+    yield f"CREATE TRIGGER {i}_delete AFTER DELETE ON {t}{old_only} BEGIN {forget} END"
+    yield f"CREATE TRIGGER {i}_update AFTER UPDATE OF {c} ON {t}{old_only} BEGIN {forget} {add} END"
 
 
 def rebuild(connection: Connection) -> None:
@@ -139,8 +155,10 @@ def install() -> None:
                 tables[source.table], "after_create", DDL(statement).execute_if(dialect="sqlite")
             )
         # drop_all knows nothing of the FTS5 tables: they go with the tables they read.
-        event.listen(
-            tables[source.table],
-            "after_drop",
-            DDL(f"DROP TABLE IF EXISTS {source.index}").execute_if(dialect="sqlite"),
-        )
+        for statement in (
+            f"DROP TABLE IF EXISTS {source.index}",
+            f"DROP VIEW IF EXISTS {source.index}_content",
+        ):
+            event.listen(
+                tables[source.table], "after_drop", DDL(statement).execute_if(dialect="sqlite")
+            )

@@ -17,12 +17,14 @@ depends_on = None
 
 
 # Written out here, as the app's schema module had them, so this migration stays as it was.
+# (table, index, column, which rows: {row} is the table or a trigger's new. or old.)
 SOURCES = (
-    ('cell', 'search_cell', 'text'),
-    ('comment', 'search_comment', 'body'),
-    ('gap_flag', 'search_flag', 'what_is_missing'),
-    ('gap_flag_event', 'search_flag_note', 'note'),
-    ('cell_revision', 'search_revision', 'text'),
+    ('cell', 'search_cell', 'text', ''),
+    ('comment', 'search_comment', 'body', ''),
+    ('gap_flag', 'search_flag', 'what_is_missing', ''),
+    # A flag's first step repeats what is missing as its note: found as the flag itself.
+    ('gap_flag_event', 'search_flag_note', 'note', "{row}kind <> 'raised'"),
+    ('cell_revision', 'search_revision', 'text', ''),
 )
 POSTGRES_SETUP = (
     "CREATE EXTENSION IF NOT EXISTS unaccent",
@@ -44,7 +46,7 @@ def upgrade():
     if op.get_bind().dialect.name == 'postgresql':
         for statement in POSTGRES_SETUP:
             op.execute(statement)
-        for table, index, column in SOURCES:
+        for table, index, column, _only in SOURCES:
             # Adding a generated column fills it for every row already there.
             op.execute(
                 f"ALTER TABLE {table} ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
@@ -52,20 +54,33 @@ def upgrade():
             )
             op.execute(f'CREATE INDEX ix_{index} ON {table} USING gin (search_vector)')
         return
-    for table, index, column in SOURCES:
+    for table, index, column, only in SOURCES:
+        content = table
+        if only:
+            content = f'{index}_content'
+            op.execute(
+                f"CREATE VIEW {content} AS SELECT id, {column} FROM {table} "
+                f"WHERE {only.format(row='')}"
+            )
         op.execute(
-            f"CREATE VIRTUAL TABLE {index} USING fts5({column}, content='{table}', "
+            f"CREATE VIRTUAL TABLE {index} USING fts5({column}, content='{content}', "
             "content_rowid='id', tokenize='porter unicode61 remove_diacritics 2')"
         )
+        new_only = f" WHEN {only.format(row='new.')}" if only else ''
+        old_only = f" WHEN {only.format(row='old.')}" if only else ''
         add = f'INSERT INTO {index} (rowid, {column}) VALUES (new.id, new.{column});'
         forget = (
             f"INSERT INTO {index} ({index}, rowid, {column}) "
             f"VALUES ('delete', old.id, old.{column});"
         )
-        op.execute(f'CREATE TRIGGER {index}_insert AFTER INSERT ON {table} BEGIN {add} END')
-        op.execute(f'CREATE TRIGGER {index}_delete AFTER DELETE ON {table} BEGIN {forget} END')
         op.execute(
-            f'CREATE TRIGGER {index}_update AFTER UPDATE OF {column} ON {table} '
+            f'CREATE TRIGGER {index}_insert AFTER INSERT ON {table}{new_only} BEGIN {add} END'
+        )
+        op.execute(
+            f'CREATE TRIGGER {index}_delete AFTER DELETE ON {table}{old_only} BEGIN {forget} END'
+        )
+        op.execute(
+            f'CREATE TRIGGER {index}_update AFTER UPDATE OF {column} ON {table}{old_only} '
             f'BEGIN {forget} {add} END'
         )
         # The text already there.
@@ -74,7 +89,7 @@ def upgrade():
 
 def downgrade():
     postgres = op.get_bind().dialect.name == 'postgresql'
-    for table, index, _column in SOURCES:
+    for table, index, _column, only in SOURCES:
         if postgres:
             op.execute(f'DROP INDEX IF EXISTS ix_{index}')
             op.execute(f'ALTER TABLE {table} DROP COLUMN IF EXISTS search_vector')
@@ -82,3 +97,5 @@ def downgrade():
             for suffix in ('insert', 'delete', 'update'):
                 op.execute(f'DROP TRIGGER IF EXISTS {index}_{suffix}')
             op.execute(f'DROP TABLE IF EXISTS {index}')
+            if only:
+                op.execute(f'DROP VIEW IF EXISTS {index}_content')
