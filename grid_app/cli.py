@@ -31,6 +31,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(reset_password)
     app.cli.add_command(verify_history)
+    app.cli.add_command(rebuild_search)
     app.cli.add_command(prune_sign_ins)
     app.cli.add_command(send_mail)
     app.cli.add_command(send_digest)
@@ -169,6 +170,18 @@ def verify_history() -> None:
         click.echo(f"Cells that do not verify: {len(found.broken)} of {found.cells}.", err=True)
         raise SystemExit(1)
     click.echo(f"OK: {found.revisions} revisions verified in {found.cells} cells.")
+
+
+@click.command("rebuild-search")
+@writing()
+@with_appcontext
+def rebuild_search() -> None:
+    """Build the search indexes again from what the cells, comments and flags hold now."""
+    from grid_app.search import schema
+
+    with db.engine.begin() as connection:
+        schema.rebuild(connection)
+    click.echo("Search indexes rebuilt.")
 
 
 @click.command("prune-sign-ins")

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from grid_app import create_app
 from grid_app.extensions import db
+from grid_app.search import schema as search_schema
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -41,7 +42,13 @@ def test_upgrade_on_an_empty_database_matches_the_models(empty_database, tmp_pat
         upgrade()
         with db.engine.connect() as conn:
             context = MigrationContext.configure(
-                conn, opts={"compare_type": True, "render_as_batch": True}
+                conn,
+                opts={
+                    "compare_type": True,
+                    "render_as_batch": True,
+                    # Search's indexes are the databases' own, not the models' (as in env.py).
+                    "include_object": search_schema.include_object,
+                },
             )
             differences = compare_metadata(context, db.metadata)
             head = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
@@ -179,4 +186,59 @@ def test_upgrade_seals_history_with_the_key_keeps_old_breaks_and_downgrade_resto
             ]
             conn.execute(text("DELETE FROM cell_revision"))
             conn.commit()
+        db.engine.dispose()
+
+
+def test_search_finds_what_was_written_before_its_indexes_existed(empty_database, tmp_path):
+    """The search migration indexes the text already in cells, comments, flags, their notes
+    and earlier versions; the first step of a flag is not indexed as a note."""
+    from grid_app.search import queries
+    from grid_app.search.syntax import parse
+
+    app = create_app(
+        {"DATABASE_URL": empty_database, "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)}
+    )
+    with app.app_context():
+        upgrade(revision="0023")
+        with db.engine.begin() as conn:
+            for statement in (
+                "INSERT INTO user_account (id, email, display_name, password_hash, active, "
+                "created_at) VALUES (1, 'a@example.org', 'A', 'x', true, '2026-01-01')",
+                "INSERT INTO grid (id, slug, name, description, review_period_days, created_at, "
+                "structure_version) VALUES (1, 'g', 'G', '', 180, '2026-01-01', 1)",
+                "INSERT INTO grid_row (id, grid_id, name, position, created_at) "
+                "VALUES (1, 1, 'Row', 0, '2026-01-01')",
+                "INSERT INTO grid_column (id, grid_id, name, kind, position, created_at) "
+                "VALUES (1, 1, 'Col', 'text', 0, '2026-01-01')",
+                "INSERT INTO cell (id, grid_id, row_id, column_id, text, html, version) "
+                "VALUES (1, 1, 1, 1, 'Mentoring now', '', 2)",
+                "INSERT INTO cell_revision (id, cell_id, grid_id, number, kind, text, owner_ids, "
+                "summary, author_id, created_at, content_hash, chain_hash) VALUES "
+                "(1, 1, 1, 1, 'edit', 'Apprenticeships then', '[]', '', 1, '2026-01-01', 'h', 'c')",
+                "INSERT INTO comment (id, grid_id, cell_id, author_id, body, html, created_at, "
+                "version) VALUES (1, 1, 1, 1, 'Quarterly review', '', '2026-01-02', 1)",
+                "INSERT INTO gap_flag (id, grid_id, cell_id, what_is_missing, severity, status, "
+                "raised_by_id, created_at, version) VALUES "
+                "(1, 1, 1, 'Exit interviews', 'high', 'open', 1, '2026-01-03', 1)",
+                "INSERT INTO gap_flag_event (id, flag_id, grid_id, actor_id, created_at, kind, "
+                "to_status, note) VALUES "
+                "(1, 1, 1, 1, '2026-01-03', 'raised', 'open', 'Exit interviews'),"
+                "(2, 1, 1, 1, '2026-01-04', 'acknowledged', 'acknowledged', 'Awaiting payroll')",
+            ):
+                conn.execute(text(statement))
+        upgrade()
+        from grid_app.auth.models import OPERATOR
+
+        def kinds(words: str) -> list[str]:
+            page = queries.search(
+                OPERATOR, parse(words), queries.Filters(history=True), queries.Sort.NEWEST
+            )
+            return [r.kind.value for r in page.results]
+
+        assert kinds("mentoring") == ["cell"]
+        assert kinds("apprenticeships") == ["history"]
+        assert kinds("quarterly") == ["comment"]
+        assert kinds("interviews") == ["flag"]
+        assert kinds("payroll") == ["note"]
+        db.session.remove()
         db.engine.dispose()

@@ -156,6 +156,25 @@ def test_people_outside_the_session_find_nothing_of_it_anywhere(
         assert traces["key"] not in text, url
 
 
+@pytest.mark.parametrize("who", ["facilitator", "other", "manager", "admin", "reader"])
+def test_search_never_finds_what_was_said_in_a_session(new_client, people, grid, traces, who):
+    """Contributions, themes and session titles are never searched, for anyone, not even
+    their authors or the facilitator; the insight promoted into a cell is, as that cell."""
+    client = new_client()
+    client.sign_in(people[who])
+    hx = {"HX-Request": "true"}
+    for words in (ANON_MARK, TITLE_MARK, "named words", "overlooked", "happened"):
+        for params in ({"q": words, "history": "y"}, {"q": words, "sort": "newest"}):
+            page = client.get("/search", query_string=params)
+            assert page.status_code == 200
+            assert "app-result" not in page.text, (words, params)
+        suggested = client.get("/search/suggest", query_string={"q": words}, headers=hx)
+        assert "app-search__suggestion\"" not in suggested.text, words
+        assert "Nothing matches" in suggested.text, words
+    promoted = client.get("/search", query_string={"q": "unheard"}).text
+    assert "Evidence for Social work" in promoted
+
+
 @pytest.mark.parametrize("who", ["facilitator", "other", "contributor"])
 def test_inside_the_session_the_anonymous_contribution_is_never_tied_to_its_author(
     app, new_client, people, grid, traces, who
