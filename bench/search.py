@@ -76,9 +76,7 @@ def searches(app: Any) -> list[Page]:
         Page("suggestions while typing", "/search/suggest?q=mentori", headers=HX),
     ]
     for page in pages[:5]:
-        pages.append(
-            Page(f"{page.name} + earlier versions", page.url + "&history=y", extra=True)
-        )
+        pages.append(Page(f"{page.name} + earlier versions", page.url + "&history=y", extra=True))
     return pages
 
 

@@ -582,7 +582,7 @@ def _places(kind: Kind, ids: list[int]) -> Iterable[Result]:
             person=who,
             archived=bool(archived),
             address=_address(kind, found, cell_id, slug, row_id, bool(archived), str(more)),
-            detail=str(more or ""),
+            detail="" if more is None else str(more),
         )
 
 

@@ -25,6 +25,7 @@ from tests.e2e import test_password_journeys as password_pages
 from tests.e2e import test_people_journeys as people_pages
 from tests.e2e import test_redaction_journeys as redaction_pages
 from tests.e2e import test_safe_space_journeys as safe_space_pages
+from tests.e2e import test_search_journeys as search_pages
 from tests.e2e import test_second_factor_journeys as second_factor_pages
 from tests.e2e import test_sso_journeys as sso_pages
 from tests.e2e.conftest import (
@@ -357,6 +358,11 @@ PAGES: dict[str, Callable[[Page, LiveServer], None]] = {
     "sso-settings": sso_pages.open_settings,
     "sso-settings-error": sso_pages.open_settings_with_error,
     "sso-invitation": sso_pages.open_invitation_with_sso,
+    "search-results": search_pages.open_results,
+    "search-results-admin": search_pages.open_results_as_admin,
+    "search-errors": search_pages.open_results_with_errors,
+    "search-no-results": search_pages.open_no_results,
+    "search-suggestions": search_pages.open_suggestions,
 }
 
 

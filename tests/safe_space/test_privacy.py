@@ -169,7 +169,7 @@ def test_search_never_finds_what_was_said_in_a_session(new_client, people, grid,
             assert page.status_code == 200
             assert "app-result" not in page.text, (words, params)
         suggested = client.get("/search/suggest", query_string={"q": words}, headers=hx)
-        assert "app-search__suggestion\"" not in suggested.text, words
+        assert 'app-search__suggestion"' not in suggested.text, words
         assert "Nothing matches" in suggested.text, words
     promoted = client.get("/search", query_string={"q": "unheard"}).text
     assert "Evidence for Social work" in promoted

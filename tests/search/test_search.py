@@ -20,7 +20,7 @@ from grid_app.gaps.models import GapFlag
 from grid_app.grid import service as grid_service
 from grid_app.grid import structure
 from grid_app.grid.models import Cell, Grid, ServiceArea
-from tests.conftest import HX, GridRef, Person
+from tests.conftest import HX, Person
 from tests.grid.test_markdown import PAYLOADS, assert_inert
 
 RESULT = re.compile(r'<li class="app-result">(.*?)</li>', re.S)
@@ -61,7 +61,9 @@ def results(client, **params) -> list[str]:
     """Each result on the results page, as its text."""
     page = client.get("/search", query_string=params)
     assert page.status_code == 200, page.text
-    return [" ".join(unescape(re.sub(r"<[^>]+>", "", r)).split()) for r in RESULT.findall(page.text)]
+    return [
+        " ".join(unescape(re.sub(r"<[^>]+>", "", r)).split()) for r in RESULT.findall(page.text)
+    ]
 
 
 def excerpts(client, **params) -> list[str]:
@@ -74,20 +76,35 @@ def excerpts(client, **params) -> list[str]:
 def words(app, people, grid):
     """Cells, a comment and a flag with words to find."""
     manager = people["manager"]
-    save(app, people["contributor"], grid.cells[("Social work", "Strategy")],
-         "Reverse **mentoring** for black staff, with a café network.")
-    save(app, people["other"], grid.cells[("Youth Justice", "Evidence")],
-         "Staff survey: black and minority ethnic staff feel unheard.")
-    comment(app, people["other"], grid.cells[("Social work", "Evidence")],
-            "Could the mentors meet quarterly?")
-    flag(app, manager, grid.cells[("Youth Justice", "Strategy")],
-         "No exit interviews by ethnicity", note="Waiting on the HR dashboard")
+    save(
+        app,
+        people["contributor"],
+        grid.cells[("Social work", "Strategy")],
+        "Reverse **mentoring** for black staff, with a café network.",
+    )
+    save(
+        app,
+        people["other"],
+        grid.cells[("Youth Justice", "Evidence")],
+        "Staff survey: black and minority ethnic staff feel unheard.",
+    )
+    comment(
+        app,
+        people["other"],
+        grid.cells[("Social work", "Evidence")],
+        "Could the mentors meet quarterly?",
+    )
+    flag(
+        app,
+        manager,
+        grid.cells[("Youth Justice", "Strategy")],
+        "No exit interviews by ethnicity",
+        note="Waiting on the HR dashboard",
+    )
     return grid
 
 
-def test_words_are_found_however_they_end_and_whatever_their_case_or_accents(
-    client, people, words
-):
+def test_words_are_found_however_they_end_and_whatever_their_case_or_accents(client, people, words):
     client.sign_in(people["reader"])
     found = results(client, q="MENTORS")
     assert len(found) == 2
@@ -158,7 +175,9 @@ def test_deleted_comments_are_never_found(app, client, people, grid):
     cell = grid.cells[("Social work", "Evidence")]
     mine = comment(app, people["other"], cell, "A thought about apprenticeships")
     with app.app_context():
-        discussion.delete(db.session.get_one(User, people["other"].id), db.session.get_one(Comment, mine))
+        discussion.delete(
+            db.session.get_one(User, people["other"].id), db.session.get_one(Comment, mine)
+        )
         db.session.commit()
     client.sign_in(people["other"])
     assert results(client, q="apprenticeships") == []
@@ -210,7 +229,9 @@ def test_newest_first_and_pages_by_cursor_without_gaps_or_repeats(app, client, p
     assert sorted(relevant, key=int) == [str(n) for n in range(45)]
 
 
-def test_archived_service_areas_are_searched_for_admins_only(app, client, new_client, people, words):
+def test_archived_service_areas_are_searched_for_admins_only(
+    app, client, new_client, people, words
+):
     with app.app_context():
         grid = db.session.scalar(select(Grid))
         row = db.session.scalar(select(ServiceArea).where(ServiceArea.name == "Youth Justice"))
@@ -269,7 +290,7 @@ def test_payloads_found_by_search_are_shown_as_text(app, client, people, grid):
 
 def test_a_word_in_the_search_box_is_never_markup(client, people, words):
     client.sign_in(people["contributor"])
-    page = client.get("/search", query_string={"q": '<img src=x onerror=alert(1)> staff'})
+    page = client.get("/search", query_string={"q": "<img src=x onerror=alert(1)> staff"})
     assert page.status_code == 200
     assert "<img src=x" not in page.text
     assert "&lt;img src=x onerror=alert(1)&gt; staff" in page.text

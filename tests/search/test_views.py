@@ -53,7 +53,11 @@ def test_bad_input_is_refused_next_to_its_field_and_kept(client, people, grid):
         ({"q": "staff", "row": "999"}, "search-row", "from the list"),
         ({"q": "staff", "person": "abc"}, "search-person", "from the list"),
         ({"q": "staff", "since": "2026-13-40"}, "search-since", ""),
-        ({"q": "staff", "since": "2026-05-02", "until": "2026-05-01"}, "search-until", "on or after"),
+        (
+            {"q": "staff", "since": "2026-05-02", "until": "2026-05-01"},
+            "search-until",
+            "on or after",
+        ),
         ({"q": "staff", "sort": "loudest"}, "search-sort", "from the list"),
     ]
     for params, field, message in cases:
