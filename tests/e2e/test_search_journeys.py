@@ -8,6 +8,7 @@ import re
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import LiveServer, cell_id, new_signed_in_page, save_as, sign_in
+from tests.e2e.test_discussion_journeys import CELL as DISCUSSED_CELL
 from tests.e2e.test_discussion_journeys import comment_as
 
 CELL_TEXT = "A zebra-crossing pilot: reverse mentoring pairs for black staff."
@@ -54,15 +55,15 @@ def test_search_from_the_header_and_land_on_the_cell(page: Page, live_server, co
 
 
 def test_a_comment_found_by_search_opens_at_that_comment(page: Page, live_server):
-    cell, comment = plant(live_server)
+    _cell, comment = plant(live_server)
     sign_in(page, live_server)
     box = page.get_by_role("searchbox", name="Search cells, comments and gap flags")
     box.fill("offending")
     page.get_by_role("button", name="Search", exact=True).click()
-    expect(page.get_by_text("Discussion of strategy for Safe spaces for staff")).to_be_visible()
+    expect(page.get_by_text("Discussion of evidence for Safe spaces for staff")).to_be_visible()
     expect(page.locator(".app-result__excerpt mark")).to_have_text("offending")
-    page.get_by_role("link", name="Discussion of strategy for Safe spaces for staff").click()
-    page.wait_for_url(f"{live_server.url}/cells/{cell}/comments#comment-{comment}")
+    page.get_by_role("link", name="Discussion of evidence for Safe spaces for staff").click()
+    page.wait_for_url(f"{live_server.url}/cells/{DISCUSSED_CELL}/comments#comment-{comment}")
     found = page.locator(f"#comment-{comment}")
     expect(found).to_contain_text("youth offending team")
     assert found.evaluate("el => el.matches(':target')")
