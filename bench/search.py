@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import statistics
 import sys
 import time
@@ -101,6 +102,7 @@ def time_saves(app: Any, client: Any, count: int) -> list[float]:
             .limit(40)
         ).all()
     samples = []
+    run = secrets.token_hex(4)
     for n in range(count):
         cell = cells[n % len(cells)]
         headers = {**HX, "HX-Target": f"cell-{cell}"}
@@ -110,7 +112,8 @@ def time_saves(app: Any, client: Any, count: int) -> list[float]:
         )
         if form.status_code != 200 or "version" not in fields:
             raise SystemExit(f"The edit form of cell {cell} answered {form.status_code}.")
-        fields["text"] = f"{SAVE_TEXT} (update {n})"
+        # A text no earlier run saved: saving what a cell already says writes nothing.
+        fields["text"] = f"{SAVE_TEXT} (update {n}, {run})"
         began = time.perf_counter()
         saved = client.post(f"/cells/{cell}", data=fields, headers=headers)
         samples.append((time.perf_counter() - began) * 1000)

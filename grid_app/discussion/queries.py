@@ -142,15 +142,15 @@ def words(count: int) -> str:
     return f"{count} open thread{'' if count == 1 else 's'}"
 
 
-def cell_badges(grid: Grid) -> dict[int, list[Badge]]:
+def cell_badges(grid: Grid, cell_id: int | None = None) -> dict[int, list[Badge]]:
     """The grid's cell badges: each cell's open threads, in words, linking to its discussion."""
     badges: dict[int, list[Badge]] = defaultdict(list)
     address = cell_address("discussion.cell_comments")
-    for cell_id, count in open_counts(grid).items():
-        badges[cell_id].append(
+    for cell, count in open_counts(grid, cell_id).items():
+        badges[cell].append(
             Badge(
                 label=words(count),
-                href=address(cell_id),
+                href=address(cell),
                 modifier="discussion",
             )
         )

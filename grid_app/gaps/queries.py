@@ -141,15 +141,15 @@ def count_open(cell_id: int) -> OpenCount:
     return OpenCount(int(total or 0), int(highs or 0))
 
 
-def cell_badges(grid: Grid) -> dict[int, list[Badge]]:
+def cell_badges(grid: Grid, cell_id: int | None = None) -> dict[int, list[Badge]]:
     """The grid's cell badges: each cell's open flags, in words, linking to its flags."""
     badges: dict[int, list[Badge]] = defaultdict(list)
     address = cell_address("gaps.cell_flags")
-    for cell_id, count in open_counts(grid).items():
-        badges[cell_id].append(
+    for cell, count in open_counts(grid, cell_id).items():
+        badges[cell].append(
             Badge(
                 label=count.words(),
-                href=address(cell_id),
+                href=address(cell),
                 modifier="gaps-high" if count.high else "gaps",
             )
         )

@@ -43,8 +43,9 @@ class Badge:
     modifier: str = ""
 
 
-# For a grid: badges by cell id, from one query, so the page's query count stays fixed.
-CellBadgeProvider = Callable[[Grid], dict[int, list[Badge]]]
+# For a grid (or one of its cells): badges by cell id, from one query, so the page's query
+# count stays fixed.
+CellBadgeProvider = Callable[[Grid, int | None], dict[int, list[Badge]]]
 # For one cell's own page: a link that is always shown, e.g. "Gap flags on this cell".
 CellLinkProvider = Callable[[Cell], Badge]
 CELL_BADGES: list[CellBadgeProvider] = []
@@ -67,18 +68,18 @@ def cell_address(endpoint: str) -> Callable[[int], str]:
     return lambda cell_id: f"{before}{int(cell_id)}{after}"
 
 
-def badges_by_cell(grid: Grid) -> dict[int, list[Badge]]:
-    """The badges on the grid's cells by cell id, in one query per provider."""
+def badges_by_cell(grid: Grid, cell_id: int | None = None) -> dict[int, list[Badge]]:
+    """The badges on the grid's cells (or on one of them) by cell id, a query per provider."""
     badges: dict[int, list[Badge]] = {}
     for provider in CELL_BADGES:
-        for cell_id, found in provider(grid).items():
-            badges.setdefault(cell_id, []).extend(found)
+        for found_on, found in provider(grid, cell_id).items():
+            badges.setdefault(found_on, []).extend(found)
     return badges
 
 
 def badges_on(cell: Cell) -> list[Badge]:
     """The badges on one cell (its row and grid loaded, as by ``cell_by_id``)."""
-    return badges_by_cell(cell.row.grid).get(cell.id, [])
+    return badges_by_cell(cell.row.grid, cell.id).get(cell.id, [])
 
 
 @dataclass(frozen=True)

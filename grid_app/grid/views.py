@@ -124,6 +124,7 @@ def save(cell_id: int) -> Response:
         form=form,
         invalid=invalid,
         conflict=conflict,
+        keep_loaded=True,
     )
 
 

@@ -27,7 +27,7 @@ def test_search_from_the_header_and_land_on_the_cell(page: Page, live_server, co
     sign_in(page, live_server)
     # "/" anywhere on the page (but in a text box) goes to the search box.
     page.keyboard.press("/")
-    box = page.get_by_role("searchbox", name="Search cells, comments and gap flags")
+    box = page.get_by_role("searchbox", name="Search the grid")
     expect(box).to_be_focused()
     box.press_sequentially("mentorin")
     suggestions = page.locator("#app-search-suggestions")
@@ -57,7 +57,7 @@ def test_search_from_the_header_and_land_on_the_cell(page: Page, live_server, co
 def test_a_comment_found_by_search_opens_at_that_comment(page: Page, live_server):
     _cell, comment = plant(live_server)
     sign_in(page, live_server)
-    box = page.get_by_role("searchbox", name="Search cells, comments and gap flags")
+    box = page.get_by_role("searchbox", name="Search the grid")
     box.fill("offending")
     page.get_by_role("button", name="Search", exact=True).click()
     expect(page.get_by_text("Discussion of evidence for Safe spaces for staff")).to_be_visible()
@@ -74,7 +74,7 @@ def test_searching_works_without_javascript(browser: Browser, live_server):
     page = new_signed_in_page(
         browser, live_server, "contributor@example.org", java_script_enabled=False
     )
-    page.get_by_role("searchbox", name="Search cells, comments and gap flags").fill("zebra")
+    page.get_by_role("searchbox", name="Search the grid").fill("zebra")
     page.get_by_role("button", name="Search", exact=True).click()
     expect(page.get_by_role("heading", name="Search results for “zebra”")).to_be_visible()
     expect(page.locator(".app-result")).to_have_count(2)
@@ -99,7 +99,7 @@ def test_searching_works_without_javascript(browser: Browser, live_server):
 def open_results(page: Page, server: LiveServer) -> None:
     plant(server)
     sign_in(page, server)
-    page.get_by_role("searchbox", name="Search cells, comments and gap flags").fill("zebra")
+    page.get_by_role("searchbox", name="Search the grid").fill("zebra")
     page.get_by_role("button", name="Search", exact=True).click()
     expect(page.locator(".app-result")).to_have_count(2)
 
@@ -107,14 +107,14 @@ def open_results(page: Page, server: LiveServer) -> None:
 def open_results_as_admin(page: Page, server: LiveServer) -> None:
     plant(server)
     sign_in(page, server, "admin@example.org")
-    page.get_by_role("searchbox", name="Search cells, comments and gap flags").fill("zebra")
+    page.get_by_role("searchbox", name="Search the grid").fill("zebra")
     page.get_by_role("button", name="Search", exact=True).click()
     expect(page.locator(".app-result")).to_have_count(2)
 
 
 def open_results_with_errors(page: Page, server: LiveServer) -> None:
     sign_in(page, server)
-    page.get_by_role("searchbox", name="Search cells, comments and gap flags").fill("-zebra")
+    page.get_by_role("searchbox", name="Search the grid").fill("-zebra")
     page.get_by_role("button", name="Search", exact=True).click()
     expect(page.get_by_text("Type at least one word to look for.")).to_be_visible()
 
@@ -128,7 +128,5 @@ def open_no_results(page: Page, server: LiveServer) -> None:
 def open_suggestions(page: Page, server: LiveServer) -> None:
     plant(server)
     sign_in(page, server)
-    page.get_by_role("searchbox", name="Search cells, comments and gap flags").press_sequentially(
-        "zebr"
-    )
+    page.get_by_role("searchbox", name="Search the grid").press_sequentially("zebr")
     expect(page.locator("#app-search-suggestions").get_by_role("link").first).to_be_visible()
