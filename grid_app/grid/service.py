@@ -158,9 +158,7 @@ def _write(
     if owners is not None:
         cell.owners = owners
     cell.updated_at = at
-    # The person, not just their id: a save's answer is drawn from this very object. (The
-    # command line's actor is nobody.)
-    cell.updated_by = None if actor.id is None else db.session.get_one(User, actor.id)
+    cell.updated_by_id = actor.id
     try:
         db.session.flush()
     except StaleDataError as exc:

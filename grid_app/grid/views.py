@@ -124,7 +124,6 @@ def save(cell_id: int) -> Response:
         form=form,
         invalid=invalid,
         conflict=conflict,
-        keep_loaded=True,
     )
 
 

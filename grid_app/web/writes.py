@@ -48,14 +48,10 @@ def write(
     invalid: Callable[[Invalid], Response] | None = None,
     conflict: Callable[[EditConflict], Response] | None = None,
     forbidden: Callable[[Forbidden], Response] | None = None,
-    keep_loaded: bool = False,
 ) -> Response:
-    """Run ``action`` as the request's one write transaction and answer as the house does.
-
-    ``keep_loaded``: see ``commit``.
-    """
+    """Run ``action`` as the request's one write transaction and answer as the house does."""
     try:
-        result = commit(action, keep_loaded=keep_loaded)
+        result = commit(action)
     except Invalid as error:
         if form is not None:
             show_errors(form, error)
@@ -73,7 +69,7 @@ def write(
     return done(result)
 
 
-def commit(action: Callable[[], T], *, keep_loaded: bool = False) -> T:
+def commit(action: Callable[[], T]) -> T:
     """Run ``action`` in a write transaction of its own and commit it.
 
     Used by ``write`` and for a read that must be recorded (an audited download). What the
@@ -81,23 +77,15 @@ def commit(action: Callable[[], T], *, keep_loaded: bool = False) -> T:
     afresh, taking SQLite's write lock first (``writing``), so it re-reads under the lock
     whatever it depends on. Any error rolls everything back and goes on (domain errors to
     ``write``'s answers or the error pages).
-
-    ``keep_loaded`` keeps what the write loaded and wrote, rather than reading it all again
-    for the answer: for a write whose answer shows only what the write itself read under the
-    lock and changed through the ORM (a cell's save answers with the cell it saved).
     """
     _end_reading()
-    session = db.session()
     with writing():
         try:
             result = action()
-            session.expire_on_commit = not keep_loaded
-            session.commit()
+            db.session.commit()
         except BaseException:
-            session.rollback()
+            db.session.rollback()
             raise
-        finally:
-            session.expire_on_commit = True
     return result
 
 
