@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -222,17 +222,21 @@ class SessionCheck:
         return self.ended or self.seen_at is not None
 
 
+# Built once, with a bound parameter: every request signed in runs it.
+_SESSION_BY_TOKEN = (
+    select(UserSession)
+    .where(UserSession.token_hash == bindparam("token_hash"))
+    .options(joinedload(UserSession.user).joinedload(User.role_links))
+)
+
+
 def check_session(token: str, now: datetime | None = None, touch: bool = True) -> SessionCheck:
     """Find the user of a live session token; an expired session lets nobody in.
 
     ``touch`` asks for the activity to be noted, which keeps the session from idling out.
     """
     now = now or utcnow()
-    record = db.session.scalar(
-        select(UserSession)
-        .where(UserSession.token_hash == _hash_token(token))
-        .options(joinedload(UserSession.user).joinedload(User.role_links))
-    )
+    record = db.session.scalar(_SESSION_BY_TOKEN, {"token_hash": _hash_token(token)})
     if record is None:
         return SessionCheck(None)
     config = current_app.config

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import url_for
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnElement, bindparam, exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from grid_app.discussion.models import CellThreadTally, Comment, CommentEdit
@@ -115,14 +115,22 @@ def _open_thread() -> ColumnElement[bool]:
     )
 
 
+# Built once, with bound parameters: every grid page runs it, and building a statement
+# costs the ORM more than running it.
+_OPEN_COUNTS = select(CellThreadTally.cell_id, CellThreadTally.open_threads).where(
+    CellThreadTally.grid_id == bindparam("grid_id"), CellThreadTally.open_threads > 0
+)
+_CELL_OPEN_COUNTS = _OPEN_COUNTS.where(CellThreadTally.cell_id == bindparam("cell_id"))
+
+
 def open_counts(grid: Grid, cell_id: int | None = None) -> dict[int, int]:
     """Open threads per cell of ``grid`` (or of one cell), from the cells' tallies."""
-    query = select(CellThreadTally.cell_id, CellThreadTally.open_threads).where(
-        CellThreadTally.grid_id == grid.id, CellThreadTally.open_threads > 0
+    found = (
+        db.session.execute(_OPEN_COUNTS, {"grid_id": grid.id})
+        if cell_id is None
+        else db.session.execute(_CELL_OPEN_COUNTS, {"grid_id": grid.id, "cell_id": cell_id})
     )
-    if cell_id is not None:
-        query = query.where(CellThreadTally.cell_id == cell_id)
-    return {cell: int(total) for cell, total in db.session.execute(query).all()}
+    return {cell: int(total) for cell, total in found}
 
 
 def count_open_threads(cell_id: int) -> int:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from flask import url_for
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import joinedload
 
 from grid_app.errors import NotFound
@@ -120,14 +120,22 @@ class OpenCount:
         return f"{text} ({self.high} high)" if self.high else text
 
 
+# Built once, with bound parameters: every grid page runs it, and building a statement
+# costs the ORM more than running it.
+_OPEN_COUNTS = select(
+    CellFlagTally.cell_id, CellFlagTally.open_flags, CellFlagTally.open_high
+).where(CellFlagTally.grid_id == bindparam("grid_id"), CellFlagTally.open_flags > 0)
+_CELL_OPEN_COUNTS = _OPEN_COUNTS.where(CellFlagTally.cell_id == bindparam("cell_id"))
+
+
 def open_counts(grid: Grid, cell_id: int | None = None) -> dict[int, OpenCount]:
     """Open flags per cell of ``grid`` (or of one cell), from the cells' tallies."""
-    query = select(CellFlagTally.cell_id, CellFlagTally.open_flags, CellFlagTally.open_high).where(
-        CellFlagTally.grid_id == grid.id, CellFlagTally.open_flags > 0
+    found = (
+        db.session.execute(_OPEN_COUNTS, {"grid_id": grid.id})
+        if cell_id is None
+        else db.session.execute(_CELL_OPEN_COUNTS, {"grid_id": grid.id, "cell_id": cell_id})
     )
-    if cell_id is not None:
-        query = query.where(CellFlagTally.cell_id == cell_id)
-    return {cell: OpenCount(total, high) for cell, total, high in db.session.execute(query)}
+    return {cell: OpenCount(total, high) for cell, total, high in found}
 
 
 def count_open(cell_id: int) -> OpenCount:

@@ -19,7 +19,7 @@ from typing import Any
 from flask import current_app, request
 from markupsafe import Markup
 
-from grid_app.grid.queries import GridView
+from grid_app.grid.queries import AreaRow, GridView
 from grid_app.web.templating import ago
 
 # Two versions of every cell of a 100 × 8 grid (those who may edit and those who may not)
@@ -54,29 +54,69 @@ def drawings() -> Callable[[tuple[Any, ...], Draw], Markup]:
     return remembered
 
 
-def row_cells(
+def grid_rows(
+    remembered: Callable[[tuple[Any, ...], Draw], Markup],
+    row_address: str,
+    row_macro: Callable[..., str],
+    cell_macro: Callable[..., str],
+    row_actions: Callable[..., str],
+    view: GridView,
+    can_edit: bool,
+    expanded_row: int | None,
+    now: datetime,
+) -> Markup:
+    """Every row of the grid page, each drawn by ``row_macro`` (grid/_table.html's grid_row)
+    around its cells, each cell drawn by ``cell_macro`` (grid/_cell_macros.html's cell_view),
+    and each kept in ``remembered`` (from ``drawings``) until something it shows changes.
+    ``row_actions`` draws the "Show all" link of a row with a long cell, to ``row_address``."""
+    drawn = []
+    long_rows = view.long_rows
+    for row in view.rows:
+        expanded = expanded_row == row.id
+        cells = _row_cells(remembered, cell_macro, view, row, can_edit, expanded, now)
+        long = row.id in long_rows
+        # The cells are the store's own strings, whose hashes Python keeps: a row's key
+        # costs a few lookups, not a pass over its HTML.
+        key = ("grid row", row.id, row.name, expanded, long, row_address, *cells)
+        drawn.append(
+            remembered(
+                key,
+                partial(
+                    row_macro,
+                    row,
+                    Markup("".join(f"{_TD}{html}</td>" for html in cells)),
+                    row_actions=row_actions,
+                    with_actions=long,
+                ),
+            )
+        )
+    return Markup("".join(drawn))
+
+
+def _row_cells(
+    remembered: Callable[[tuple[Any, ...], Draw], Markup],
     macro: Callable[..., str],
     view: GridView,
-    row: Any,
+    row: AreaRow,
     can_edit: bool,
     expanded: bool,
     now: datetime,
-) -> Markup:
-    """The ``<td>`` of each of ``row``'s cells on the grid page, each cell drawn by ``macro``
-    (grid/_cell_macros.html's cell_view) once for what it shows."""
-    remembered = drawings()
+) -> list[Markup]:
+    """The HTML of each of ``row``'s cells (empty where the row has no cell in a column)."""
     shared = (row.id, row.name, can_edit, expanded)
     parts = []
     row_id = row.id
     cells = view.cells
-    for column, column_id, column_name, holds_people in view.column_facts:
-        cell = cells.get((row_id, column_id))
+    badges_by_cell = view.badges
+    for column in view.columns:
+        cell = cells.get((row_id, column.id))
         if cell is None:
-            parts.append(_EMPTY_TD)
+            parts.append(_NOTHING)
             continue
         changed = cell.updated_at
         editor = cell.updated_by
-        badges = view.badges[cell.id]
+        badges = badges_by_cell[cell.id]
+        holds_people = column.holds_people
         key = (
             "grid cell",
             cell.id,
@@ -88,18 +128,21 @@ def row_cells(
             ago(changed, now) if changed is not None else "",
             editor.display_name if editor is not None else None,
             tuple(person.display_name for person in cell.owners) if holds_people else (),
-            column_name,
+            column.name,
             holds_people,
             tuple(badges),
             shared,
         )
-        html = remembered(
-            key,
-            partial(macro, cell, row, column, can_edit, badges=badges, expanded=expanded, now=now),
+        parts.append(
+            remembered(
+                key,
+                partial(
+                    macro, cell, row, column, can_edit, badges=badges, expanded=expanded, now=now
+                ),
+            )
         )
-        parts.append(f"{_TD}{html}</td>")
-    return Markup("".join(parts))
+    return parts
 
 
+_NOTHING = Markup("")
 _TD = '<td class="govuk-table__cell">'
-_EMPTY_TD = f"{_TD}</td>"

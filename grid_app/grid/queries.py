@@ -10,7 +10,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from flask import url_for
-from sqlalchemy import Select, and_, false, func, or_, select, union_all
+from sqlalchemy import Select, and_, bindparam, false, func, or_, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from grid_app.auth.models import User
@@ -119,21 +119,41 @@ class GridCell(CellShape):
     owners: list[Person] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class AreaRow:
+    """A service area as the grid page shows it, read as a plain row."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnRow:
+    """A column as the grid page shows it, read as a plain row."""
+
+    id: int
+    name: str
+    holds_people: bool
+
+
 @dataclass
 class GridView:
-    """A grid with its live rows, columns and cells, ready to render."""
+    """A grid with its live rows, columns and cells, ready to render.
+
+    Its rows and columns are the ORM's (for exports and imports) or, on the grid page, plain
+    rows (``AreaRow``, ``ColumnRow``): anything with an ``id`` and a ``name``."""
 
     grid: Grid
-    rows: list[ServiceArea]
-    columns: list[GridColumn]
+    rows: list[Any]
+    columns: list[Any]
     cells: dict[tuple[int, int], Any] = field(default_factory=dict)
     badges: dict[int, list[Badge]] = field(default_factory=dict)
 
-    def cell(self, row: ServiceArea, column: GridColumn) -> Cell | None:
+    def cell(self, row: Any, column: Any) -> Any:
         """The cell at ``row`` × ``column``."""
         return self.cells.get((row.id, column.id))
 
-    def row_is_long(self, row: ServiceArea) -> bool:
+    def row_is_long(self, row: Any) -> bool:
         """True when a cell in ``row`` shows only its first lines, so the row can open whole."""
         return row.id in self.long_rows
 
@@ -146,12 +166,6 @@ class GridView:
             for (row_id, column_id), cell in self.cells.items()
             if column_id in live and cell.is_long
         }
-
-    @cached_property
-    def column_facts(self) -> list[tuple[GridColumn, int, str, bool]]:
-        """Each column with its id, name and whether it holds people: read once per page
-        rather than once per cell."""
-        return [(column, column.id, column.name, column.holds_people) for column in self.columns]
 
 
 def default_grid() -> Grid:
@@ -167,9 +181,60 @@ def all_grids() -> list[Grid]:
     return list(db.session.scalars(select(Grid).order_by(Grid.id)))
 
 
+# The statements of the grid page, built once with bound parameters: on a grid of a few
+# hundred cells, building a statement costs the ORM more than running it.
+_GRID_BY_SLUG = select(Grid).where(Grid.slug == bindparam("slug"))
+_LIVE_ROWS = (
+    select(ServiceArea.id, ServiceArea.name)
+    .where(ServiceArea.grid_id == bindparam("grid_id"), ServiceArea.archived_at.is_(None))
+    .order_by(ServiceArea.position, ServiceArea.id)
+)
+_LIVE_COLUMNS = (
+    select(GridColumn.id, GridColumn.name, GridColumn.kind)
+    .where(GridColumn.grid_id == bindparam("grid_id"), GridColumn.archived_at.is_(None))
+    .order_by(GridColumn.position, GridColumn.id)
+)
+_CELLS = (
+    select(
+        Cell.id,
+        Cell.row_id,
+        Cell.column_id,
+        Cell.version,
+        Cell.text,
+        Cell.html,
+        Cell.updated_at,
+        User.id,
+        User.display_name,
+    )
+    .outerjoin(User, User.id == Cell.updated_by_id)
+    .where(Cell.grid_id == bindparam("grid_id"))
+)
+_OWNERS = (
+    select(cell_owner.c.cell_id, User.id, User.display_name)
+    .join(User, User.id == cell_owner.c.user_id)
+    .join(Cell, Cell.id == cell_owner.c.cell_id)
+    .where(Cell.grid_id == bindparam("grid_id"))
+    .order_by(User.display_name)
+)
+# Every cell page, edit and save starts here.
+_CELL_BY_ID = (
+    select(Cell)
+    .where(Cell.id == bindparam("cell_id"))
+    .options(
+        joinedload(Cell.row).joinedload(ServiceArea.grid),
+        joinedload(Cell.column),
+        joinedload(Cell.updated_by),
+        selectinload(Cell.owners),
+    )
+)
+_LAST_REVISION = select(func.max(CellRevision.id)).where(
+    CellRevision.grid_id == bindparam("grid_id")
+)
+
+
 def grid_by_slug(slug: str) -> Grid:
     """The grid with this slug."""
-    grid = db.session.scalar(select(Grid).where(Grid.slug == slug))
+    grid = db.session.scalar(_GRID_BY_SLUG, {"slug": slug})
     if grid is None:
         raise NotFound("There is no grid at this address.")
     return grid
@@ -178,34 +243,18 @@ def grid_by_slug(slug: str) -> Grid:
 def grid_view(grid: Grid) -> GridView:
     """Everything the grid page shows, in four queries (and one per badge provider)
     whatever the grid's size."""
-    rows, columns = grid_structure(grid, live_only=True)
-    found_cells = db.session.execute(
-        select(
-            Cell.id,
-            Cell.row_id,
-            Cell.column_id,
-            Cell.version,
-            Cell.text,
-            Cell.html,
-            Cell.updated_at,
-            User.id,
-            User.display_name,
-        )
-        .outerjoin(User, User.id == Cell.updated_by_id)
-        .where(Cell.grid_id == grid.id)
-    )
+    by_grid = {"grid_id": grid.id}
+    rows = [AreaRow(*found) for found in db.session.execute(_LIVE_ROWS, by_grid)]
+    people = ColumnKind.PEOPLE.value
+    columns = [
+        ColumnRow(column_id, name, kind == people)
+        for column_id, name, kind in db.session.execute(_LIVE_COLUMNS, by_grid)
+    ]
     cells = {
         found[0]: GridCell(*found[:7], Person(found[7], found[8]) if found[7] is not None else None)
-        for found in found_cells
+        for found in db.session.execute(_CELLS, by_grid)
     }
-    owners = db.session.execute(
-        select(cell_owner.c.cell_id, User.id, User.display_name)
-        .join(User, User.id == cell_owner.c.user_id)
-        .join(Cell, Cell.id == cell_owner.c.cell_id)
-        .where(Cell.grid_id == grid.id)
-        .order_by(User.display_name)
-    )
-    for cell_id, person_id, name in owners:
+    for cell_id, person_id, name in db.session.execute(_OWNERS, by_grid):
         cells[cell_id].owners.append(Person(person_id, name))
     view = GridView(grid, rows, columns)
     view.cells = {(c.row_id, c.column_id): c for c in cells.values()}
@@ -217,16 +266,7 @@ def grid_view(grid: Grid) -> GridView:
 
 def cell_by_id(cell_id: int) -> Cell:
     """A cell with its row, column, grid, owners and last editor loaded."""
-    cell = db.session.scalar(
-        select(Cell)
-        .where(Cell.id == cell_id)
-        .options(
-            joinedload(Cell.row).joinedload(ServiceArea.grid),
-            joinedload(Cell.column),
-            joinedload(Cell.updated_by),
-            selectinload(Cell.owners),
-        )
-    )
+    cell = db.session.scalar(_CELL_BY_ID, {"cell_id": cell_id})
     if cell is None:
         raise NotFound("There is no such cell.")
     return cell
@@ -427,9 +467,7 @@ class Cursor:
 
 def cursor(grid: Grid) -> Cursor:
     """The grid's current cursor: one index lookup (grid_id, id) and a column of the grid."""
-    last = db.session.scalar(
-        select(func.max(CellRevision.id)).where(CellRevision.grid_id == grid.id)
-    )
+    last = db.session.scalar(_LAST_REVISION, {"grid_id": grid.id})
     return Cursor(last or 0, grid.structure_version)
 
 

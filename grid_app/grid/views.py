@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, request, stream_with_context, url_for
@@ -46,6 +47,7 @@ def show(slug: str) -> Response:
     """Every service area against every column."""
     grid = queries.grid_by_slug(slug)
     view = queries.grid_view(grid)
+    row_address = url_for("grid.show", slug=grid.slug)
     return htmx.render(
         "grid/show.html",
         view=view,
@@ -53,7 +55,8 @@ def show(slug: str) -> Response:
         can_edit=service.can_edit_cells(current_user),
         can_change_structure=structure.can_change_structure(current_user),
         expanded_row=request.args.get("open", type=int),
-        row_cells=cellcache.row_cells,
+        row_address=row_address,
+        grid_rows=partial(cellcache.grid_rows, cellcache.drawings(), row_address),
         now=utcnow(),
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from grid_app.auth.models import User
@@ -26,16 +26,15 @@ def notification_for(actor: User, notification_id: int) -> Notification:
     return note
 
 
+# Built once, with a bound parameter: every page shows the bell.
+_UNREAD = select(func.count(Notification.id)).where(
+    Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)
+)
+
+
 def unread_count(user_id: int) -> int:
     """How many notifications the person has not read (the number on the bell)."""
-    return int(
-        db.session.scalar(
-            select(func.count(Notification.id)).where(
-                Notification.user_id == user_id, Notification.read_at.is_(None)
-            )
-        )
-        or 0
-    )
+    return int(db.session.scalar(_UNREAD, {"user_id": user_id}) or 0)
 
 
 PAGE = 25
