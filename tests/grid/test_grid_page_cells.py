@@ -86,6 +86,31 @@ def test_a_renamed_service_area_is_named_in_every_cell_of_its_row(app, client, p
     assert "Evidence for Children&#39;s social work" in shown
 
 
+def area_heading(page: str, row_name: str) -> str:
+    found = re.search(rf'<th scope="row"[^>]*>{re.escape(row_name)}.*?</th>', page, re.S)
+    assert found, f"{row_name} is not on the page"
+    return found.group(0)
+
+
+def test_a_row_offers_show_all_while_it_holds_a_long_cell_and_not_after(app, client, people, grid):
+    cell_id = grid.cells[("Social work", "Strategy")]
+    client.sign_in(people["contributor"])
+    write(app, people["contributor"].id, cell_id, "\n\n".join(f"Step {n}." for n in range(14)))
+    page = client.get(f"/grids/{grid.slug}").text
+    assert "Show all" in area_heading(page, "Social work")
+    opened = client.get(f"/grids/{grid.slug}?open={row_id(app, cell_id)}").text
+    assert "Show less" in area_heading(opened, "Social work")
+    write(app, people["contributor"].id, cell_id, "One short line.")
+    page = client.get(f"/grids/{grid.slug}").text
+    assert "Show all" not in area_heading(page, "Social work")
+    assert "One short line." in cell_div(page, cell_id)
+
+
+def row_id(app, cell_id: int) -> int:
+    with app.app_context():
+        return db.session.get_one(Cell, cell_id).row_id
+
+
 def test_a_reader_never_gets_the_edit_links_drawn_for_a_contributor(app, client, people, grid):
     client.sign_in(people["contributor"])
     assert "app-cell__edit" in client.get(f"/grids/{grid.slug}").text
