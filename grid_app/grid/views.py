@@ -93,9 +93,8 @@ def save(cell_id: int) -> Response:
 
     def saved(_revision: object) -> Response:
         if htmx.wants_fragment():
-            return htmx.render(
-                "grid/cell.html", "grid/_cell.html", **_cell_context(cell, saved=True)
-            )
+            # The cell alone: not the page's row owners or review form, which it never shows.
+            return htmx.render("grid/_cell.html", **_cell_shown(cell), saved=True)
         return htmx.redirect_after_post(
             url_for("grid.show", slug=cell.row.grid.slug, _anchor=f"cell-{cell.id}")
         )
@@ -182,15 +181,22 @@ def _owner_ids(cell: Cell) -> list[int]:
     return [owner.id for owner in cell.owners]
 
 
-def _cell_context(cell: Cell, form: CellForm | None = None, **extra: Any) -> dict[str, Any]:
-    context: dict[str, Any] = {
+def _cell_shown(cell: Cell) -> dict[str, Any]:
+    """What grid/_cell.html shows of a cell."""
+    return {
         "cell": cell,
         "row": cell.row,
         "column": cell.column,
         "badges": queries.badges_on(cell),
+        "can_edit": service.can_edit_cells(current_user),
+    }
+
+
+def _cell_context(cell: Cell, form: CellForm | None = None, **extra: Any) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        **_cell_shown(cell),
         "grid": cell.row.grid,
         "owners": queries.row_owners(cell.row),
-        "can_edit": service.can_edit_cells(current_user),
         "can_review": service.can_review_cells(current_user),
         "form": form,
         **extra,
