@@ -54,7 +54,6 @@ import argparse
 import http.client
 import json
 import os
-import platform
 import random
 import shutil
 import subprocess
@@ -65,7 +64,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -579,26 +577,13 @@ def main() -> None:
         raise SystemExit(f"{args.node} not found: NocoDB needs Node.js.")
     args.areas, args.columns = (int(n) for n in args.size.lower().split("x"))
 
-    OUT.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     installed = install(args.node)
     node = node_version(args.node)
     major = node.lstrip("v").split(".")[0]
     if not major.isdigit() or int(major) < 22:
         print(f"Note: NocoDB {NOCODB_VERSION} asks for Node 22 or later; running on Node {node}.")
-    output: dict[str, Any] = {
-        "taken_at": stamp,
-        "commit": side_by_side.commit(),
-        "machine": {
-            "cores": os.cpu_count(),
-            "load_average_at_start": load_average(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "node": node,
-        },
-        "settings": vars(args),
-        "nocodb": {"version": NOCODB_VERSION, **installed},
-    }
+    output = side_by_side.start_record(args, node=node)
+    output["nocodb"] = {"version": NOCODB_VERSION, **installed}
     print(
         f"NocoDB {NOCODB_VERSION} on Node {node}, {args.areas} service areas × {args.columns} "
         f"columns, at {output['commit']}, {os.cpu_count()} cores, load {load_average()}",
@@ -606,18 +591,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="run-", dir=NOCODB_DIR) as scratch:
         output["result"] = run(args, Path(scratch), output)
-    output["machine"]["load_average_at_end"] = load_average()
-    print()
-    print(table(output["result"]))
-    print()
-    path = OUT / f"nocodb-{stamp}.json"
-    path.write_text(json.dumps(output, indent=2))
-    machine = output["machine"]
-    print(
-        f"{machine['cores']} cores; load average {machine['load_average_at_start']} at the start, "
-        f"{machine['load_average_at_end']} at the end"
-    )
-    print(f"Wrote {path.relative_to(ROOT)}")
+    side_by_side.finish_record(output, "nocodb", [table(output["result"])])
 
 
 if __name__ == "__main__":

@@ -760,6 +760,42 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def start_record(args: argparse.Namespace, **machine: Any) -> dict[str, Any]:
+    """What a run writes to its JSON file, begun: when, at which commit, on what machine
+    (with ``machine``'s extra facts), with which settings."""
+    OUT.mkdir(exist_ok=True)
+    return {
+        "taken_at": datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"),
+        "commit": commit(),
+        "machine": {
+            "cores": os.cpu_count(),
+            "load_average_at_start": load_average(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            **machine,
+        },
+        "settings": vars(args),
+    }
+
+
+def finish_record(output: dict[str, Any], name: str, tables: list[str]) -> None:
+    """End a run: note the load, print its tables, and write ``output`` to
+    bench/out/<name>-<time>.json."""
+    output["machine"]["load_average_at_end"] = load_average()
+    print()
+    for shown in tables:
+        print(shown)
+        print()
+    path = OUT / f"{name}-{output['taken_at']}.json"
+    path.write_text(json.dumps(output, indent=2))
+    machine = output["machine"]
+    print(
+        f"{machine['cores']} cores; load average {machine['load_average_at_start']} at the start, "
+        f"{machine['load_average_at_end']} at the end"
+    )
+    print(f"Wrote {path.relative_to(ROOT)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -779,38 +815,14 @@ def main() -> None:
         raise SystemExit(WRK_INSTALL)
     sizes = [tuple(int(n) for n in size.lower().split("x")) for size in args.sizes.split(",")]
 
-    OUT.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    output: dict[str, Any] = {
-        "taken_at": stamp,
-        "commit": commit(),
-        "machine": {
-            "cores": os.cpu_count(),
-            "load_average_at_start": load_average(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-        },
-        "settings": vars(args),
-        "sizes": [],
-    }
+    output = start_record(args)
+    output["sizes"] = []
     print(f"Side by side at {output['commit']}, {os.cpu_count()} cores, load {load_average()}")
     with tempfile.TemporaryDirectory(prefix="side-by-side-", dir=OUT) as scratch:
         for areas, columns in sizes:
             print(f"{areas} service areas × {columns} columns", flush=True)
             output["sizes"].append(run_size(areas, columns, args, Path(scratch)))
-    output["machine"]["load_average_at_end"] = load_average()
-    print()
-    for result in output["sizes"]:
-        print(table(result))
-        print()
-    path = OUT / f"side-by-side-{stamp}.json"
-    path.write_text(json.dumps(output, indent=2))
-    machine = output["machine"]
-    print(
-        f"{machine['cores']} cores; load average {machine['load_average_at_start']} at the start, "
-        f"{machine['load_average_at_end']} at the end"
-    )
-    print(f"Wrote {path.relative_to(ROOT)}")
+    finish_record(output, "side-by-side", [table(result) for result in output["sizes"]])
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The grid page's cells, each rendered once for what it shows and kept.
+"""The grid page's cells and rows, each rendered once for what it shows and kept.
 
 A grid page shows hundreds of cells, and rendering each through its macro (its links, its
 times, its stored HTML sanitised again) costs most of the page. A cell's HTML depends only on
@@ -6,7 +6,8 @@ what the key below holds, so a cell whose key is unchanged since the last page i
 was rendered then. The key holds every input the macro reads, the stored HTML itself included
 (a redaction changes it without a new version), and the "3 days ago" words, which change with
 the clock rather than the cell. The store belongs to the app, so apps with other settings
-(time zone, say) never share a cell.
+(time zone, say) never share a cell. A row is kept the same way, keyed by its name, whether it
+is open or holds a long cell, and its cells' HTML.
 """
 
 from __future__ import annotations
@@ -78,19 +79,20 @@ def grid_rows(
         # The cells are the store's own strings, whose hashes Python keeps: a row's key
         # costs a few lookups, not a pass over its HTML.
         key = ("grid row", row.id, row.name, expanded, long, row_address, *cells)
-        drawn.append(
-            remembered(
-                key,
-                partial(
-                    row_macro,
-                    row,
-                    Markup("".join(f"{_TD}{html}</td>" for html in cells)),
-                    row_actions=row_actions,
-                    with_actions=long,
-                ),
-            )
-        )
+        drawn.append(remembered(key, partial(_draw_row, row_macro, row, cells, row_actions, long)))
     return Markup("".join(drawn))
+
+
+def _draw_row(
+    row_macro: Callable[..., str],
+    row: AreaRow,
+    cells: list[Markup],
+    row_actions: Callable[..., str],
+    long: bool,
+) -> str:
+    """A row drawn around its cells' HTML: only when the store does not have it already."""
+    tds = Markup("".join(f"{_TD}{html}</td>" for html in cells))
+    return row_macro(row, tds, row_actions=row_actions, with_actions=long)
 
 
 def _row_cells(
