@@ -34,6 +34,7 @@ from grid_app.gaps.models import GapFlag, GapFlagEvent  # noqa: E402
 from grid_app.grid.models import Cell  # noqa: E402
 
 BATCH = 10_000
+OPEN = "('open', 'acknowledged', 'in_progress')"
 WORDS = [
     "evidence",
     "data",
@@ -193,7 +194,7 @@ def fill_tallies(conn: Any) -> None:
     The services keep the tallies current with each change; rows inserted in bulk, as here
     and in build_large.py, are counted once at the end.
     """
-    for table in ("cell_thread_tally", "cell_flag_tally"):
+    for table in ("cell_thread_tally", "cell_flag_tally", "flag_day_tally"):
         conn.execute(text(f"DELETE FROM {table}"))
     conn.execute(
         text(
@@ -206,11 +207,29 @@ def fill_tallies(conn: Any) -> None:
     )
     conn.execute(
         text(
-            "INSERT INTO cell_flag_tally (cell_id, grid_id, open_flags, open_high) "
+            "INSERT INTO cell_flag_tally "
+            "(cell_id, grid_id, open_flags, open_high, open_medium, open_low) "
             "SELECT cell_id, grid_id, count(*), "
-            "sum(CASE WHEN severity = 'high' THEN 1 ELSE 0 END) FROM gap_flag "
+            "sum(CASE WHEN severity = 'high' THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN severity = 'medium' THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN severity = 'low' THEN 1 ELSE 0 END) FROM gap_flag "
             "WHERE status IN ('open', 'acknowledged', 'in_progress') "
             "GROUP BY cell_id, grid_id"
+        )
+    )
+    # Each day's net openings by severity: +1 a step into an open status, -1 out of one.
+    into_open = (
+        f"(e.to_status IN {OPEN} AND (e.from_status IS NULL OR e.from_status NOT IN {OPEN}))"
+    )
+    out_of_open = f"(e.from_status IN {OPEN} AND e.to_status NOT IN {OPEN})"
+    conn.execute(
+        text(
+            "INSERT INTO flag_day_tally (grid_id, day, severity, net) "
+            f"SELECT e.grid_id, date(e.created_at), f.severity, "
+            f"sum(CASE WHEN {into_open} THEN 1 ELSE -1 END) "
+            "FROM gap_flag_event e JOIN gap_flag f ON f.id = e.flag_id "
+            f"WHERE {into_open} OR {out_of_open} "
+            "GROUP BY e.grid_id, date(e.created_at), f.severity"
         )
     )
 

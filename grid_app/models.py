@@ -22,7 +22,7 @@ from grid_app.discussion.models import (
     Watch,
 )
 from grid_app.exchange.models import ImportUpload, ServiceAreaCategory
-from grid_app.gaps.models import CellFlagTally, GapFlag, GapFlagEvent
+from grid_app.gaps.models import CellFlagTally, FlagDayTally, GapFlag, GapFlagEvent
 from grid_app.grid.models import (
     AppliedSave,
     Cell,
@@ -64,6 +64,7 @@ __all__ = [
     "CommentEdit",
     "Consent",
     "Contribution",
+    "FlagDayTally",
     "GapFlag",
     "GapFlagEvent",
     "Grid",

@@ -9,7 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.exc import IntegrityError
 
 from grid_app import create_app
@@ -59,9 +59,11 @@ def test_upgrade_on_an_empty_database_matches_the_models(empty_database, tmp_pat
 
 
 def test_the_tallies_start_from_the_comments_and_flags_already_there(empty_database, tmp_path):
-    """A database with discussions and gap flags keeps its counts on the grid when upgraded."""
+    """A database with discussions and gap flags keeps its counts on the grid when upgraded,
+    and the dashboard's counts of open flags by cell, severity and day start from them."""
     from grid_app.discussion import queries as discussion
     from grid_app.gaps import queries as gaps
+    from grid_app.gaps.models import CellFlagTally, FlagDayTally
     from grid_app.grid.models import Grid
 
     app = create_app(
@@ -94,12 +96,35 @@ def test_the_tallies_start_from_the_comments_and_flags_already_there(empty_datab
                 "(1, 1, 1, 'x', 'high', 'open', 1, '2026-01-01', 1),"
                 "(2, 1, 1, 'y', 'low', 'in_progress', 1, '2026-01-01', 1),"
                 "(3, 1, 1, 'z', 'high', 'resolved', 1, '2026-01-01', 1)",
+                # Raised on 1 January; the third resolved on the 2nd, reopened and closed
+                # again on the 3rd (both on one day: no change that day).
+                "INSERT INTO gap_flag_event (id, flag_id, actor_id, created_at, kind, "
+                "from_status, to_status, note) VALUES "
+                "(1, 1, 1, '2026-01-01 09:00', 'raised', NULL, 'open', ''),"
+                "(2, 2, 1, '2026-01-01 10:00', 'raised', NULL, 'open', ''),"
+                "(3, 3, 1, '2026-01-01 11:00', 'raised', NULL, 'open', ''),"
+                "(4, 2, 1, '2026-01-02 09:00', 'started', 'open', 'in_progress', ''),"
+                "(5, 3, 1, '2026-01-02 23:59', 'resolved', 'open', 'resolved', ''),"
+                "(6, 3, 1, '2026-01-03 08:00', 'reopened', 'resolved', 'open', ''),"
+                "(7, 3, 1, '2026-01-03 09:00', 'resolved', 'open', 'resolved', '')",
             ):
                 conn.execute(text(statement))
         upgrade()
         grid = db.session.get_one(Grid, 1)
         assert discussion.open_counts(grid) == {1: 2}
         assert gaps.open_counts(grid) == {1: gaps.OpenCount(2, 1)}
+        tally = db.session.get_one(CellFlagTally, 1)
+        assert (tally.open_high, tally.open_medium, tally.open_low) == (1, 0, 1)
+        days = db.session.execute(
+            select(FlagDayTally.day, FlagDayTally.severity, FlagDayTally.net).order_by(
+                FlagDayTally.day, FlagDayTally.severity
+            )
+        ).all()
+        assert [(d.isoformat(), s, n) for d, s, n in days if n] == [
+            ("2026-01-01", "high", 2),
+            ("2026-01-01", "low", 1),
+            ("2026-01-02", "high", -1),
+        ]
         db.session.remove()
         db.engine.dispose()
 

@@ -18,6 +18,7 @@ Definitions (also in the README):
 from __future__ import annotations
 
 import enum
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -25,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import (
     and_,
+    bindparam,
     case,
     exists,
     func,
@@ -39,7 +41,14 @@ from sqlalchemy.orm import aliased, joinedload
 from grid_app.auth.models import User
 from grid_app.database import utcnow
 from grid_app.extensions import db
-from grid_app.gaps.models import OPEN_STATUSES, OPEN_WHERE, GapFlag, GapFlagEvent, GapSeverity
+from grid_app.gaps.models import (
+    OPEN_STATUSES,
+    OPEN_WHERE,
+    CellFlagTally,
+    FlagDayTally,
+    GapFlag,
+    GapSeverity,
+)
 from grid_app.grid.models import (
     EMPTIED,
     Cell,
@@ -159,8 +168,17 @@ class Coverage:
         return self.cells.get((row.id, column.id))
 
 
+# In the order of SEVERITIES.
+_OPEN_BY_CELL = select(
+    CellFlagTally.cell_id,
+    CellFlagTally.open_high,
+    CellFlagTally.open_medium,
+    CellFlagTally.open_low,
+).where(CellFlagTally.grid_id == bindparam("grid_id"), CellFlagTally.open_flags > 0)
+
+
 def coverage(grid: Grid, now: datetime | None = None) -> Coverage:
-    """Every live cell's state, owners and the headline figures, in five queries."""
+    """Every live cell's state, owners and the headline figures, in six queries."""
     now = now or utcnow()
     stale_before = now - timedelta(days=grid.review_period_days)
     rows, columns = grid_structure(grid, live_only=True)
@@ -203,20 +221,23 @@ def coverage(grid: Grid, now: datetime | None = None) -> Coverage:
             if user_id is not None or text.strip():
                 owned.add(row_id)
 
-    flags_by_cell: dict[int, dict[str, int]] = defaultdict(dict)
+    # Each cell's open flags by severity, from the cells' tallies: a row per flagged cell,
+    # however many flags it has.
+    flags_by_cell: dict[int, dict[str, int]] = {}
     open_by_severity = dict.fromkeys(SEVERITIES, 0)
-    overdue = 0
-    today = now.date()
-    late = func.sum(case((GapFlag.due_date < today, 1), else_=0))
-    for cell_id, severity, count, late_count in db.session.execute(
-        select(GapFlag.cell_id, GapFlag.severity, func.count(), late)
-        # Written as the partial index of open flags is, so that both databases read it.
-        .where(GapFlag.grid_id == grid.id, OPEN_FLAG)
-        .group_by(GapFlag.cell_id, GapFlag.severity)
-    ):
-        flags_by_cell[cell_id][severity] = count
-        open_by_severity[severity] += count
-        overdue += int(late_count or 0)
+    for cell_id, *counts in db.session.execute(_OPEN_BY_CELL, {"grid_id": grid.id}):
+        flags_by_cell[cell_id] = {s: n for s, n in zip(SEVERITIES, counts, strict=True) if n}
+        for severity, n in zip(SEVERITIES, counts, strict=True):
+            open_by_severity[severity] += n
+    overdue = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(GapFlag)
+            # Written as the partial index of open flags is, so that both databases read it.
+            .where(GapFlag.grid_id == grid.id, OPEN_FLAG, GapFlag.due_date < now.date())
+        )
+        or 0
+    )
 
     cells: dict[tuple[int, int], CellStatus] = {}
     for cell_id, row_id, column_id, version, filled, last_reviewed in found:
@@ -445,18 +466,6 @@ def week_ends(now: datetime, weeks: int = WEEKS) -> list[datetime]:
     return [tonight - timedelta(weeks=weeks - 1 - k) for k in range(weeks)]
 
 
-def _week_of(at: Any, ends: list[datetime], first: int, last: int) -> Any:
-    """The last k in first..last with ``at`` >= ends[k], for a time known to be at or after
-    ends[first]: a search by halves, so each step is compared with five week ends, not 26."""
-    if first == last:
-        return literal(first)
-    middle = (first + last + 1) // 2
-    return case(
-        (at >= ends[middle], _week_of(at, ends, middle, last)),
-        else_=_week_of(at, ends, first, middle - 1),
-    )
-
-
 def weekly(
     grid: Grid,
     now: datetime | None = None,
@@ -475,9 +484,10 @@ def weekly(
     from those spells, never by replaying history.
 
     Open flags: each step in a flag's timeline that moves it into an open status counts +1,
-    each that closes it counts -1. The flags open at a week's end are those open now less
-    the net count of the steps since then (reopened flags included): one grouped query over
-    the steps of these weeks only, through the index on their time, and one count.
+    each that closes it counts -1, and the flag steps' service keeps the net count of each
+    day and severity. The flags open at a week's end are those open now less the net count
+    since then (reopened flags included): one query of at most a row per day and severity
+    of these weeks, however many steps they saw, and one count.
     """
     ends = week_ends(now or utcnow(), weeks)
     # Rows and columns, archived ones too, for which existed at each week's end.
@@ -531,41 +541,58 @@ def weekly(
     ):
         empty_spells[cell_id].append((began, ended))
 
-    def existing(kind: str, moment: datetime) -> set[int]:
-        return {
-            part_id
-            for part_id, (created, archived) in parts[kind].items()
-            if created < moment and (archived is None or archived >= moment)
-        }
+    # Each part's weeks, and then each cell's, as runs of week numbers found by halving
+    # the week ends: a cell costs a few comparisons, not one for each of the 26 weeks.
+    count = len(ends)
 
+    def after(moment: datetime) -> int:
+        """The first week that ends after ``moment``."""
+        return bisect_right(ends, moment)
+
+    spans = {
+        kind: {
+            # Existed at a week's end if created before it and not archived by then.
+            part_id: (after(created), count - 1 if archived is None else after(archived) - 1)
+            for part_id, (created, archived) in found.items()
+        }
+        for kind, found in parts.items()
+    }
+    # Differences: +1 in the week a run of weeks starts, -1 in the week after it ends.
+    live_runs = [0] * (count + 1)
+    filled_runs = [0] * (count + 1)
+    for cell_id, row_id, column_id, began in cells:
+        row, column = spans["row"].get(row_id), spans["column"].get(column_id)
+        if row is None or column is None:
+            continue
+        since, until = max(row[0], column[0]), min(row[1], column[1])
+        if since > until:
+            continue
+        live_runs[since] += 1
+        live_runs[until + 1] -= 1
+        if began is None:
+            continue
+        begins = max(since, after(began))
+        spells = empty_spells.get(cell_id)
+        if not spells:
+            if begins <= until:
+                filled_runs[begins] += 1
+                filled_runs[until + 1] -= 1
+            continue
+        # A cell emptied now and then (rare): its weeks one by one.
+        emptied: set[int] = set()
+        for start, stop in spells:
+            emptied.update(range(after(start), count if stop is None else after(stop)))
+        for k in range(begins, until + 1):
+            if k not in emptied:
+                filled_runs[k] += 1
+                filled_runs[k + 1] -= 1
     by_week: dict[int, tuple[int, int]] = {}
-    for k, end in enumerate(ends):
-        # Which rows and columns existed is worked out once a week, not once a cell.
-        rows_then, columns_then = existing("row", end), existing("column", end)
-        live = filled = 0
-        for cell_id, row_id, column_id, began in cells:
-            if row_id not in rows_then or column_id not in columns_then:
-                continue
-            live += 1
-            if began is None or began >= end:
-                continue
-            spells = empty_spells.get(cell_id)
-            if not spells or not any(
-                start < end and (stop is None or stop >= end) for start, stop in spells
-            ):
-                filled += 1
+    live = filled = 0
+    for k in range(count):
+        live += live_runs[k]
+        filled += filled_runs[k]
         by_week[k] = (live, filled)
 
-    into_open = and_(
-        GapFlagEvent.to_status.in_(OPEN_VALUES),
-        or_(GapFlagEvent.from_status.is_(None), GapFlagEvent.from_status.not_in(OPEN_VALUES)),
-    )
-    out_of_open = and_(
-        GapFlagEvent.from_status.in_(OPEN_VALUES), GapFlagEvent.to_status.not_in(OPEN_VALUES)
-    )
-    # Open at a week's end = open now, less the net openings since: so only the steps of
-    # these 26 weeks are read (through the index on created_at), never the whole history.
-    week = _week_of(GapFlagEvent.created_at, ends, 0, len(ends) - 1)
     if open_now is None:
         open_now = dict.fromkeys(SEVERITIES, 0)
         for severity, count in db.session.execute(
@@ -574,18 +601,17 @@ def weekly(
             .group_by(GapFlag.severity)
         ):
             open_now[severity] = count
+    # Open at a week's end = open now, less the net openings since: read from the tally of
+    # each day's net openings by severity, at most one row per day and severity.
+    first_days = [end.date() for end in ends]
     deltas: dict[str, list[int]] = {s: [0] * len(ends) for s in SEVERITIES}
-    for severity, k, net in db.session.execute(
-        select(GapFlag.severity, week, func.sum(case((into_open, 1), else_=-1)))
-        .join(GapFlag, GapFlag.id == GapFlagEvent.flag_id)
-        .where(
-            GapFlagEvent.grid_id == grid.id,
-            GapFlagEvent.created_at >= ends[0],
-            or_(into_open, out_of_open),
+    for severity, day, net in db.session.execute(
+        select(FlagDayTally.severity, FlagDayTally.day, FlagDayTally.net).where(
+            FlagDayTally.grid_id == grid.id, FlagDayTally.day >= first_days[0]
         )
-        .group_by(GapFlag.severity, week)
     ):
-        deltas[severity][int(k)] += int(net or 0)
+        # The week whose end is the last one at or before the day's start.
+        deltas[severity][bisect_right(first_days, day) - 1] += net
     open_at: dict[str, list[int]] = {}
     for severity in SEVERITIES:
         # Flags open at the end of week k: open now, less the net openings at or after it.

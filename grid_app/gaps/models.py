@@ -74,16 +74,11 @@ class GapFlag(Base):
         Index("ix_gap_flag_cell_id_created_at", "cell_id", "created_at"),
         # A grid's open flags: the grid-wide list and the counts on every cell.
         Index("ix_gap_flag_grid_id_status", "grid_id", "status"),
-        # A flag's severity by its id without reading the flag: the dashboard's weekly
-        # chart looks it up for each step.
-        Index("ix_gap_flag_id_severity", "id", "severity"),
-        # The dashboard's open flags by cell and severity (with their due dates), and its
-        # list by severity then age: read from the index alone, however many flags closed.
+        # The dashboard's overdue open flags, and its list by severity then age: read from
+        # the index alone, however many flags closed.
         Index(
-            "ix_gap_flag_open_by_cell",
+            "ix_gap_flag_open_by_due",
             "grid_id",
-            "cell_id",
-            "severity",
             "due_date",
             sqlite_where=sql_text(OPEN_WHERE),
             postgresql_where=sql_text(OPEN_WHERE),
@@ -138,17 +133,9 @@ class GapFlagEvent(AppendOnly, Base):
     __tablename__ = "gap_flag_event"
     __table_args__ = (
         Index("ix_gap_flag_event_flag_id_id", "flag_id", "id"),
-        # A grid's newest steps: the activity feed; and, read from the index alone, the
-        # moves into and out of the open statuses that the dashboard's weekly chart counts.
-        Index(
-            "ix_gap_flag_event_grid_steps",
-            "grid_id",
-            "created_at",
-            "flag_id",
-            "from_status",
-            "to_status",
-        ),
-        # Steps in a time range: the dashboard's open flags per week.
+        # A grid's newest steps: the activity feed.
+        Index("ix_gap_flag_event_grid_id_created_at", "grid_id", "created_at"),
+        # Steps in a time range, whichever grid they belong to.
         Index("ix_gap_flag_event_created_at", "created_at"),
     )
 
@@ -177,9 +164,11 @@ class GapFlagEvent(AppendOnly, Base):
 
 
 class CellFlagTally(Base):
-    """How many open gap flags a cell has (and how many high), recounted with every change.
+    """How many open gap flags a cell has, in all and by severity, recounted with every
+    change.
 
-    The grid page reads one small row per cell from here instead of counting flags.
+    The grid page and the dashboard read one small row per cell from here instead of
+    counting flags.
     """
 
     __tablename__ = "cell_flag_tally"
@@ -190,3 +179,23 @@ class CellFlagTally(Base):
     grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id", ondelete="CASCADE"), index=True)
     open_flags: Mapped[int] = mapped_column(default=0)
     open_high: Mapped[int] = mapped_column(default=0)
+    open_medium: Mapped[int] = mapped_column(default=0)
+    open_low: Mapped[int] = mapped_column(default=0)
+
+
+class FlagDayTally(Base):
+    """How a grid's open gap flags of one severity changed on one day (UTC): +1 for each
+    step into an open status, -1 for each step out of one; kept with every step.
+
+    The dashboard's weekly chart reads a row per day and severity from here instead of
+    every step of half a year.
+    """
+
+    __tablename__ = "flag_day_tally"
+
+    grid_id: Mapped[int] = mapped_column(
+        ForeignKey("grid.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(primary_key=True)
+    severity: Mapped[str] = mapped_column(String(10), primary_key=True)
+    net: Mapped[int] = mapped_column(default=0)

@@ -138,15 +138,20 @@ def open_counts(grid: Grid, cell_id: int | None = None) -> dict[int, OpenCount]:
     return {cell: OpenCount(total, high) for cell, total, high in found}
 
 
-def count_open(cell_id: int) -> OpenCount:
-    """Count one cell's open flags from the flags themselves (to keep its tally true)."""
-    high = func.sum(case((GapFlag.severity == GapSeverity.HIGH.value, 1), else_=0))
-    total, highs = db.session.execute(
-        select(func.count(GapFlag.id), high).where(
-            GapFlag.cell_id == cell_id, GapFlag.status.in_(OPEN_VALUES)
-        )
-    ).one()
-    return OpenCount(int(total or 0), int(highs or 0))
+def count_open(cell_id: int) -> dict[str, int]:
+    """Count one cell's open flags, in all and by severity, from the flags themselves (to
+    keep its tally true): the tally's columns and their values."""
+    by_severity: dict[str, int] = dict(
+        db.session.execute(
+            select(GapFlag.severity, func.count(GapFlag.id))
+            .where(GapFlag.cell_id == cell_id, GapFlag.status.in_(OPEN_VALUES))
+            .group_by(GapFlag.severity)
+        ).all()
+    )
+    return {
+        "open_flags": sum(by_severity.values()),
+        **{f"open_{severity}": by_severity.get(severity, 0) for severity in GapSeverity},
+    }
 
 
 def cell_badges(grid: Grid, cell_id: int | None = None) -> dict[int, list[Badge]]:

@@ -8,18 +8,27 @@ from __future__ import annotations
 
 import enum
 from datetime import date
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from grid_app import signals
 from grid_app.audit import service as audit
 from grid_app.auth.models import Actor, Role, User
-from grid_app.database import recount_tally, utcnow
+from grid_app.database import insert_unless_present, recount_tally, utcnow
 from grid_app.errors import EditConflict, Forbidden, Invalid
 from grid_app.extensions import db
 from grid_app.gaps import queries
-from grid_app.gaps.models import CellFlagTally, GapFlag, GapFlagEvent, GapSeverity, GapStatus
+from grid_app.gaps.models import (
+    OPEN_STATUSES,
+    CellFlagTally,
+    FlagDayTally,
+    GapFlag,
+    GapFlagEvent,
+    GapSeverity,
+    GapStatus,
+)
 from grid_app.grid import service as grid_service
 from grid_app.grid.models import Cell
 
@@ -180,7 +189,8 @@ def raise_flag(actor: User, cell: Cell, *, what_is_missing: str, severity: str) 
     db.session.add(raised)
     audit.record(actor, "gap_flag.raised", "gap_flag", flag.id, cell_id=cell.id, severity=severity)
     db.session.flush()
-    _retally(flag)
+    retally(flag)
+    tally_step(raised, severity)
     signals.gap_flag_changed.send(raised, actor=actor)
     return flag
 
@@ -253,19 +263,45 @@ def change(
         due_date=flag.due_date.isoformat() if flag.due_date else None,
     )
     db.session.flush()
-    _retally(flag)
+    retally(flag)
+    tally_step(step, flag.severity)
     signals.gap_flag_changed.send(step, actor=actor)
     return step
 
 
-def _retally(flag: GapFlag) -> None:
+def retally(flag: GapFlag) -> None:
     """Recount the open flags of the flag's cell (what the grid page shows)."""
 
-    def count() -> dict[str, int]:
-        found = queries.count_open(flag.cell_id)
-        return {"open_flags": found.total, "open_high": found.high}
+    recount_tally(
+        db.session,
+        CellFlagTally,
+        flag.cell_id,
+        flag.grid_id,
+        lambda: queries.count_open(flag.cell_id),
+    )
 
-    recount_tally(db.session, CellFlagTally, flag.cell_id, flag.grid_id, count)
+
+OPEN_VALUES = frozenset(s.value for s in OPEN_STATUSES)
+
+
+def tally_step(step: GapFlagEvent, severity: str) -> None:
+    """Count ``step`` in its grid's open flags of ``severity`` on its day, if it moved its
+    flag into an open status or out of one (what the dashboard's weekly chart reads).
+
+    The row is added if missing, then changed by an UPDATE that adds to it, so two steps on
+    one day in two transactions queue on the row and neither is lost.
+    """
+    was_open = step.from_status in OPEN_VALUES
+    if was_open == (step.to_status in OPEN_VALUES):
+        return
+    table = cast(Table, FlagDayTally.__table__)
+    key = {"grid_id": step.grid_id, "day": step.created_at.date(), "severity": severity}
+    insert_unless_present(db.session, table, key)
+    db.session.execute(
+        update(table)
+        .where(*(table.c[name] == value for name, value in key.items()))
+        .values(net=table.c.net + (-1 if was_open else 1))
+    )
 
 
 def _validate(

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 
 from grid_app.auth.models import User
 from grid_app.extensions import db
+from grid_app.gaps import service as gaps_service
 from grid_app.gaps.models import GapFlag, GapFlagEvent
 from grid_app.grid import service as grid_service
 from grid_app.grid.models import Cell, GridColumn, ServiceArea
@@ -70,15 +71,17 @@ def flag(
     db.session.add(found)
     db.session.flush()
     for at, before, after in steps:
-        db.session.add(
-            GapFlagEvent(
-                flag_id=found.id,
-                grid_id=grid.id,
-                created_at=at,
-                kind="raised" if before is None else "step",
-                from_status=before,
-                to_status=after,
-            )
+        step = GapFlagEvent(
+            flag_id=found.id,
+            grid_id=grid.id,
+            created_at=at,
+            kind="raised" if before is None else "step",
+            from_status=before,
+            to_status=after,
         )
+        db.session.add(step)
+        # Counted for the weekly chart as the service counts each step it writes.
+        gaps_service.tally_step(step, severity)
     db.session.flush()
+    gaps_service.retally(found)
     return found

@@ -265,3 +265,39 @@ def test_a_step_at_the_very_end_of_a_week_counts_in_the_week_after(app, people, 
         weeks = queries.weekly(the_grid(grid), now)
     assert [w.open_flags["high"] for w in weeks] == [int(8 <= k <= 15) for k in range(26)]
     assert [w.open_flags["low"] for w in weeks] == [int(k >= 1) for k in range(26)]
+
+
+def test_flags_raised_and_moved_today_count_in_this_week_only(app, people, grid):
+    """Steps taken through the gap flag service are counted where the dashboard reads them:
+    the cell's open flags by severity now, and the chart's weeks (none open last week)."""
+    from grid_app.gaps import service as gaps
+    from grid_app.gaps.service import Action
+    from tests.dashboard.builders import cell, person
+
+    with app.app_context():
+        backdate_grid(grid)
+        contributor, manager = person(people["contributor"]), person(people["manager"])
+
+        def raised(severity: str):
+            found = cell(grid, SW_EVIDENCE)
+            return gaps.raise_flag(contributor, found, what_is_missing="Data", severity=severity)
+
+        def act(found, action: Action, note: str = "") -> None:
+            gaps.change(manager, found, action, expected_version=found.version, note=note)
+
+        high, medium, low = raised("high"), raised("medium"), raised("low")
+        act(low, Action.START)  # open to in progress: still open
+        act(medium, Action.RESOLVE, "Done.")
+        act(medium, Action.REOPEN)
+        act(high, Action.WONT_FIX, "Covered by the regional plan.")
+        db.session.commit()
+
+        view = queries.coverage(the_grid(grid))
+        evidence = next(c for c in view.cells.values() if c.id == grid.cells[SW_EVIDENCE])
+        assert evidence.flags == {"medium": 1, "low": 1}
+        assert evidence.state is CellState.FLAGGED
+        assert view.headline.open_flags == {"high": 0, "medium": 1, "low": 1}
+        # Without the open flags from coverage, the chart counts them itself.
+        weeks = queries.weekly(the_grid(grid), view.now)
+        assert weeks[-1].open_flags == {"high": 0, "medium": 1, "low": 1}
+        assert weeks[-2].open_flags == {"high": 0, "medium": 0, "low": 0}

@@ -138,7 +138,9 @@ def test_concurrent_structural_edits_let_exactly_one_win(app: Flask, people, gri
 
 def test_concurrent_comments_and_flags_on_one_cell_are_all_counted(app: Flask, people, grid):
     """Each of several people starting a thread (or flagging a gap) at once is counted on
-    the grid: the cell's tallies are recounted under a lock, never left short."""
+    the grid: the cell's tallies are recounted under a lock, never left short, and each
+    day's count of flags opened is added to, never overwritten."""
+    from grid_app.dashboard import queries as dashboard
     from grid_app.discussion import queries as discussion
     from grid_app.gaps import queries as gaps
     from grid_app.grid.models import Grid
@@ -153,6 +155,9 @@ def test_concurrent_comments_and_flags_on_one_cell_are_all_counted(app: Flask, p
         found = db.session.get_one(Grid, grid.id)
         assert discussion.open_counts(found) == {cell_id: len(threads)}
         assert gaps.open_counts(found) == {cell_id: gaps.OpenCount(len(flags), len(flags))}
+        # The dashboard's chart: all raised this week, so none open at the end of the last.
+        weeks = dashboard.weekly(found)
+        assert [w.open_flags["high"] for w in weeks[-2:]] == [0, len(flags)]
 
 
 def _sqlite_path(app: Flask) -> str:
